@@ -1,0 +1,125 @@
+// Package cmd wires the cobra commands of kubectl aio-authn: flags, options and
+// printing. Every decision lives in pkg/ where it can be tested without a
+// terminal.
+package cmd
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
+)
+
+// pluginName is how help and examples name the tool when it runs as a kubectl
+// plugin, which is how it is installed.
+const pluginName = "kubectl aio-authn"
+
+// rootOptions is what every command shares: the I/O streams and the standard
+// kubectl connection flags, added once here so cluster commands read them the
+// way kubectl does.
+type rootOptions struct {
+	genericiooptions.IOStreams
+	kube *genericclioptions.ConfigFlags
+	// name is "kubectl aio-authn" when installed as a plugin, else the
+	// binary's own name.
+	name string
+}
+
+// example rewrites an example written for the plugin so it names the binary
+// actually running.
+func (o *rootOptions) example(s string) string {
+	s = strings.Trim(s, "\n")
+	if o.name == pluginName {
+		return s
+	}
+	return strings.ReplaceAll(s, pluginName, o.name)
+}
+
+// displayName returns the name to show in help: the plugin name when the
+// binary is kubectl's plugin (kubectl-aio_authn), else the binary's name.
+func displayName(arg0 string) string {
+	base := strings.TrimSuffix(filepath.Base(arg0), ".exe")
+	if base == "" || strings.HasPrefix(base, "kubectl-") || base == "cmd.test" || strings.HasSuffix(base, ".test") {
+		return pluginName
+	}
+	return base
+}
+
+// NewRootCmd builds the command tree.
+func NewRootCmd(streams genericiooptions.IOStreams, name string) *cobra.Command {
+	o := &rootOptions{IOStreams: streams, kube: genericclioptions.NewConfigFlags(true), name: name}
+	root := &cobra.Command{
+		Use:   "aio-authn",
+		Short: "Write, check, rehearse and debug Azure IoT Operations MQTT broker authentication",
+		Long: strings.TrimSpace(`
+kubectl aio-authn helps operators of the Azure IoT Operations MQTT broker get
+client authentication right: it generates and validates BrokerAuthentication and
+BrokerListener manifests, imports trusted-CA ConfigMaps, mints test certificates
+and service account tokens, and walks the broker's authentication chain for a
+given client ("explain") to show, method by method, why it would be let in or not.
+
+Exit codes: 0 success or granted, 1 findings or denied, 2 usage error or
+unreadable input, 3 indeterminate.`),
+		Example: o.example(`
+  # Check manifests before applying them
+  kubectl aio-authn validate ./manifests
+
+  # See why a client certificate would be accepted or refused
+  kubectl aio-authn explain -f ./manifests --cert device_cert.pem`),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: name},
+	}
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.SetIn(streams.In)
+	root.SetOut(streams.Out)
+	root.SetErr(streams.ErrOut)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return exitcode.Usagef("%v\nSee '%s --help'.", err, c.CommandPath())
+	})
+	for _, c := range []*cobra.Command{
+		newVersionCmd(o),
+		newCompletionCmd(o),
+	} {
+		root.AddCommand(c)
+	}
+	return root
+}
+
+// addKubeFlags adds the standard kubectl connection flags (--kubeconfig,
+// --context, -n, impersonation, ...) to a command that talks to a cluster.
+func (o *rootOptions) addKubeFlags(c *cobra.Command) {
+	o.kube.AddFlags(c.Flags())
+}
+
+// Execute runs the command line and returns the process exit code. Errors are
+// printed here, once, as one line on stderr.
+func Execute(args []string, in io.Reader, out, errOut io.Writer) int {
+	name := displayName(os.Args[0])
+	root := NewRootCmd(genericiooptions.IOStreams{In: in, Out: out, ErrOut: errOut}, name)
+	root.SetArgs(args)
+	// Errors cobra raises before a command runs (unknown command, wrong
+	// number of arguments) are usage errors.
+	started := false
+	root.PersistentPreRun = func(*cobra.Command, []string) { started = true }
+	c, err := root.ExecuteC()
+	if err != nil && !started {
+		var coded *exitcode.Error
+		if !errors.As(err, &coded) {
+			err = exitcode.Usagef("%v\nSee '%s --help'.", err, c.CommandPath())
+		}
+	}
+	code, print := exitcode.Code(err)
+	if print {
+		fmt.Fprintf(errOut, "error: %v\n", err)
+	}
+	return code
+}

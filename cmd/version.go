@@ -1,0 +1,40 @@
+package cmd
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/version"
+)
+
+func newVersionCmd(o *rootOptions) *cobra.Command {
+	var output string
+	c := &cobra.Command{
+		Use:   "version",
+		Short: "Print the version, commit and build date",
+		Example: o.example(`
+  kubectl aio-authn version
+  kubectl aio-authn version -o json`),
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			info := version.Get()
+			switch output {
+			case "", "text":
+				fmt.Fprintf(o.Out, "kubectl-aio_authn %s (commit %s, built %s, %s, %s)\n",
+					info.Version, info.Commit, info.Date, info.GoVersion, info.Platform)
+			case "json":
+				enc := json.NewEncoder(o.Out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(info)
+			default:
+				return exitcode.Usagef("unknown output format %q for version: use -o text or -o json", output)
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	return c
+}

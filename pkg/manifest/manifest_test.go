@@ -1,0 +1,130 @@
+package manifest
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+const twoDocs = `# leading comment
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: client-ca
+---
+apiVersion: mqttbroker.iotoperations.azure.com/v1
+kind: BrokerAuthentication
+metadata:
+  name: default
+  namespace: azure-iot-operations
+spec:
+  authenticationMethods:
+  - method: serviceAccountToken
+    serviceAccountTokenSettings:
+      audiences: [aio-internal]
+`
+
+func TestParsePositionsAreFileRelative(t *testing.T) {
+	f := Parse("authn.yaml", []byte(twoDocs))
+	if f.Err != nil {
+		t.Fatal(f.Err)
+	}
+	if len(f.Documents) != 2 {
+		t.Fatalf("got %d documents, want 2", len(f.Documents))
+	}
+	d := f.Documents[1]
+	if d.Kind != "BrokerAuthentication" || d.Name != "default" || d.Namespace != "azure-iot-operations" || d.Index != 1 || d.Line != 7 {
+		t.Fatalf("document header = %+v", d)
+	}
+	if !d.Is("mqttbroker.iotoperations.azure.com", "BrokerAuthentication") || d.Version() != "v1" {
+		t.Fatalf("Is/Version wrong for %q", d.APIVersion)
+	}
+	tests := []struct {
+		path string
+		want Position
+	}{
+		{"spec.authenticationMethods[0].method", Position{14, 13}},
+		{"spec.authenticationMethods[0].serviceAccountTokenSettings", Position{15, 5}},
+		{"spec.authenticationMethods[0].serviceAccountTokenSettings.audiences[0]", Position{16, 19}},
+		// Missing fields point at the deepest parent that exists.
+		{"spec.authenticationMethods[0].x509Settings", Position{14, 5}},
+		{"spec.authenticationMethods[3].method", Position{13, 3}},
+	}
+	for _, tt := range tests {
+		if got := d.Position(tt.path); got != tt.want {
+			t.Errorf("Position(%s) = %v, want %v", tt.path, got, tt.want)
+		}
+	}
+	if got := d.KeyPosition("spec.authenticationMethods[0].method"); got != (Position{14, 5}) {
+		t.Errorf("KeyPosition = %v", got)
+	}
+}
+
+func TestSyntaxErrorLineIsFileRelative(t *testing.T) {
+	src := "apiVersion: v1\nkind: ConfigMap\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: x\n    bad: indent\n"
+	f := Parse("bad.yaml", []byte(src))
+	if f.Err == nil {
+		t.Fatal("want a syntax error")
+	}
+	if f.Err.Line != 8 || len(f.Documents) != 1 {
+		t.Fatalf("err = %v (line %d), documents %d; want line 8 after 1 good document", f.Err, f.Err.Line, len(f.Documents))
+	}
+}
+
+func TestObjectMatchesKubectlDataModel(t *testing.T) {
+	src := `a: yes
+b: "yes"
+c: 0x10
+d: 1.5
+e: 2024-01-01
+f: ~
+g: &x {k: v}
+h: *x
+i: {<<: *x, j: 1}
+a: no
+`
+	d := Parse("x.yaml", []byte(src)).Documents[0]
+	v, problems := d.Object()
+	want := map[string]any{"a": false, "b": "yes", "c": int64(16), "d": 1.5, "e": "2024-01-01", "f": nil,
+		"g": map[string]any{"k": "v"}, "h": map[string]any{"k": "v"}, "i": map[string]any{"k": "v", "j": int64(1)}}
+	if !reflect.DeepEqual(v, want) {
+		t.Errorf("Object() = %#v\nwant %#v", v, want)
+	}
+	if len(problems) != 1 || problems[0].Kind != "duplicate-key" || problems[0].Pos.Line != 10 || problems[0].First.Line != 1 {
+		t.Errorf("problems = %+v, want one duplicate key at line 10", problems)
+	}
+}
+
+func TestReadPathsWalksDirectories(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"b.yaml": "kind: B\n", "a.yml": "kind: A\n", "sub/c.json": `{"kind": "C"}`,
+		"notes.txt": "kind: ignored\n", ".git/d.yaml": "kind: D\n",
+	} {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files, err := ReadPaths([]string{dir, "-"}, strings.NewReader("kind: S\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, f := range files {
+		for _, d := range f.Documents {
+			kinds = append(kinds, d.Kind)
+		}
+	}
+	if got := strings.Join(kinds, ","); got != "A,B,C,S" {
+		t.Errorf("kinds = %s, want A,B,C,S", got)
+	}
+	if _, err := ReadPaths([]string{filepath.Join(dir, "missing.yaml")}, nil); err == nil || !strings.Contains(err.Error(), "no such file") {
+		t.Errorf("missing path: err = %v", err)
+	}
+}
