@@ -1,7 +1,7 @@
 // Package v1beta1 holds the mid-2024 preview shape of
 // mqttbroker.iotoperations.azure.com/v1beta1, which many published examples
 // still use. Its BrokerAuthentication names the settings blocks custom,
-// serviceAccountToken and x509Credentials; ConvertToV1 in pkg/api turns it
+// serviceAccountToken and x509Credentials; api.ConvertAuthentication turns it
 // into v1.
 //
 // +kubebuilder:object:generate=true

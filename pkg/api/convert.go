@@ -1,0 +1,317 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+
+	sigsjson "sigs.k8s.io/json"
+
+	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/api/v1beta1"
+)
+
+// The apiVersions of the three generations of the broker's API.
+const (
+	APIVersionV1        = Group + "/v1"
+	APIVersionV1beta1   = Group + "/v1beta1"
+	APIVersion2023      = Group2023 + "/v1beta1"
+	Group2023           = "mq.iotoperations.azure.com"
+	supportedAPIVersion = APIVersionV1 + ", " + APIVersionV1beta1 + " or " + APIVersion2023
+)
+
+// UnsupportedVersionError reports an apiVersion this tool cannot read.
+type UnsupportedVersionError struct {
+	Kind       string
+	APIVersion string
+}
+
+func (e *UnsupportedVersionError) Error() string {
+	if e.APIVersion == "" {
+		return fmt.Sprintf("%s has no apiVersion: set it to %s", e.Kind, APIVersionV1)
+	}
+	return fmt.Sprintf("unsupported apiVersion %q for %s: supported are %s", e.APIVersion, e.Kind, supportedAPIVersion)
+}
+
+// ConversionError reports a part of an older manifest that has no v1
+// equivalent. Path is the field path in the input document, so callers can
+// point at a file line.
+type ConversionError struct {
+	Path string
+	Msg  string
+}
+
+func (e *ConversionError) Error() string { return e.Path + ": " + e.Msg }
+
+// DecodeBrokerAuthentication decodes a BrokerAuthentication of any supported
+// generation (JSON, as from manifest.Document.JSON) into v1. notes describe
+// what conversion did (for warnings), empty for v1 input.
+//
+// Decoding is lenient about unknown fields, since validate is the strict
+// reader and explain should still work on a manifest with a typo elsewhere;
+// for older generations the unknown fields are listed in notes, because a
+// field the old shape did not have usually means the manifest mixes shapes.
+// A field of the wrong type is an error.
+func DecodeBrokerAuthentication(apiVersion string, data []byte) (obj *v1.BrokerAuthentication, notes []string, err error) {
+	switch apiVersion {
+	case APIVersionV1:
+		out := &v1.BrokerAuthentication{}
+		if _, err := decodeLenient(data, out); err != nil {
+			return nil, nil, err
+		}
+		return out, nil, nil
+	case APIVersionV1beta1:
+		in := &v1beta1.BrokerAuthentication{}
+		unknown, err := decodeLenient(data, in)
+		if err != nil {
+			return nil, nil, err
+		}
+		out, notes := ConvertAuthentication(in)
+		notes = append(notes, mixedShapeNotes(data)...)
+		return out, append(notes, explainUnknownV1beta1(unknown)...), nil
+	case APIVersion2023:
+		in := &authentication2023{}
+		unknown, err := decodeLenient(data, in)
+		if err != nil {
+			return nil, nil, err
+		}
+		out, notes, err := convertAuthentication2023(in)
+		if err != nil {
+			return nil, nil, err
+		}
+		return out, append(notes, unknown...), nil
+	}
+	return nil, nil, &UnsupportedVersionError{Kind: KindBrokerAuthentication, APIVersion: apiVersion}
+}
+
+// DecodeBrokerListener decodes a BrokerListener into v1. The mid-2024 preview
+// listener has the v1 shape already; the 2023 listener (brokerRef,
+// authenticationEnabled, one port) is a different design and is refused.
+func DecodeBrokerListener(apiVersion string, data []byte) (*v1.BrokerListener, []string, error) {
+	switch apiVersion {
+	case APIVersionV1, APIVersionV1beta1:
+		out := &v1.BrokerListener{}
+		unknown, err := decodeLenient(data, out)
+		if err != nil {
+			return nil, nil, err
+		}
+		if apiVersion == APIVersionV1 {
+			return out, nil, nil
+		}
+		out.APIVersion = APIVersionV1
+		notes := []string{"apiVersion " + APIVersionV1beta1 + " read as v1: the listener shape did not change"}
+		return out, append(notes, unknown...), nil
+	case APIVersion2023:
+		return nil, nil, &ConversionError{Path: "apiVersion", Msg: "the 2023 BrokerListener (" + APIVersion2023 +
+			") cannot be converted: write a v1 listener, e.g. with `kubectl aio-authn generate listener`"}
+	}
+	return nil, nil, &UnsupportedVersionError{Kind: KindBrokerListener, APIVersion: apiVersion}
+}
+
+// ConvertAuthentication converts the mid-2024 v1beta1 shape to v1. The notes
+// name each renamed field by its v1beta1 path.
+func ConvertAuthentication(in *v1beta1.BrokerAuthentication) (*v1.BrokerAuthentication, []string) {
+	out := &v1.BrokerAuthentication{
+		TypeMeta:   in.TypeMeta,
+		ObjectMeta: *in.ObjectMeta.DeepCopy(),
+	}
+	out.APIVersion = APIVersionV1
+	out.Kind = KindBrokerAuthentication
+	notes := []string{"apiVersion " + APIVersionV1beta1 + " converted to " + APIVersionV1}
+	if in.Spec.AuthenticationMethods != nil {
+		out.Spec.AuthenticationMethods = make([]v1.BrokerAuthenticatorMethods, 0, len(in.Spec.AuthenticationMethods))
+	}
+	for i, m := range in.Spec.AuthenticationMethods {
+		path := fmt.Sprintf("spec.authenticationMethods[%d]", i)
+		e := v1.BrokerAuthenticatorMethods{Method: ConvertMethod(m.Method)}
+		if e.Method != v1.Method(m.Method) {
+			notes = append(notes, fmt.Sprintf("%s.method %s → %s", path, m.Method, e.Method))
+		}
+		if c := m.Custom; c != nil {
+			notes = append(notes, path+".custom → customSettings")
+			cs := &v1.BrokerAuthenticatorMethodCustom{Endpoint: c.Endpoint, CACertConfigMap: c.CACert}
+			if c.CACert != "" {
+				notes = append(notes, path+".custom.caCert → customSettings.caCertConfigMap")
+			}
+			if c.Headers != nil {
+				cs.Headers = make(map[string]string, len(c.Headers))
+				for k, v := range c.Headers {
+					cs.Headers[k] = v
+				}
+			}
+			if c.Auth != nil {
+				cs.Auth = &v1.BrokerAuthenticatorCustomAuth{X509: v1.X509ManualCertificate{SecretRef: c.Auth.X509.SecretName}}
+				notes = append(notes, path+".custom.auth.x509.secretName → customSettings.auth.x509.secretRef")
+				notes = append(notes, secretNamespaceNote(path+".custom.auth.x509.namespace", c.Auth.X509.Namespace, in.Namespace)...)
+			}
+			e.CustomSettings = cs
+		}
+		if s := m.ServiceAccountToken; s != nil {
+			notes = append(notes, path+".serviceAccountToken → serviceAccountTokenSettings")
+			e.ServiceAccountTokenSettings = &v1.BrokerAuthenticatorMethodSat{Audiences: append([]string(nil), s.Audiences...)}
+		}
+		if x := m.X509Credentials; x != nil {
+			notes = append(notes, path+".x509Credentials → x509Settings")
+			xs := &v1.BrokerAuthenticatorMethodX509{TrustedClientCACert: x.TrustedClientCACert}
+			if x.AuthorizationAttributes != nil {
+				xs.AuthorizationAttributes = make(map[string]v1.BrokerAuthenticatorMethodX509Attributes, len(x.AuthorizationAttributes))
+				for k, v := range x.AuthorizationAttributes {
+					xs.AuthorizationAttributes[k] = *v.DeepCopy()
+				}
+			}
+			e.X509Settings = xs
+		}
+		out.Spec.AuthenticationMethods = append(out.Spec.AuthenticationMethods, e)
+	}
+	return out, notes
+}
+
+// ConvertMethod maps a v1beta1 method name to v1: the X.509 method was
+// spelled x509Credentials (X509Credentials in some examples). Other values
+// are kept, so that validation reports them rather than conversion hiding
+// them.
+func ConvertMethod(m v1beta1.Method) v1.Method {
+	switch m {
+	case v1beta1.MethodX509Credentials, v1beta1.MethodX509CredentialsCap:
+		return v1.MethodX509
+	}
+	return v1.Method(m)
+}
+
+// secretNamespaceNote explains what happens to the namespace of the custom
+// auth client certificate: v1 only names the Secret, which the broker reads
+// from its own namespace.
+func secretNamespaceNote(path, secretNS, objectNS string) []string {
+	switch {
+	case secretNS == "":
+		return nil
+	case objectNS == "":
+		return []string{fmt.Sprintf("%s %q dropped: v1 secretRef names a Secret in the BrokerAuthentication's namespace; make sure the Secret is there", path, secretNS)}
+	case secretNS != objectNS:
+		return []string{fmt.Sprintf("%s %q dropped: v1 secretRef names a Secret in the BrokerAuthentication's namespace %q; copy the Secret there", path, secretNS, objectNS)}
+	}
+	return nil
+}
+
+// mixedShapeNotes finds the one documented mixture of shapes that lenient
+// decoding would otherwise drop without a word: the 2023 attributes Secret
+// written under the mid-2024 x509Credentials block.
+func mixedShapeNotes(data []byte) []string {
+	var raw struct {
+		Spec struct {
+			AuthenticationMethods []struct {
+				X509Credentials *struct {
+					Attributes *struct {
+						SecretName string `json:"secretName"`
+					} `json:"attributes"`
+				} `json:"x509Credentials"`
+			} `json:"authenticationMethods"`
+		} `json:"spec"`
+	}
+	if json.Unmarshal(data, &raw) != nil {
+		return nil
+	}
+	var notes []string
+	for i, m := range raw.Spec.AuthenticationMethods {
+		if m.X509Credentials != nil && m.X509Credentials.Attributes != nil {
+			notes = append(notes, fmt.Sprintf("spec.authenticationMethods[%d].x509Credentials.attributes ignored: %s", i, inlineAttributesHint))
+		}
+	}
+	return notes
+}
+
+// v1Blocks are the v1 names of the v1beta1 settings blocks.
+var v1Blocks = map[string]string{
+	"customSettings":              "custom",
+	"serviceAccountTokenSettings": "serviceAccountToken",
+	"x509Settings":                "x509Credentials",
+}
+
+// explainUnknownV1beta1 turns the unknown fields of a v1beta1 document into
+// advice when they are v1 names (the manifest mixes generations), and drops
+// the attributes block that mixedShapeNotes already explains.
+func explainUnknownV1beta1(unknown []string) []string {
+	var out []string
+	for _, n := range unknown {
+		if strings.HasSuffix(n, `.x509Credentials.attributes" ignored`) {
+			continue
+		}
+		for v1Name, old := range v1Blocks {
+			if strings.HasSuffix(n, "."+v1Name+`" ignored`) {
+				n += fmt.Sprintf(": %s is the v1 name; under v1beta1 it is %s (or set apiVersion to %s)", v1Name, old, APIVersionV1)
+			}
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// inlineAttributesHint is what to do with the 2023 TOML attributes Secret.
+const inlineAttributesHint = "attributes kept in a TOML Secret (2023 shape) have no v1 equivalent; " +
+	"inline them by hand as x509Settings.authorizationAttributes: {NAME: {subject: DN, attributes: {key: value}}}"
+
+// decodeLenient decodes JSON case-sensitively (as the API server does),
+// ignoring unknown fields but returning them as notes, and failing on a
+// value of the wrong type with the field's path.
+func decodeLenient(data []byte, into any) (unknown []string, err error) {
+	strict, err := sigsjson.UnmarshalStrict(data, into, sigsjson.DisallowDuplicateFields, sigsjson.DisallowUnknownFields)
+	if err != nil {
+		return nil, typeError(err)
+	}
+	for _, s := range strict {
+		msg := s.Error()
+		if f, ok := strings.CutPrefix(msg, "unknown field "); ok {
+			unknown = append(unknown, "unknown field "+f+" ignored")
+		}
+		// Duplicate fields are validate's business; the last value wins,
+		// as with kubectl.
+	}
+	sort.Strings(unknown)
+	return unknown, nil
+}
+
+// typeError rewrites encoding/json's type errors, which name Go types, into
+// the vocabulary of a manifest: the field path and the JSON kinds.
+func typeError(err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		field := te.Field
+		if field == "" {
+			field = "document"
+		}
+		return fmt.Errorf("%s: expected %s, got %s", field, jsonKind(te.Type), te.Value)
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Errorf("invalid JSON at offset %d: %v", se.Offset, err)
+	}
+	return err
+}
+
+// jsonKind names the JSON kind a Go type decodes from.
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "integer"
+	case reflect.Float32, reflect.Float64:
+		return "number"
+	case reflect.Slice, reflect.Array:
+		return "array of " + jsonKind(t.Elem()) + "s"
+	case reflect.Map:
+		return "object of " + jsonKind(t.Elem()) + "s"
+	case reflect.Struct:
+		return "object"
+	}
+	return t.String()
+}

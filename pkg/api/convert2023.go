@@ -1,0 +1,147 @@
+package api
+
+import (
+	"fmt"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
+)
+
+// authentication2023 is the BrokerAuthentication of the 2023 preview
+// (mq.iotoperations.azure.com/v1beta1). It is only read, to convert it, so it
+// is not part of the scheme and has no CRD.
+type authentication2023 struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+	Spec              struct {
+		// ListenerRef pointed from the authentication to its listeners; v1
+		// points the other way (ports[].authenticationRef).
+		ListenerRef           []string     `json:"listenerRef,omitempty"`
+		AuthenticationMethods []method2023 `json:"authenticationMethods"`
+	} `json:"spec"`
+}
+
+// method2023 is one entry of the 2023 chain: exactly one of its keys is set.
+type method2023 struct {
+	Sat *struct {
+		Audiences []string `json:"audiences"`
+	} `json:"sat,omitempty"`
+	X509 *struct {
+		TrustedClientCACert string `json:"trustedClientCaCert,omitempty"`
+		Attributes          *struct {
+			SecretName string `json:"secretName"`
+		} `json:"attributes,omitempty"`
+	} `json:"x509,omitempty"`
+	Custom *struct {
+		Endpoint string `json:"endpoint"`
+		CACert   string `json:"caCert,omitempty"`
+		Auth     *struct {
+			X509 struct {
+				SecretName string `json:"secretName"`
+				Namespace  string `json:"namespace,omitempty"`
+			} `json:"x509"`
+		} `json:"auth,omitempty"`
+		Headers map[string]string `json:"headers,omitempty"`
+	} `json:"custom,omitempty"`
+	// UsernamePassword is only detected: v1 has no equivalent.
+	UsernamePassword *map[string]any `json:"usernamePassword,omitempty"`
+}
+
+// Keys2023 are the one-key-per-entry method names of the 2023 shape, with the
+// v1 method each becomes ("" when there is none).
+var Keys2023 = map[string]v1.Method{
+	"sat":              v1.MethodServiceAccountToken,
+	"x509":             v1.MethodX509,
+	"custom":           v1.MethodCustom,
+	"usernamePassword": "",
+}
+
+// UsernamePasswordHint says why the 2023 usernamePassword method cannot be
+// converted and what to use instead.
+const UsernamePasswordHint = "usernamePassword (2023 preview) has no v1 equivalent: " +
+	"move those clients to X509 or ServiceAccountToken, or check passwords in a Custom auth server"
+
+// InlineAttributesHint says what to do with the 2023 attributes Secret.
+const InlineAttributesHint = inlineAttributesHint
+
+// ListenerRefNote explains what replaces spec.listenerRef in v1.
+func ListenerRefNote(authnName string, listeners []string) string {
+	return fmt.Sprintf("spec.listenerRef dropped: in v1 a listener port names its BrokerAuthentication; "+
+		"set authenticationRef: %s on the ports of %s", authnName, strings.Join(listeners, ", "))
+}
+
+func convertAuthentication2023(in *authentication2023) (*v1.BrokerAuthentication, []string, error) {
+	out := &v1.BrokerAuthentication{ObjectMeta: *in.ObjectMeta.DeepCopy()}
+	out.APIVersion = APIVersionV1
+	out.Kind = KindBrokerAuthentication
+	notes := []string{"apiVersion " + APIVersion2023 + " converted to " + APIVersionV1}
+	if len(in.Spec.ListenerRef) > 0 {
+		notes = append(notes, ListenerRefNote(in.Name, in.Spec.ListenerRef))
+	}
+	if in.Spec.AuthenticationMethods != nil {
+		out.Spec.AuthenticationMethods = make([]v1.BrokerAuthenticatorMethods, 0, len(in.Spec.AuthenticationMethods))
+	}
+	for i, m := range in.Spec.AuthenticationMethods {
+		path := fmt.Sprintf("spec.authenticationMethods[%d]", i)
+		var set []string
+		if m.Sat != nil {
+			set = append(set, "sat")
+		}
+		if m.X509 != nil {
+			set = append(set, "x509")
+		}
+		if m.Custom != nil {
+			set = append(set, "custom")
+		}
+		if m.UsernamePassword != nil {
+			set = append(set, "usernamePassword")
+		}
+		if len(set) != 1 {
+			msg := "each 2023 entry has exactly one of sat, x509, custom, usernamePassword"
+			if len(set) > 1 {
+				msg += "; found " + strings.Join(set, ", ") + ": split them into separate entries"
+			}
+			return nil, nil, &ConversionError{Path: path, Msg: msg}
+		}
+		var e v1.BrokerAuthenticatorMethods
+		switch {
+		case m.UsernamePassword != nil:
+			return nil, nil, &ConversionError{Path: path + ".usernamePassword", Msg: UsernamePasswordHint}
+		case m.Sat != nil:
+			e.Method = v1.MethodServiceAccountToken
+			e.ServiceAccountTokenSettings = &v1.BrokerAuthenticatorMethodSat{Audiences: append([]string(nil), m.Sat.Audiences...)}
+			notes = append(notes, path+".sat → method ServiceAccountToken with serviceAccountTokenSettings")
+		case m.X509 != nil:
+			if m.X509.Attributes != nil {
+				return nil, nil, &ConversionError{Path: path + ".x509.attributes", Msg: inlineAttributesHint}
+			}
+			e.Method = v1.MethodX509
+			e.X509Settings = &v1.BrokerAuthenticatorMethodX509{TrustedClientCACert: m.X509.TrustedClientCACert}
+			notes = append(notes, path+".x509 → method X509 with x509Settings")
+		case m.Custom != nil:
+			c := m.Custom
+			e.Method = v1.MethodCustom
+			cs := &v1.BrokerAuthenticatorMethodCustom{Endpoint: c.Endpoint, CACertConfigMap: c.CACert}
+			notes = append(notes, path+".custom → method Custom with customSettings")
+			if c.CACert != "" {
+				notes = append(notes, path+".custom.caCert → customSettings.caCertConfigMap")
+			}
+			if c.Headers != nil {
+				cs.Headers = make(map[string]string, len(c.Headers))
+				for k, v := range c.Headers {
+					cs.Headers[k] = v
+				}
+			}
+			if c.Auth != nil {
+				cs.Auth = &v1.BrokerAuthenticatorCustomAuth{X509: v1.X509ManualCertificate{SecretRef: c.Auth.X509.SecretName}}
+				notes = append(notes, path+".custom.auth.x509.secretName → customSettings.auth.x509.secretRef")
+				notes = append(notes, secretNamespaceNote(path+".custom.auth.x509.namespace", c.Auth.X509.Namespace, in.Namespace)...)
+			}
+			e.CustomSettings = cs
+		}
+		out.Spec.AuthenticationMethods = append(out.Spec.AuthenticationMethods, e)
+	}
+	return out, notes, nil
+}
