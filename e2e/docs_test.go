@@ -1,0 +1,227 @@
+package e2e
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// docCommand is one `$ ` line of a ```console block and the output the page
+// shows for it.
+type docCommand struct {
+	file   string
+	line   int
+	cmd    string
+	exit   int
+	output []string
+}
+
+var exitComment = regexp.MustCompile(`\s+#\s*exit\s+(\d+)\s*$`)
+
+// parseDocCommands extracts the commands of every ```console block of a
+// Markdown page. Lines ending in a backslash continue on the next line.
+func parseDocCommands(file string, data []byte) ([]docCommand, error) {
+	var cmds []docCommand
+	var cur *docCommand
+	inBlock := false
+	sc := bufio.NewScanner(strings.NewReader(string(data)))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	n := 0
+	continuing := false
+	for sc.Scan() {
+		n++
+		line := sc.Text()
+		trimmed := strings.TrimSpace(line)
+		if !inBlock {
+			if strings.HasPrefix(trimmed, "```console") {
+				inBlock = true
+			}
+			continue
+		}
+		if strings.HasPrefix(trimmed, "```") {
+			inBlock, cur, continuing = false, nil, false
+			continue
+		}
+		if continuing {
+			cur.cmd += "\n" + line
+			continuing = strings.HasSuffix(line, `\`)
+			if !continuing {
+				finishCommand(cur)
+			}
+			continue
+		}
+		if strings.HasPrefix(line, "$ ") {
+			cmds = append(cmds, docCommand{file: file, line: n, cmd: strings.TrimPrefix(line, "$ ")})
+			cur = &cmds[len(cmds)-1]
+			continuing = strings.HasSuffix(line, `\`)
+			if !continuing {
+				finishCommand(cur)
+			}
+			continue
+		}
+		if cur == nil {
+			return nil, fmt.Errorf("%s:%d: output before any `$ ` command in a console block", file, n)
+		}
+		cur.output = append(cur.output, strings.TrimRight(line, " \t"))
+	}
+	if inBlock {
+		return nil, fmt.Errorf("%s: unterminated ```console block", file)
+	}
+	return cmds, sc.Err()
+}
+
+func finishCommand(c *docCommand) {
+	if m := exitComment.FindStringSubmatch(c.cmd); m != nil {
+		c.exit, _ = strconv.Atoi(m[1])
+		c.cmd = strings.TrimSuffix(c.cmd, m[0])
+	}
+}
+
+// matchLines reports whether got matches want, where a want line "..."
+// stands for any number of lines (including none).
+func matchLines(want, got []string) bool {
+	if len(want) == 0 {
+		return len(got) == 0
+	}
+	if want[0] == "..." {
+		for i := 0; i <= len(got); i++ {
+			if matchLines(want[1:], got[i:]) {
+				return true
+			}
+		}
+		return false
+	}
+	return len(got) > 0 && want[0] == got[0] && matchLines(want[1:], got[1:])
+}
+
+func trimBlankTail(lines []string) []string {
+	for len(lines) > 0 && strings.TrimSpace(lines[len(lines)-1]) == "" {
+		lines = lines[:len(lines)-1]
+	}
+	return lines
+}
+
+// TestDocs runs every example in README.md and docs/*.md. Each page runs in a
+// fresh directory of its own, where testdata links to the repository's, so a
+// page's commands build on each other (mint, then import) as a reader would.
+func TestDocs(t *testing.T) {
+	pages, err := filepath.Glob(filepath.Join(repoRoot, "docs", "*.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages = append([]string{filepath.Join(repoRoot, "README.md")}, pages...)
+	ran := 0
+	for _, page := range pages {
+		data, err := os.ReadFile(page)
+		if os.IsNotExist(err) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel, _ := filepath.Rel(repoRoot, page)
+		cmds, err := parseDocCommands(rel, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cmds) == 0 {
+			continue
+		}
+		t.Run(rel, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.Symlink(filepath.Join(repoRoot, "testdata"), filepath.Join(dir, "testdata")); err != nil {
+				t.Fatal(err)
+			}
+			env := testEnv(t)
+			for _, c := range cmds {
+				ran++
+				runDocCommand(t, dir, env, c)
+			}
+		})
+	}
+	if ran == 0 {
+		t.Fatal("no documented examples found: README.md and docs/*.md should have ```console blocks")
+	}
+}
+
+func runDocCommand(t *testing.T, dir string, env []string, c docCommand) {
+	t.Helper()
+	cmd := exec.Command("bash", "-o", "pipefail", "-c", c.cmd)
+	cmd.Dir = dir
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	code := 0
+	if err != nil {
+		ee, ok := err.(*exec.ExitError)
+		if !ok {
+			t.Fatalf("%s:%d: %s: %v", c.file, c.line, c.cmd, err)
+		}
+		code = ee.ExitCode()
+	}
+	got := trimBlankTail(strings.Split(strings.TrimRight(string(out), "\n"), "\n"))
+	for i := range got {
+		got[i] = strings.TrimRight(got[i], " \t")
+	}
+	if len(got) == 1 && got[0] == "" {
+		got = nil
+	}
+	want := trimBlankTail(c.output)
+	if code != c.exit {
+		t.Errorf("%s:%d: `%s` exited %d, the page says %d\noutput:\n%s", c.file, c.line, c.cmd, code, c.exit, out)
+		return
+	}
+	if !matchLines(want, got) {
+		t.Errorf("%s:%d: `%s` printed something other than the page shows\n--- page:\n%s\n--- got:\n%s",
+			c.file, c.line, c.cmd, strings.Join(want, "\n"), strings.Join(got, "\n"))
+	}
+}
+
+func TestMatchLines(t *testing.T) {
+	tests := []struct {
+		want, got string
+		ok        bool
+	}{
+		{"a|b", "a|b", true},
+		{"a|...|d", "a|b|c|d", true},
+		{"a|...|d", "a|d", true},
+		{"a|...", "a", true},
+		{"a|...|d", "a|b|c", false},
+		{"a|b", "a|c", false},
+		{"", "", true},
+		{"a", "", false},
+	}
+	split := func(s string) []string {
+		if s == "" {
+			return nil
+		}
+		return strings.Split(s, "|")
+	}
+	for _, tt := range tests {
+		if got := matchLines(split(tt.want), split(tt.got)); got != tt.ok {
+			t.Errorf("matchLines(%q, %q) = %v, want %v", tt.want, tt.got, got, tt.ok)
+		}
+	}
+}
+
+func TestParseDocCommands(t *testing.T) {
+	page := "text\n```console\n$ kubectl aio-authn validate x.yaml  # exit 1\nx.yaml:1:1: error: bad\n...\n$ echo a \\\n  b\na b\n```\n```sh\n$ not run\n```\n"
+	cmds, err := parseDocCommands("p.md", []byte(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cmds) != 2 {
+		t.Fatalf("got %d commands, want 2: %+v", len(cmds), cmds)
+	}
+	if cmds[0].exit != 1 || cmds[0].cmd != "kubectl aio-authn validate x.yaml" || cmds[0].line != 3 || len(cmds[0].output) != 2 {
+		t.Errorf("first command = %+v", cmds[0])
+	}
+	if cmds[1].cmd != "echo a \\\n  b" || cmds[1].exit != 0 || len(cmds[1].output) != 1 {
+		t.Errorf("second command = %+v", cmds[1])
+	}
+}

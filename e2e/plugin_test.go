@@ -1,0 +1,133 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func requireKubectl(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("kubectl"); err != nil {
+		t.Fatalf("kubectl is not on PATH: the plugin tests run it (install kubectl, or run hack/install-deps.sh)")
+	}
+}
+
+func TestVersionThroughKubectl(t *testing.T) {
+	requireKubectl(t)
+	r := run(t, "", "kubectl", "aio-authn", "version", "-o", "json")
+	if r.code != 0 {
+		t.Fatalf("kubectl aio-authn version: exit %d\n%s", r.code, r.stderr)
+	}
+	var info struct{ Version, Commit, Date string }
+	if err := json.Unmarshal([]byte(r.stdout), &info); err != nil {
+		t.Fatalf("version -o json is not JSON: %v\n%s", err, r.stdout)
+	}
+	if info.Version != testVersion || info.Commit != "e2e" || info.Date != "2026-01-01T00:00:00Z" {
+		t.Errorf("version info = %+v, want the values injected with -ldflags", info)
+	}
+	text := run(t, "", "kubectl", "aio-authn", "version")
+	if !strings.Contains(text.stdout, testVersion) {
+		t.Errorf("version text = %q, want it to name %s", text.stdout, testVersion)
+	}
+}
+
+func TestHelpNamesThePlugin(t *testing.T) {
+	requireKubectl(t)
+	r := run(t, "", "kubectl", "aio-authn", "--help")
+	if r.code != 0 || !strings.Contains(r.stdout, "kubectl aio-authn validate") {
+		t.Fatalf("help should show examples as `kubectl aio-authn ...`; exit %d:\n%s", r.code, r.stdout)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		code int
+		err  string
+	}{
+		{"unknown command", []string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{"unknown flag", []string{"version", "--frob"}, 2, "unknown flag: --frob"},
+		{"bad output format", []string{"version", "-o", "xml"}, 2, "unknown output format"},
+		{"extra argument", []string{"version", "extra"}, 2, "unknown command"},
+		{"success", []string{"version"}, 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := run(t, "", "kubectl-aio_authn", tt.args...)
+			if r.code != tt.code {
+				t.Fatalf("exit %d, want %d\nstderr: %s", r.code, tt.code, r.stderr)
+			}
+			if !strings.Contains(r.stderr, tt.err) {
+				t.Errorf("stderr = %q, want it to contain %q", r.stderr, tt.err)
+			}
+			if strings.Contains(r.stderr, "goroutine ") || strings.Contains(r.stderr, "panic:") {
+				t.Errorf("stderr has a stack trace:\n%s", r.stderr)
+			}
+			if tt.code != 0 && strings.Count(strings.TrimSpace(r.stderr), "\n") > 2 {
+				t.Errorf("a usage error should be a short message, got:\n%s", r.stderr)
+			}
+		})
+	}
+}
+
+// TestKubectlCompletesThePlugin installs the script `completion kubectl`
+// prints and asks kubectl itself to complete `kubectl aio-authn `.
+func TestKubectlCompletesThePlugin(t *testing.T) {
+	requireKubectl(t)
+	r := run(t, "", "kubectl-aio_authn", "completion", "kubectl")
+	if r.code != 0 {
+		t.Fatalf("completion kubectl: exit %d: %s", r.code, r.stderr)
+	}
+	script := filepath.Join(binDir, "kubectl_complete-aio_authn")
+	if err := os.WriteFile(script, []byte(r.stdout), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(script)
+	c := run(t, "", "kubectl", "__complete", "aio-authn", "")
+	for _, want := range []string{"version", "completion"} {
+		if !strings.Contains(c.stdout, want) {
+			t.Errorf("kubectl __complete aio-authn: output lacks %q:\n%s", want, c.stdout)
+		}
+	}
+}
+
+// TestCompletionsAreCurrent checks the completion scripts committed under
+// completions/ are what the binary generates now (-update rewrites them).
+func TestCompletionsAreCurrent(t *testing.T) {
+	files := map[string]string{
+		"bash": "kubectl-aio_authn.bash", "zsh": "_kubectl-aio_authn", "fish": "kubectl-aio_authn.fish",
+		"powershell": "kubectl-aio_authn.ps1", "kubectl": "kubectl_complete-aio_authn",
+	}
+	for shell, name := range files {
+		r := run(t, "", "kubectl-aio_authn", "completion", shell)
+		if r.code != 0 || r.stdout == "" {
+			t.Fatalf("completion %s: exit %d: %s", shell, r.code, r.stderr)
+		}
+		path := filepath.Join(repoRoot, "completions", name)
+		if *update {
+			mode := os.FileMode(0o644)
+			if shell == "kubectl" {
+				mode = 0o755
+			}
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, []byte(r.stdout), mode); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run: go test ./e2e -run TestCompletionsAreCurrent -update)", err)
+		}
+		if string(want) != r.stdout {
+			t.Errorf("completions/%s is stale: run go test ./e2e -run TestCompletionsAreCurrent -update", name)
+		}
+	}
+}
