@@ -1,0 +1,106 @@
+package sat
+
+import (
+	"encoding/base64"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+// rawToken builds an unsigned-looking token from literal JSON so the decoder
+// is tested on exactly the bytes a cluster or a hand-made tool would send.
+func rawToken(header, payload string) string {
+	enc := base64.RawURLEncoding.EncodeToString
+	return enc([]byte(header)) + "." + enc([]byte(payload)) + "." + enc([]byte("sig"))
+}
+
+func TestDecodeBoundToken(t *testing.T) {
+	tok := rawToken(`{"alg":"RS256","kid":"k1","typ":"JWT"}`, `{
+		"aud":["aio-internal","https://kubernetes.default.svc"],
+		"exp":1767225600,"iat":1767222000,"nbf":1767222000.5,
+		"iss":"https://kubernetes.default.svc.cluster.local",
+		"jti":"j-1",
+		"kubernetes.io":{"namespace":"azure-iot-operations",
+			"node":{"name":"n1","uid":"u-node"},
+			"pod":{"name":"mqtt-client","uid":"u-pod"},
+			"serviceaccount":{"name":"mqtt-client","uid":"u-sa"},
+			"warnafter":1767222600},
+		"sub":"system:serviceaccount:azure-iot-operations:mqtt-client"}`)
+	h, c, err := Decode(tok + "\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h != (Header{Alg: "RS256", Kid: "k1", Typ: "JWT"}) {
+		t.Errorf("header = %+v", h)
+	}
+	if got := strings.Join(c.Audience, ","); got != "aio-internal,https://kubernetes.default.svc" {
+		t.Errorf("aud = %s", got)
+	}
+	if c.Subject != "system:serviceaccount:azure-iot-operations:mqtt-client" || c.Issuer != "https://kubernetes.default.svc.cluster.local" || c.ID != "j-1" {
+		t.Errorf("claims = %+v", c)
+	}
+	if !c.Expiry.Equal(time.Unix(1767225600, 0)) || !c.IssuedAt.Equal(time.Unix(1767222000, 0)) {
+		t.Errorf("exp/iat = %v %v", c.Expiry, c.IssuedAt)
+	}
+	if !c.NotBefore.Equal(time.Unix(1767222000, 5e8)) {
+		t.Errorf("fractional nbf = %v", c.NotBefore)
+	}
+	k := c.Kubernetes
+	if k == nil || k.Namespace != "azure-iot-operations" || k.ServiceAccount != (Ref{"mqtt-client", "u-sa"}) ||
+		k.Pod == nil || *k.Pod != (Ref{"mqtt-client", "u-pod"}) || k.Node == nil || k.Node.Name != "n1" ||
+		k.WarnAfter == nil || !k.WarnAfter.Equal(time.Unix(1767222600, 0)) {
+		t.Errorf("kubernetes.io = %+v", k)
+	}
+	if _, ok := c.Raw["kubernetes.io"]; !ok {
+		t.Error("Raw lacks kubernetes.io")
+	}
+}
+
+func TestDecodeAudienceString(t *testing.T) {
+	_, c, err := Decode(rawToken(`{"alg":"ES256"}`, `{"aud":"only-one","sub":"s"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Audience) != 1 || c.Audience[0] != "only-one" {
+		t.Errorf("aud = %q", c.Audience)
+	}
+	if c.Expiry != nil || c.Kubernetes != nil {
+		t.Errorf("absent claims should be nil: %+v", c)
+	}
+}
+
+func TestDecodeRejects(t *testing.T) {
+	for _, tc := range []struct {
+		name, token, want string
+	}{
+		{"empty", "  ", "empty"},
+		{"two parts", "a.b", "2 dot-separated parts"},
+		{"jwe", "a.b.c.d.e", "encrypted token"},
+		{"header not base64", "!!.e30.c2ln", "header is not base64url"},
+		{"header not json", rawToken(`nope`, `{}`), "header is not a JSON object"},
+		{"no alg", rawToken(`{"typ":"JWT"}`, `{}`), `no "alg"`},
+		{"alg number", rawToken(`{"alg":1}`, `{}`), `header "alg" is a number`},
+		{"crit", rawToken(`{"alg":"RS256","crit":["x"]}`, `{}`), `"crit"`},
+		{"payload array", rawToken(`{"alg":"RS256"}`, `[1]`), "payload is not a JSON object"},
+		{"payload null", rawToken(`{"alg":"RS256"}`, `null`), "payload is not a JSON object"},
+		{"aud number", rawToken(`{"alg":"RS256"}`, `{"aud":5}`), `"aud" is a number`},
+		{"aud list of numbers", rawToken(`{"alg":"RS256"}`, `{"aud":["a",5]}`), `"aud"[1] is a number`},
+		{"exp string", rawToken(`{"alg":"RS256"}`, `{"exp":"tomorrow"}`), `"exp" is a string`},
+		{"exp huge", rawToken(`{"alg":"RS256"}`, `{"exp":1e300}`), `"exp" is not a usable time`},
+		{"k8s not object", rawToken(`{"alg":"RS256"}`, `{"kubernetes.io":"x"}`), `"kubernetes.io" is a string`},
+		{"pod not object", rawToken(`{"alg":"RS256"}`, `{"kubernetes.io":{"pod":[]}}`), `.pod is a list`},
+		{"sa name number", rawToken(`{"alg":"RS256"}`, `{"kubernetes.io":{"serviceaccount":{"name":3}}}`), `"name" is a number`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := Decode(tc.token)
+			var me *MalformedError
+			if !errors.As(err, &me) {
+				t.Fatalf("err = %v, want a MalformedError", err)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %q, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+}

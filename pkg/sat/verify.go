@@ -1,0 +1,418 @@
+package sat
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"os"
+	"strings"
+)
+
+// The algorithms a KeySet verifies: the two Kubernetes signs service account
+// tokens with.
+const (
+	AlgRS256 = "RS256"
+	AlgES256 = "ES256"
+)
+
+// Sentinel errors Verify wraps, so callers can tell a forged token from a
+// token they lack the key for.
+var (
+	// ErrAlgorithm: the token's alg is not RS256/ES256 ("none", HMAC, ...).
+	ErrAlgorithm = errors.New("signature algorithm not accepted")
+	// ErrNoKey: no key of the set can have signed the token (kid or key type
+	// does not match).
+	ErrNoKey = errors.New("no matching key")
+	// ErrSignature: a matching key exists and the signature does not verify.
+	ErrSignature = errors.New("signature does not verify")
+)
+
+// KeySet is a set of public keys that may have signed service account
+// tokens, loaded once and reused for every token (parsing keys costs more
+// than checking a signature).
+type KeySet struct {
+	keys    []verificationKey
+	skipped []string
+	source  string
+}
+
+// verificationKey is one usable public key. Its algorithm is fixed by the key
+// type when the key is loaded, so a token's header can never make an RSA key
+// verify an HMAC or an ECDSA signature (algorithm confusion).
+type verificationKey struct {
+	alg string
+	// kid is the JWK's declared key ID, "" for PEM keys.
+	kid string
+	// derivedKid is the key ID Kubernetes derives from the public key
+	// (base64url SHA-256 of the PKIX DER), which its tokens carry.
+	derivedKid string
+	rsa        *rsa.PublicKey
+	ec         *ecdsa.PublicKey
+}
+
+func (k verificationKey) String() string {
+	kid := k.kid
+	if kid == "" {
+		kid = k.derivedKid
+	}
+	switch {
+	case k.rsa != nil:
+		return fmt.Sprintf("RSA %d-bit %s (kid %s)", k.rsa.N.BitLen(), k.alg, kid)
+	default:
+		return fmt.Sprintf("EC P-256 %s (kid %s)", k.alg, kid)
+	}
+}
+
+// LoadKeySet reads public keys from a file: PEM (PUBLIC KEY, RSA PUBLIC KEY
+// or CERTIFICATE blocks, one or more) or a JWKS JSON document such as a
+// cluster's /openid/v1/jwks.
+func LoadKeySet(path string) (*KeySet, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	ks, err := ParseKeySet(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	ks.source = path
+	return ks, nil
+}
+
+// ParseKeySet parses PEM public keys/certificates or a JWKS (a {"keys": [...]}
+// document or a single JWK).
+func ParseKeySet(data []byte) (*KeySet, error) {
+	trimmed := bytes.TrimSpace(data)
+	var ks *KeySet
+	var err error
+	if len(trimmed) > 0 && trimmed[0] == '{' {
+		ks, err = parseJWKS(trimmed)
+	} else {
+		ks, err = parsePEMKeys(trimmed)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(ks.keys) == 0 {
+		msg := "no RS256 or ES256 public key found"
+		if len(ks.skipped) > 0 {
+			msg += " (" + strings.Join(ks.skipped, "; ") + ")"
+		}
+		return nil, errors.New(msg)
+	}
+	return ks, nil
+}
+
+func parsePEMKeys(data []byte) (*KeySet, error) {
+	ks := &KeySet{}
+	rest := data
+	for n := 1; ; n++ {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		var pub any
+		var err error
+		switch block.Type {
+		case "PUBLIC KEY":
+			pub, err = x509.ParsePKIXPublicKey(block.Bytes)
+		case "RSA PUBLIC KEY":
+			pub, err = x509.ParsePKCS1PublicKey(block.Bytes)
+		case "CERTIFICATE":
+			var cert *x509.Certificate
+			if cert, err = x509.ParseCertificate(block.Bytes); err == nil {
+				pub = cert.PublicKey
+			}
+		default:
+			if strings.Contains(block.Type, "PRIVATE KEY") {
+				return nil, fmt.Errorf("PEM block %d is a private key (%s): give the public key (sa_pub.pem) or the JWKS (jwks.json) instead", n, block.Type)
+			}
+			ks.skipped = append(ks.skipped, fmt.Sprintf("PEM block %d: %s is not a public key", n, block.Type))
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("PEM block %d (%s): %v", n, block.Type, err)
+		}
+		k, why := keyFromPublic(pub)
+		if why != "" {
+			ks.skipped = append(ks.skipped, fmt.Sprintf("PEM block %d: %s", n, why))
+			continue
+		}
+		ks.keys = append(ks.keys, k)
+	}
+	if len(ks.keys) == 0 && len(ks.skipped) == 0 {
+		return nil, errors.New("neither PEM public keys nor a JWKS document")
+	}
+	return ks, nil
+}
+
+// keyFromPublic accepts the key types that can verify RS256 or ES256, and
+// says why any other is skipped.
+func keyFromPublic(pub any) (verificationKey, string) {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return verificationKey{}, fmt.Sprintf("unsupported key: %v", err)
+	}
+	sum := sha256.Sum256(der)
+	kid := base64.RawURLEncoding.EncodeToString(sum[:])
+	switch p := pub.(type) {
+	case *rsa.PublicKey:
+		return verificationKey{alg: AlgRS256, rsa: p, derivedKid: kid}, ""
+	case *ecdsa.PublicKey:
+		if p.Curve != elliptic.P256() {
+			return verificationKey{}, fmt.Sprintf("EC %s key: only P-256 (ES256) is supported", p.Curve.Params().Name)
+		}
+		return verificationKey{alg: AlgES256, ec: p, derivedKid: kid}, ""
+	default:
+		return verificationKey{}, fmt.Sprintf("%T key: only RSA (RS256) and EC P-256 (ES256) are supported", pub)
+	}
+}
+
+// jwk is the subset of RFC 7517 fields a verification key needs.
+type jwk struct {
+	Kty string `json:"kty"`
+	Kid string `json:"kid"`
+	Alg string `json:"alg"`
+	Use string `json:"use"`
+	N   string `json:"n"`
+	E   string `json:"e"`
+	Crv string `json:"crv"`
+	X   string `json:"x"`
+	Y   string `json:"y"`
+	D   string `json:"d"`
+}
+
+func parseJWKS(data []byte) (*KeySet, error) {
+	var doc struct {
+		Keys *[]jwk `json:"keys"`
+		jwk
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("not a JWKS document: %v", err)
+	}
+	list := []jwk{doc.jwk}
+	if doc.Keys != nil {
+		list = *doc.Keys
+	}
+	ks := &KeySet{}
+	for i, j := range list {
+		name := fmt.Sprintf("key %d", i)
+		if j.Kid != "" {
+			name = fmt.Sprintf("key %d (kid %s)", i, j.Kid)
+		}
+		if j.D != "" {
+			return nil, fmt.Errorf("%s holds a private key (\"d\"): give the public JWKS instead", name)
+		}
+		if j.Use != "" && j.Use != "sig" {
+			ks.skipped = append(ks.skipped, fmt.Sprintf("%s: use %q, not a signing key", name, j.Use))
+			continue
+		}
+		k, why, err := j.key()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", name, err)
+		}
+		if why != "" {
+			ks.skipped = append(ks.skipped, name+": "+why)
+			continue
+		}
+		if j.Alg != "" && j.Alg != k.alg {
+			ks.skipped = append(ks.skipped, fmt.Sprintf("%s: alg %q is not accepted for a %s key", name, j.Alg, j.Kty))
+			continue
+		}
+		k.kid = j.Kid
+		ks.keys = append(ks.keys, k)
+	}
+	return ks, nil
+}
+
+func (j jwk) key() (verificationKey, string, error) {
+	switch j.Kty {
+	case "RSA":
+		n, err := base64.RawURLEncoding.DecodeString(j.N)
+		if err != nil || len(n) == 0 {
+			return verificationKey{}, "", errors.New(`"n" is not base64url`)
+		}
+		e, err := base64.RawURLEncoding.DecodeString(j.E)
+		if err != nil || len(e) == 0 || len(e) > 4 {
+			return verificationKey{}, "", errors.New(`"e" is not a base64url exponent`)
+		}
+		exp := new(big.Int).SetBytes(e).Int64()
+		pub := &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(exp)}
+		if exp < 3 || exp%2 == 0 {
+			return verificationKey{}, "", fmt.Errorf("RSA exponent %d is not valid", exp)
+		}
+		k, why := keyFromPublic(pub)
+		return k, why, nil
+	case "EC":
+		if j.Crv != "P-256" {
+			return verificationKey{}, fmt.Sprintf("EC %s key: only P-256 (ES256) is supported", j.Crv), nil
+		}
+		x, err1 := base64.RawURLEncoding.DecodeString(j.X)
+		y, err2 := base64.RawURLEncoding.DecodeString(j.Y)
+		if err1 != nil || err2 != nil || len(x) != 32 || len(y) != 32 {
+			return verificationKey{}, "", errors.New(`"x"/"y" are not 32-byte base64url coordinates`)
+		}
+		point := append(append([]byte{4}, x...), y...)
+		pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), point)
+		if err != nil {
+			return verificationKey{}, "", fmt.Errorf("not a P-256 point: %v", err)
+		}
+		k, why := keyFromPublic(pub)
+		return k, why, nil
+	case "":
+		return verificationKey{}, "", errors.New(`no "kty"`)
+	default:
+		return verificationKey{}, fmt.Sprintf("kty %q: only RSA and EC keys are supported", j.Kty), nil
+	}
+}
+
+// Describe says what the set holds, for messages such as "verified with ...".
+func (ks *KeySet) Describe() string {
+	parts := make([]string, 0, len(ks.keys))
+	for _, k := range ks.keys {
+		parts = append(parts, k.String())
+	}
+	s := fmt.Sprintf("%d key", len(ks.keys))
+	if len(ks.keys) != 1 {
+		s += "s"
+	}
+	if ks.source != "" {
+		s += " from " + ks.source
+	}
+	s += ": " + strings.Join(parts, ", ")
+	if len(ks.skipped) > 0 {
+		s += fmt.Sprintf(" (%d skipped)", len(ks.skipped))
+	}
+	return s
+}
+
+// checkAlg accepts only the algorithms of Kubernetes service account tokens
+// and explains every refusal.
+func checkAlg(alg string) error {
+	switch {
+	case alg == AlgRS256 || alg == AlgES256:
+		return nil
+	case strings.EqualFold(alg, "none"):
+		return fmt.Errorf("%w: alg %q means unsigned, and an unsigned token proves nothing", ErrAlgorithm, alg)
+	case strings.HasPrefix(strings.ToUpper(alg), "HS"):
+		return fmt.Errorf("%w: alg %q is HMAC, a shared secret; service account tokens are signed with a private key (RS256/ES256)", ErrAlgorithm, alg)
+	default:
+		return fmt.Errorf("%w: alg %q is not supported (RS256 or ES256 only)", ErrAlgorithm, alg)
+	}
+}
+
+// candidates are the keys that may have signed a token with this header: the
+// algorithm must be the key's own, and a kid selects among them. Keys from PEM
+// files carry no declared kid, so a token whose kid matches nothing is still
+// tried against them.
+func (ks *KeySet) candidates(h Header) []verificationKey {
+	var byKid, undeclared, all []verificationKey
+	for _, k := range ks.keys {
+		if k.alg != h.Alg {
+			continue
+		}
+		all = append(all, k)
+		if h.Kid != "" && (k.kid == h.Kid || (k.kid == "" && k.derivedKid == h.Kid)) {
+			byKid = append(byKid, k)
+		}
+		if k.kid == "" {
+			undeclared = append(undeclared, k)
+		}
+	}
+	switch {
+	case h.Kid == "":
+		return all
+	case len(byKid) > 0:
+		return byKid
+	default:
+		return undeclared
+	}
+}
+
+// Verify checks the token's signature (RS256 or ES256 only) with the set's
+// keys and returns the decoded header and claims. It does not check times,
+// audience or issuer: those are policy, and the caller reports each.
+func (ks *KeySet) Verify(token string) (Header, Claims, error) {
+	token = strings.TrimSpace(token)
+	hp, pp, sp, err := splitToken(token)
+	if err != nil {
+		return Header{}, Claims{}, err
+	}
+	hb, err := decodeSegment("header", hp)
+	if err != nil {
+		return Header{}, Claims{}, err
+	}
+	header, err := parseHeader(hb)
+	if err != nil {
+		return Header{}, Claims{}, err
+	}
+	if err := checkAlg(header.Alg); err != nil {
+		return header, Claims{}, err
+	}
+	keys := ks.candidates(header)
+	if len(keys) == 0 {
+		what := "an RSA key"
+		if header.Alg == AlgES256 {
+			what = "an EC P-256 key"
+		}
+		if header.Kid != "" {
+			what += fmt.Sprintf(" with kid %q", header.Kid)
+		}
+		return header, Claims{}, fmt.Errorf("%w: the token is %s and needs %s; the key set has %s", ErrNoKey, header.Alg, what, ks.Describe())
+	}
+	sig, err := decodeSegment("signature", sp)
+	if err != nil {
+		return header, Claims{}, err
+	}
+	digest := sha256.Sum256([]byte(token[:len(hp)+1+len(pp)]))
+	if !verifyAny(keys, digest[:], sig) {
+		return header, Claims{}, fmt.Errorf("%w: %s signature checked against %s", ErrSignature, header.Alg, describeKeys(keys))
+	}
+	pb, err := decodeSegment("payload", pp)
+	if err != nil {
+		return header, Claims{}, err
+	}
+	claims, err := parseClaims(pb)
+	return header, claims, err
+}
+
+func verifyAny(keys []verificationKey, digest, sig []byte) bool {
+	for _, k := range keys {
+		switch {
+		case k.rsa != nil:
+			if rsa.VerifyPKCS1v15(k.rsa, crypto.SHA256, digest, sig) == nil {
+				return true
+			}
+		case k.ec != nil:
+			// JWS ES256 signatures are r||s, 32 bytes each, not ASN.1.
+			if len(sig) != 64 {
+				continue
+			}
+			r := new(big.Int).SetBytes(sig[:32])
+			s := new(big.Int).SetBytes(sig[32:])
+			if ecdsa.Verify(k.ec, digest, r, s) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func describeKeys(keys []verificationKey) string {
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k.String()
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,294 @@
+package sat
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Keys are generated once per test binary: RSA generation is slow on a
+// shared 2-core machine, and every test only needs distinct keys.
+var (
+	rsaKey      = mustRSA()
+	rsaOther    = mustRSA()
+	ecKey       = mustEC(elliptic.P256())
+	ecOther     = mustEC(elliptic.P256())
+	ecP384      = mustEC(elliptic.P384())
+	standardAud = jwt.ClaimStrings{"aio-internal"}
+)
+
+func mustRSA() *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
+
+func mustEC(c elliptic.Curve) *ecdsa.PrivateKey {
+	k, err := ecdsa.GenerateKey(c, rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
+
+// sign makes a real token with golang-jwt, an implementation independent of
+// the code under test.
+func sign(t testing.TB, method jwt.SigningMethod, key any, kid string) string {
+	t.Helper()
+	claims := jwt.MapClaims{
+		"iss": "https://kubernetes.default.svc.cluster.local",
+		"sub": "system:serviceaccount:ns:client",
+		"aud": standardAud,
+		"exp": time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC).Unix(),
+		"kubernetes.io": map[string]any{
+			"namespace":      "ns",
+			"serviceaccount": map[string]any{"name": "client", "uid": "u1"},
+		},
+	}
+	tok := jwt.NewWithClaims(method, claims)
+	if kid != "" {
+		tok.Header["kid"] = kid
+	}
+	s, err := tok.SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func pemPublic(t testing.TB, pub any) []byte {
+	t.Helper()
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+}
+
+func jwkOf(pub any, kid string) map[string]any {
+	enc := base64.RawURLEncoding.EncodeToString
+	switch p := pub.(type) {
+	case *rsa.PublicKey:
+		return map[string]any{"kty": "RSA", "kid": kid, "use": "sig", "alg": "RS256",
+			"n": enc(p.N.Bytes()), "e": enc(big.NewInt(int64(p.E)).Bytes())}
+	case *ecdsa.PublicKey:
+		b, err := p.Bytes()
+		if err != nil {
+			panic(err)
+		}
+		return map[string]any{"kty": "EC", "kid": kid, "crv": "P-256", "x": enc(b[1:33]), "y": enc(b[33:])}
+	}
+	panic("unsupported")
+}
+
+func jwks(t testing.TB, keys ...map[string]any) []byte {
+	t.Helper()
+	b, err := json.Marshal(map[string]any{"keys": keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func mustKeySet(t testing.TB, data []byte) *KeySet {
+	t.Helper()
+	ks, err := ParseKeySet(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ks
+}
+
+func TestVerifyAccepts(t *testing.T) {
+	cert := selfSigned(t, rsaKey)
+	for _, tc := range []struct {
+		name  string
+		keys  []byte
+		token string
+	}{
+		{"RS256 PKIX PEM", pemPublic(t, &rsaKey.PublicKey), sign(t, jwt.SigningMethodRS256, rsaKey, "")},
+		{"RS256 PKCS1 PEM", pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: x509.MarshalPKCS1PublicKey(&rsaKey.PublicKey)}), sign(t, jwt.SigningMethodRS256, rsaKey, "")},
+		{"RS256 certificate PEM", cert, sign(t, jwt.SigningMethodRS256, rsaKey, "whatever")},
+		{"RS256 second PEM key", append(pemPublic(t, &rsaOther.PublicKey), pemPublic(t, &rsaKey.PublicKey)...), sign(t, jwt.SigningMethodRS256, rsaKey, "unknown-kid")},
+		{"ES256 PEM", pemPublic(t, &ecKey.PublicKey), sign(t, jwt.SigningMethodES256, ecKey, "")},
+		{"RS256 JWKS by kid", jwks(t, jwkOf(&rsaOther.PublicKey, "a"), jwkOf(&rsaKey.PublicKey, "b")), sign(t, jwt.SigningMethodRS256, rsaKey, "b")},
+		{"ES256 JWKS", jwks(t, jwkOf(&ecKey.PublicKey, "e")), sign(t, jwt.SigningMethodES256, ecKey, "e")},
+		{"single JWK", func() []byte { b, _ := json.Marshal(jwkOf(&ecKey.PublicKey, "e")); return b }(), sign(t, jwt.SigningMethodES256, ecKey, "")},
+		{"mixed set, no kid", append(pemPublic(t, &ecKey.PublicKey), pemPublic(t, &rsaKey.PublicKey)...), sign(t, jwt.SigningMethodRS256, rsaKey, "")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ks := mustKeySet(t, tc.keys)
+			h, c, err := ks.Verify(tc.token)
+			if err != nil {
+				t.Fatalf("Verify: %v (keys: %s)", err, ks.Describe())
+			}
+			if h.Alg == "" || c.Subject != "system:serviceaccount:ns:client" || c.Kubernetes.ServiceAccount.Name != "client" {
+				t.Errorf("header %+v claims %+v", h, c)
+			}
+		})
+	}
+}
+
+func TestVerifyDerivedKidSelectsPEMKey(t *testing.T) {
+	ks := mustKeySet(t, append(pemPublic(t, &rsaOther.PublicKey), pemPublic(t, &rsaKey.PublicKey)...))
+	var kid string
+	for _, k := range ks.keys {
+		if k.rsa.N.Cmp(rsaKey.N) == 0 {
+			kid = k.derivedKid
+		}
+	}
+	if got := ks.candidates(Header{Alg: AlgRS256, Kid: kid}); len(got) != 1 || got[0].rsa.N.Cmp(rsaKey.N) != 0 {
+		t.Fatalf("kid %s selected %d keys", kid, len(got))
+	}
+	if _, _, err := ks.Verify(sign(t, jwt.SigningMethodRS256, rsaKey, kid)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestVerifyRejects(t *testing.T) {
+	rsaPEM := pemPublic(t, &rsaKey.PublicKey)
+	enc := base64.RawURLEncoding.EncodeToString
+	good := sign(t, jwt.SigningMethodRS256, rsaKey, "")
+	parts := strings.Split(good, ".")
+	tampered := parts[0] + "." + enc([]byte(`{"sub":"system:serviceaccount:ns:admin","aud":["aio-internal"]}`)) + "." + parts[2]
+	hmacWithPublicKey := sign(t, jwt.SigningMethodHS256, rsaPEM, "")
+	unsigned := enc([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + parts[1] + "."
+	noneCased := enc([]byte(`{"alg":"None"}`)) + "." + parts[1] + "."
+	// An RS256 header over an ES256 signature: the key type, not the
+	// header, decides how a signature is checked.
+	ecSigned := sign(t, jwt.SigningMethodES256, ecKey, "")
+	relabelled := enc([]byte(`{"alg":"RS256"}`)) + "." + strings.SplitN(ecSigned, ".", 2)[1]
+
+	for _, tc := range []struct {
+		name  string
+		keys  []byte
+		token string
+		want  error
+		msg   string
+	}{
+		{"forged signature", rsaPEM, sign(t, jwt.SigningMethodRS256, rsaOther, ""), ErrSignature, "does not verify"},
+		{"tampered payload", rsaPEM, tampered, ErrSignature, ""},
+		{"alg none", rsaPEM, unsigned, ErrAlgorithm, "unsigned"},
+		{"alg None", rsaPEM, noneCased, ErrAlgorithm, "unsigned"},
+		{"HS256 keyed with the RSA public key", rsaPEM, hmacWithPublicKey, ErrAlgorithm, "HMAC"},
+		{"HS256 keyed with the JWKS", jwks(t, jwkOf(&rsaKey.PublicKey, "k")), sign(t, jwt.SigningMethodHS256, jwks(t, jwkOf(&rsaKey.PublicKey, "k")), "k"), ErrAlgorithm, "HMAC"},
+		{"RS384", rsaPEM, sign(t, jwt.SigningMethodRS384, rsaKey, ""), ErrAlgorithm, "RS256 or ES256 only"},
+		{"PS256", rsaPEM, sign(t, jwt.SigningMethodPS256, rsaKey, ""), ErrAlgorithm, "not supported"},
+		{"ES256 token, RSA keys", rsaPEM, ecSigned, ErrNoKey, "needs an EC P-256 key"},
+		{"RS256 header over ES256 signature", pemPublic(t, &ecKey.PublicKey), relabelled, ErrNoKey, "needs an RSA key"},
+		{"ES256 other key", pemPublic(t, &ecOther.PublicKey), ecSigned, ErrSignature, ""},
+		{"JWKS kid not found", jwks(t, jwkOf(&rsaKey.PublicKey, "a")), sign(t, jwt.SigningMethodRS256, rsaKey, "b"), ErrNoKey, `kid "b"`},
+		{"JWKS kid selects the wrong key", jwks(t, jwkOf(&rsaKey.PublicKey, "a"), jwkOf(&rsaOther.PublicKey, "b")), sign(t, jwt.SigningMethodRS256, rsaKey, "b"), ErrSignature, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := mustKeySet(t, tc.keys).Verify(tc.token)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.msg) {
+				t.Errorf("err = %q, want it to contain %q", err, tc.msg)
+			}
+		})
+	}
+}
+
+func TestVerifyMalformedSignature(t *testing.T) {
+	good := sign(t, jwt.SigningMethodRS256, rsaKey, "")
+	_, _, err := mustKeySet(t, pemPublic(t, &rsaKey.PublicKey)).Verify(good + "!")
+	var me *MalformedError
+	if !errors.As(err, &me) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestParseKeySetRejects(t *testing.T) {
+	rsaDER, _ := x509.MarshalPKCS8PrivateKey(rsaKey)
+	privJWK := jwkOf(&ecKey.PublicKey, "p")
+	privJWK["d"] = "AAAA"
+	for _, tc := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"empty", nil, "neither PEM public keys nor a JWKS"},
+		{"garbage", []byte("hello"), "neither PEM public keys nor a JWKS"},
+		{"private PEM", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: rsaDER}), "private key"},
+		{"private JWK", jwks(t, privJWK), "private key"},
+		{"P-384 only", pemPublic(t, &ecP384.PublicKey), "only P-256"},
+		{"bad JSON", []byte(`{"keys": [`), "not a JWKS"},
+		{"encryption key only", jwks(t, map[string]any{"kty": "RSA", "use": "enc", "n": "AQAB", "e": "AQAB"}), `use "enc"`},
+		{"alg mismatch", jwks(t, func() map[string]any { k := jwkOf(&rsaKey.PublicKey, "k"); k["alg"] = "HS256"; return k }()), `alg "HS256" is not accepted`},
+		{"bad n", jwks(t, map[string]any{"kty": "RSA", "n": "***", "e": "AQAB"}), `"n" is not base64url`},
+		{"bad point", jwks(t, map[string]any{"kty": "EC", "crv": "P-256", "x": base64.RawURLEncoding.EncodeToString(make([]byte, 32)), "y": base64.RawURLEncoding.EncodeToString(make([]byte, 32))}), "not a P-256 point"},
+		{"no kty", []byte(`{"kid":"x"}`), `no "kty"`},
+		{"corrupt PEM key", pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: []byte{1, 2, 3}}), "PEM block 1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseKeySet(tc.data)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestLoadKeySetDescribe(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "jwks.json")
+	if err := os.WriteFile(path, jwks(t, jwkOf(&rsaKey.PublicKey, "r1"), jwkOf(&ecKey.PublicKey, "e1"), map[string]any{"kty": "OKP", "crv": "Ed25519", "x": "AA"}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ks, err := LoadKeySet(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "2 keys from " + path + ": RSA 2048-bit RS256 (kid r1), EC P-256 ES256 (kid e1) (1 skipped)"
+	if got := ks.Describe(); got != want {
+		t.Errorf("Describe() = %q\nwant         %q", got, want)
+	}
+	if _, err := LoadKeySet(filepath.Join(dir, "missing.pem")); err == nil {
+		t.Error("missing file: no error")
+	}
+}
+
+func selfSigned(t testing.TB, key *rsa.PrivateKey) []byte {
+	t.Helper()
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "sa-signer"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
+
+// FuzzVerify feeds arbitrary tokens to the decoder and verifier: neither may
+// panic, whatever the input.
+func FuzzVerify(f *testing.F) {
+	ks := mustKeySet(f, pemPublic(f, &ecKey.PublicKey))
+	f.Add(sign(f, jwt.SigningMethodES256, ecKey, ""))
+	f.Add(sign(f, jwt.SigningMethodRS256, rsaKey, "k"))
+	f.Add(rawToken(`{"alg":"none"}`, `{"aud":[1]}`))
+	f.Add("a.b.c")
+	f.Fuzz(func(t *testing.T, token string) {
+		Decode(token)
+		ks.Verify(token)
+	})
+}
