@@ -200,17 +200,7 @@ func secretNamespaceNote(path, secretNS, objectNS string) []string {
 // decoding would otherwise drop without a word: the 2023 attributes Secret
 // written under the mid-2024 x509Credentials block.
 func mixedShapeNotes(data []byte) []string {
-	var raw struct {
-		Spec struct {
-			AuthenticationMethods []struct {
-				X509Credentials *struct {
-					Attributes *struct {
-						SecretName string `json:"secretName"`
-					} `json:"attributes"`
-				} `json:"x509Credentials"`
-			} `json:"authenticationMethods"`
-		} `json:"spec"`
-	}
+	var raw mixedShape
 	if json.Unmarshal(data, &raw) != nil {
 		return nil
 	}
@@ -221,6 +211,15 @@ func mixedShapeNotes(data []byte) []string {
 		}
 	}
 	return notes
+}
+
+// mixedShape is the part of a v1beta1 document mixedShapeNotes looks at.
+type mixedShape struct {
+	Spec struct {
+		AuthenticationMethods []struct {
+			X509Credentials *x5092023 `json:"x509Credentials"`
+		} `json:"authenticationMethods"`
+	} `json:"spec"`
 }
 
 // v1Blocks are the v1 names of the v1beta1 settings blocks.

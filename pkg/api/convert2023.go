@@ -15,38 +15,49 @@ import (
 type authentication2023 struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
-	Spec              struct {
-		// ListenerRef pointed from the authentication to its listeners; v1
-		// points the other way (ports[].authenticationRef).
-		ListenerRef           []string     `json:"listenerRef,omitempty"`
-		AuthenticationMethods []method2023 `json:"authenticationMethods"`
-	} `json:"spec"`
+	Spec              authenticationSpec2023 `json:"spec"`
+}
+
+type authenticationSpec2023 struct {
+	// ListenerRef pointed from the authentication to its listeners; v1
+	// points the other way (ports[].authenticationRef).
+	ListenerRef           []string     `json:"listenerRef,omitempty"`
+	AuthenticationMethods []method2023 `json:"authenticationMethods"`
 }
 
 // method2023 is one entry of the 2023 chain: exactly one of its keys is set.
 type method2023 struct {
-	Sat *struct {
-		Audiences []string `json:"audiences"`
-	} `json:"sat,omitempty"`
-	X509 *struct {
-		TrustedClientCACert string `json:"trustedClientCaCert,omitempty"`
-		Attributes          *struct {
-			SecretName string `json:"secretName"`
-		} `json:"attributes,omitempty"`
-	} `json:"x509,omitempty"`
-	Custom *struct {
-		Endpoint string `json:"endpoint"`
-		CACert   string `json:"caCert,omitempty"`
-		Auth     *struct {
-			X509 struct {
-				SecretName string `json:"secretName"`
-				Namespace  string `json:"namespace,omitempty"`
-			} `json:"x509"`
-		} `json:"auth,omitempty"`
-		Headers map[string]string `json:"headers,omitempty"`
-	} `json:"custom,omitempty"`
+	Sat    *sat2023    `json:"sat,omitempty"`
+	X509   *x5092023   `json:"x509,omitempty"`
+	Custom *custom2023 `json:"custom,omitempty"`
 	// UsernamePassword is only detected: v1 has no equivalent.
 	UsernamePassword *map[string]any `json:"usernamePassword,omitempty"`
+}
+
+type sat2023 struct {
+	Audiences []string `json:"audiences"`
+}
+
+type x5092023 struct {
+	TrustedClientCACert string `json:"trustedClientCaCert,omitempty"`
+	// Attributes named a Secret holding a TOML file of attributes.
+	Attributes *secretName2023 `json:"attributes,omitempty"`
+}
+
+type secretName2023 struct {
+	SecretName string `json:"secretName"`
+	Namespace  string `json:"namespace,omitempty"`
+}
+
+type custom2023 struct {
+	Endpoint string            `json:"endpoint"`
+	CACert   string            `json:"caCert,omitempty"`
+	Auth     *customAuth2023   `json:"auth,omitempty"`
+	Headers  map[string]string `json:"headers,omitempty"`
+}
+
+type customAuth2023 struct {
+	X509 secretName2023 `json:"x509"`
 }
 
 // Keys2023 are the one-key-per-entry method names of the 2023 shape, with the

@@ -6,9 +6,14 @@ import (
 	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
 )
 
-// BrokerAuthentication is the mid-2024 preview shape.
+// BrokerAuthentication is the mid-2024 preview shape. Its CRD version is
+// not served: without a conversion webhook the API server would store it as
+// v1 and prune the renamed blocks (custom, serviceAccountToken,
+// x509Credentials), so it is in the CRD only for validation, and such
+// manifests are converted with `kubectl aio-authn convert` before applying.
 //
 // +kubebuilder:object:root=true
+// +kubebuilder:unservedversion
 // +kubebuilder:resource:shortName=bauthn,categories=iotoperations
 // +kubebuilder:validation:XValidation:rule="self.metadata.name.size() >= 3 && self.metadata.name.size() <= 63 && self.metadata.name.matches('^[a-z0-9][a-z0-9-]*[a-z0-9]$')",message="metadata.name must be 3-63 characters of lowercase letters, digits and '-', starting and ending with a letter or digit"
 type BrokerAuthentication struct {
