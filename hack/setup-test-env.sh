@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Prepare this machine for the test suite: install the Debian packages
+# (hack/install-deps.sh) and build the pinned kube-apiserver into the cache
+# (hack/build-kube-apiserver.sh). Both steps are quick no-ops once done.
+#
+# Prints, on stdout, the environment the Go tests read, as shell exports:
+#
+#   eval "$(bash hack/setup-test-env.sh)" && go test ./...
+#
+# The tests also find the binaries without these variables (build cache, then
+# PATH), so `bash hack/setup-test-env.sh && go test ./...` works as well.
+set -euo pipefail
+
+hack=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+bash "$hack/install-deps.sh" >&2
+apiserver=$(bash "$hack/build-kube-apiserver.sh")
+etcd=$(command -v etcd || echo /usr/bin/etcd)
+if [[ ! -x "$etcd" ]]; then
+	echo "setup-test-env: etcd not found after installing etcd-server" >&2
+	exit 1
+fi
+
+printf 'export AIO_AUTHN_KUBE_APISERVER=%q\n' "$apiserver"
+printf 'export AIO_AUTHN_ETCD=%q\n' "$etcd"
