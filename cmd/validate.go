@@ -1,0 +1,131 @@
+package cmd
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/lint"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/version"
+)
+
+// validateOptions are the flags of `validate`.
+type validateOptions struct {
+	*rootOptions
+	paths      []string
+	output     string
+	strict     bool
+	warnWithin time.Duration
+	now        string
+
+	nowTime  time.Time
+	reporter lint.Reporter
+}
+
+func newValidateCmd(o *rootOptions) *cobra.Command {
+	v := &validateOptions{rootOptions: o}
+	c := &cobra.Command{
+		Use:   "validate PATH|- [PATH|-...]",
+		Short: "Lint BrokerAuthentication and BrokerListener manifests: schema, semantic and cross-reference rules",
+		Long: strings.TrimSpace(`
+Check BrokerAuthentication and BrokerListener manifests before applying them.
+
+Every document is checked the way the API server with the broker's CRDs
+checks it (schema, strict field validation, CEL rules), then against rules
+the server does not know: the settings block matching the method, methods
+that a Custom entry hides, older API generations, listener ports whose
+authentication needs TLS or names an authn that does not exist, and the
+ConfigMaps and Secrets an authn references (when they are among the inputs).
+
+PATH is a file, a directory (walked recursively for *.yaml, *.yml, *.json)
+or - for standard input. Documents of other kinds are skipped.
+
+Findings go to standard output, sorted by file, line and column; the text
+format prints a one-line summary on standard error. Exit status: 0 no
+errors, 1 errors (or warnings with --strict), 2 unreadable input or bad flags.`),
+		Example: o.example(`
+  # Check the manifests of a directory
+  kubectl aio-authn validate testdata/validate
+
+  # Check one file, failing on warnings too (for CI)
+  kubectl aio-authn validate --strict testdata/validate/good/authn-and-listener.yaml
+
+  # Findings as JSON, or SARIF for code scanning
+  kubectl aio-authn validate -o json testdata/validate
+  kubectl aio-authn validate -o sarif testdata/validate > validate.sarif
+
+  # Check what a generator prints
+  kubectl aio-authn generate authn --method X509 | kubectl aio-authn validate -`),
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := v.complete(args); err != nil {
+				return err
+			}
+			return v.run()
+		},
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			return []string{"yaml", "yml", "json"}, cobra.ShellCompDirectiveFilterFileExt
+		},
+	}
+	f := c.Flags()
+	f.StringVarP(&v.output, "output", "o", "text", "output format: "+strings.Join(lint.Formats, ", "))
+	f.BoolVar(&v.strict, "strict", false, "treat warnings as errors")
+	f.DurationVar(&v.warnWithin, "warn-within", lint.DefaultWarnWithin, "warn about certificates that expire within this duration")
+	f.StringVar(&v.now, "now", "", "check certificate validity at this time (RFC 3339) instead of now, for reproducible runs")
+	_ = c.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return lint.Formats, cobra.ShellCompDirectiveNoFileComp
+	})
+	return c
+}
+
+func (v *validateOptions) complete(args []string) error {
+	v.paths = args
+	if v.now != "" {
+		t, err := time.Parse(time.RFC3339, v.now)
+		if err != nil {
+			return exitcode.Usagef("--now %q is not an RFC 3339 time: write it like 2026-01-02T15:04:05Z", v.now)
+		}
+		v.nowTime = t
+	}
+	if v.warnWithin < 0 {
+		return exitcode.Usagef("--warn-within %s is negative: give a duration such as 720h", v.warnWithin)
+	}
+	var styles *ui.Styles
+	if v.output == "" || v.output == "text" {
+		styles = ui.NewStyles(v.Out)
+	}
+	r, err := lint.NewReporter(v.output, styles, version.Get().Version)
+	if err != nil {
+		return exitcode.UsageError(err)
+	}
+	v.reporter = r
+	return nil
+}
+
+func (v *validateOptions) run() error {
+	files, err := manifest.ReadPaths(v.paths, v.In)
+	if err != nil {
+		var re *manifest.ReadError
+		if errors.As(err, &re) {
+			return exitcode.Usagef("%v: give a readable file, a directory or - for standard input", re)
+		}
+		return exitcode.UsageError(err)
+	}
+	res := lint.Lint(files, lint.Options{Now: v.nowTime, WarnWithin: v.warnWithin, Strict: v.strict})
+	if err := v.reporter.Report(v.Out, res); err != nil {
+		return err
+	}
+	if v.output == "" || v.output == "text" {
+		fmt.Fprintln(v.ErrOut, lint.SummaryLine(res))
+	}
+	if res.Failed() {
+		return exitcode.Findings()
+	}
+	return nil
+}

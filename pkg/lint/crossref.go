@@ -1,0 +1,179 @@
+package lint
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
+)
+
+// objectInfo is a ConfigMap or Secret among the inputs.
+type objectInfo struct {
+	doc   *manifest.Document
+	lines func() []string
+}
+
+// inputIndex gathers, in input order, what every file yielded.
+type inputIndex struct {
+	authns    []*authnInfo
+	listeners []*listenerInfo
+	objects   []*objectInfo
+	broker    []Resource
+	checked   []Resource
+}
+
+func (x *inputIndex) add(o fileOutcome) {
+	x.authns = append(x.authns, o.authns...)
+	x.listeners = append(x.listeners, o.listeners...)
+	x.objects = append(x.objects, o.objects...)
+	x.broker = append(x.broker, o.resources...)
+}
+
+// resources returns the broker resources and the checked ConfigMaps and
+// Secrets, in file then document order.
+func (x *inputIndex) resources(fileOrder map[string]int) []Resource {
+	out := append(append([]Resource(nil), x.broker...), x.checked...)
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].File != out[j].File {
+			return fileOrder[out[i].File] < fileOrder[out[j].File]
+		}
+		return out[i].Document < out[j].Document
+	})
+	return out
+}
+
+// sameNamespace reports whether two resources can see each other: an empty
+// namespace is whatever namespace the inputs are applied to.
+func sameNamespace(a, b string) bool { return a == "" || b == "" || a == b }
+
+// crossCheck runs the rules that need every document: listener references,
+// ports across listeners, and the ConfigMaps and Secrets authns reference.
+type crossCheck struct {
+	opts     *Options
+	idx      *inputIndex
+	findings []Finding
+}
+
+func (x *crossCheck) on(d *manifest.Document, lines func() []string) *docCheck {
+	return &docCheck{doc: d, opts: x.opts, lines: lines}
+}
+
+func (x *crossCheck) flush(c *docCheck) { x.findings = append(x.findings, c.findings...) }
+
+func (x *crossCheck) run() {
+	x.listenerRefs()
+	x.objectRefs()
+}
+
+func (x *crossCheck) listenerRefs() {
+	type firstPort struct {
+		l    *listenerInfo
+		path string
+	}
+	ports := map[int64]firstPort{}
+	var names []string
+	for _, a := range x.idx.authns {
+		if a.name != "" {
+			names = append(names, a.name)
+		}
+	}
+	for _, l := range x.idx.listeners {
+		c := x.on(l.check.doc, l.check.lines)
+		for _, p := range l.ports {
+			if p.hasPort {
+				if first, dup := ports[p.port]; dup && first.l != l && sameNamespace(first.l.ns, l.ns) {
+					c.at(p.path+".port", false, RuleDuplicatePort,
+						fmt.Sprintf("port %d is also used by listener %s (%s:%d)", p.port, first.l.name, first.l.check.doc.File, first.l.check.doc.Position(first.path+".port").Line),
+						"ports are unique across all listeners of a broker; pick another port")
+				} else if !dup {
+					ports[p.port] = firstPort{l: l, path: p.path}
+				}
+			}
+			if p.authRef == "" {
+				continue
+			}
+			var found []*authnInfo
+			for _, a := range x.idx.authns {
+				if a.name == p.authRef && sameNamespace(a.ns, l.ns) {
+					found = append(found, a)
+				}
+			}
+			if len(found) == 0 {
+				hint := "add the BrokerAuthentication to the inputs, or fix the name"
+				if s := suggest(p.authRef, names); s != "" {
+					hint = fmt.Sprintf("did you mean %q?", s)
+				} else if len(names) > 0 {
+					hint = "BrokerAuthentications in the inputs: " + quoteList(names)
+				}
+				c.at(p.path+".authenticationRef", false, RuleAuthnRef,
+					fmt.Sprintf("authenticationRef %q names no BrokerAuthentication in the inputs", p.authRef), hint)
+				continue
+			}
+			for _, a := range found {
+				if a.x509 && !p.hasTLS {
+					label := p.path
+					if p.hasPort {
+						label = fmt.Sprintf("port %d", p.port)
+					}
+					c.at(p.path+".authenticationRef", false, RuleListenerX509TLS,
+						fmt.Sprintf("%s uses BrokerAuthentication %s, which has an X509 method, but the port has no tls: clients cannot present certificates", label, a.name),
+						"add TLS to the port:\n"+indent(renderYAML(mapNode("tls", mapNode("mode", "Automatic"))), "  "))
+					break
+				}
+			}
+		}
+		x.flush(c)
+	}
+}
+
+// objectRefs checks the ConfigMaps and Secrets the authns reference, or
+// notes that they are not among the inputs.
+func (x *crossCheck) objectRefs() {
+	checked := map[*objectInfo]map[refRole]bool{}
+	for _, a := range x.idx.authns {
+		c := x.on(a.check.doc, a.check.lines)
+		for _, e := range a.entries {
+			for _, ref := range e.refs {
+				obj := x.find(ref, a.ns)
+				if obj == nil {
+					how := ""
+					if ref.defaulted {
+						how = " (the default)"
+					}
+					hint := fmt.Sprintf("not checked; add its manifest to the inputs to check it")
+					if ref.role == roleClientCA {
+						hint = "not checked; create it with `kubectl aio-authn ca import`, or add its manifest to the inputs to check it"
+					}
+					c.at(ref.path, ref.defaulted, RuleRefAbsent,
+						fmt.Sprintf("%s %s%s (%s) is not among the inputs", ref.kind, ref.name, how, ref.role), hint)
+					continue
+				}
+				if checked[obj] == nil {
+					checked[obj] = map[refRole]bool{}
+					x.idx.checked = append(x.idx.checked, resourceOf(obj.doc))
+				}
+				if checked[obj][ref.role] {
+					continue
+				}
+				checked[obj][ref.role] = true
+				oc := x.on(obj.doc, obj.lines)
+				if ref.kind == "ConfigMap" {
+					oc.checkCABundle(ref.role)
+				} else {
+					oc.checkTLSSecret()
+				}
+				x.flush(oc)
+			}
+		}
+		x.flush(c)
+	}
+}
+
+func (x *crossCheck) find(ref objectRef, ns string) *objectInfo {
+	for _, o := range x.idx.objects {
+		if o.doc.Kind == ref.kind && o.doc.Name == ref.name && sameNamespace(o.doc.Namespace, ns) {
+			return o
+		}
+	}
+	return nil
+}

@@ -1,0 +1,336 @@
+package lint
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	yaml "go.yaml.in/yaml/v3"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
+)
+
+// DefaultWarnWithin is how close to expiry a certificate gets a warning.
+const DefaultWarnWithin = 30 * 24 * time.Hour
+
+// Options tune a run.
+type Options struct {
+	// Now is the time certificates are checked against; zero means the
+	// current time.
+	Now time.Time
+	// WarnWithin is how close to expiry a certificate must be to get a
+	// warning; zero means DefaultWarnWithin.
+	WarnWithin time.Duration
+	// Strict turns warnings into errors.
+	Strict bool
+	// Workers bounds the files checked in parallel; zero means GOMAXPROCS.
+	Workers int
+}
+
+// API groups of the broker's resources, by generation.
+const (
+	groupBroker = "mqttbroker.iotoperations.azure.com"
+	// group2023 is the group of the 2023 preview (apiVersion
+	// mq.iotoperations.azure.com/v1beta1), which no current broker serves.
+	group2023 = "mq.iotoperations.azure.com"
+
+	kindAuthn    = "BrokerAuthentication"
+	kindListener = "BrokerListener"
+)
+
+// Lint checks the files and returns the findings, sorted by file, line and
+// column, and the summary. Files are checked in parallel; the
+// cross-reference rules run once every document is read.
+func Lint(files []*manifest.File, opts Options) *Result {
+	if opts.Now.IsZero() {
+		opts.Now = time.Now()
+	}
+	if opts.WarnWithin == 0 {
+		opts.WarnWithin = DefaultWarnWithin
+	}
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	if workers > len(files) {
+		workers = len(files)
+	}
+
+	perFile := make([]fileOutcome, len(files))
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				perFile[i] = checkFile(files[i], &opts)
+			}
+		}()
+	}
+	for i := range files {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+
+	res := &Result{Findings: []Finding{}}
+	idx := &inputIndex{}
+	for i, f := range files {
+		res.Files = append(res.Files, f.Path)
+		res.Summary.Files++
+		res.Summary.Documents += len(f.Documents)
+		out := perFile[i]
+		res.Findings = append(res.Findings, out.findings...)
+		idx.add(out)
+	}
+	x := &crossCheck{opts: &opts, idx: idx}
+	x.run()
+	res.Findings = append(res.Findings, x.findings...)
+
+	order := map[string]int{}
+	for i, f := range files {
+		order[f.Path] = i
+	}
+	res.Resources = idx.resources(order)
+	res.Summary.Resources = len(res.Resources)
+	res.Findings = visible(res.Findings)
+	if opts.Strict {
+		for i := range res.Findings {
+			if res.Findings[i].Severity == SeverityWarning {
+				res.Findings[i].Severity = SeverityError
+			}
+		}
+	}
+	sortFindings(res.Findings)
+	res.count()
+	return res
+}
+
+// fileOutcome is what checking one file yields: its findings and what the
+// cross-reference rules need from its documents.
+type fileOutcome struct {
+	findings  []Finding
+	authns    []*authnInfo
+	listeners []*listenerInfo
+	// objects are the ConfigMaps and Secrets, checked later if referenced.
+	objects []*objectInfo
+	// resources are the broker resources of the file.
+	resources []Resource
+	lines     []string
+}
+
+func checkFile(f *manifest.File, opts *Options) fileOutcome {
+	var out fileOutcome
+	var lines []string
+	linesOf := func() []string {
+		if lines == nil {
+			lines = strings.Split(string(f.Data), "\n")
+		}
+		return lines
+	}
+	for _, d := range f.Documents {
+		c := &docCheck{doc: d, opts: opts, lines: linesOf}
+		c.run(&out)
+		out.findings = append(out.findings, c.findings...)
+	}
+	if f.Err != nil {
+		out.findings = append(out.findings, syntaxFinding(f, linesOf()))
+	}
+	return out
+}
+
+// docCheck checks one document.
+type docCheck struct {
+	doc      *manifest.Document
+	opts     *Options
+	lines    func() []string
+	findings []Finding
+	// unserved is set when the document's version is in the CRD only for
+	// validation: the API server refuses it until it is converted.
+	unserved bool
+}
+
+// at adds a finding about path, positioned at the key when key is true
+// (the field itself is wrong) and else at the value.
+func (c *docCheck) at(path string, key bool, rule, msg, hint string) *Finding {
+	var pos manifest.Position
+	if key {
+		pos = c.doc.KeyPosition(path)
+	} else {
+		pos = c.doc.Position(path)
+	}
+	return c.atPos(pos, path, rule, msg, hint)
+}
+
+func (c *docCheck) atPos(pos manifest.Position, path, rule, msg, hint string) *Finding {
+	r, ok := RuleByID(rule)
+	if !ok {
+		panic("lint: unknown rule " + rule) // a programming error, caught by the rule table test
+	}
+	if pos.Line < 1 {
+		pos = manifest.Position{Line: max(c.doc.Line, 1), Column: 1}
+	}
+	if pos.Column < 1 {
+		pos.Column = 1
+	}
+	c.findings = append(c.findings, Finding{
+		File: c.doc.File, Line: pos.Line, Column: pos.Column, Document: c.doc.Index,
+		Kind: c.doc.Kind, Name: c.doc.Name, Field: path,
+		Severity: r.Severity, Rule: rule, Message: msg, Hint: strings.TrimRight(hint, "\n"),
+	})
+	return &c.findings[len(c.findings)-1]
+}
+
+func (c *docCheck) run(out *fileOutcome) {
+	d := c.doc
+	switch {
+	case d.Group() == groupBroker && (d.Kind == kindAuthn || d.Kind == kindListener):
+		out.resources = append(out.resources, resourceOf(d))
+		c.checkServed()
+		if d.Kind == kindAuthn {
+			if a := c.checkAuthn(); a != nil {
+				out.authns = append(out.authns, a)
+			}
+		} else if l := c.checkListener(); l != nil {
+			out.listeners = append(out.listeners, l)
+		}
+	case d.Group() == group2023 && (d.Kind == kindAuthn || d.Kind == kindListener):
+		out.resources = append(out.resources, resourceOf(d))
+		c.check2023()
+	case d.APIVersion == "v1" && (d.Kind == "ConfigMap" || d.Kind == "Secret"):
+		out.objects = append(out.objects, &objectInfo{doc: d, lines: c.lines})
+	}
+	c.settle()
+}
+
+func resourceOf(d *manifest.Document) Resource {
+	return Resource{File: d.File, Document: d.Index, Line: d.Line, Kind: d.Kind, Name: d.Name}
+}
+
+// checkServed runs the API server's checks for a broker resource: strict
+// decoding (duplicate keys, unknown fields), the CRD schema, metadata, CEL.
+func (c *docCheck) checkServed() {
+	d := c.doc
+	gvk := schema.GroupVersionKind{Group: d.Group(), Version: d.Version(), Kind: d.Kind}
+	v, err := defaultSchemas.lookup(gvk)
+	if err != nil {
+		// The embedded CRDs are part of the binary; failing to read them
+		// is a bug, reported where it shows rather than as a crash.
+		c.at("", false, RuleSchema, "internal error: "+err.Error(), "")
+		return
+	}
+	obj, problems := d.Object()
+	for _, p := range problems {
+		f := c.atPos(p.Pos, p.Path, RuleDuplicateKey, p.Msg, "remove one of them: the API server's strict field validation refuses duplicate fields")
+		if p.Kind == "duplicate-key" {
+			f.rejects = true
+		} else {
+			f.Rule = RuleNonStringKey
+			f.Severity = SeverityWarning
+			f.Hint = "quote the key"
+		}
+	}
+	m, ok := obj.(map[string]any)
+	if !ok {
+		f := c.at("", false, RuleNotAnObject, "the document is not a mapping", "a resource is a mapping with apiVersion, kind, metadata and spec")
+		f.rejects = true
+		return
+	}
+	if v == nil {
+		served := defaultSchemas.served[gvk.GroupKind()]
+		f := c.at("apiVersion", false, RuleAPIVersion,
+			fmt.Sprintf("%s is not served for %s (served: %s)", d.APIVersion, d.Kind, strings.Join(served, ", ")),
+			fmt.Sprintf("apiVersion: %s/v1", groupBroker))
+		f.rejects = true
+		return
+	}
+	for _, is := range v.check(m) {
+		c.serverFinding(is, v)
+	}
+	c.unserved = !v.served
+}
+
+// visible drops the hidden findings (kept until now for the verdict).
+func visible(fs []Finding) []Finding {
+	out := fs[:0]
+	for _, f := range fs {
+		if !f.hidden {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// schemaVerdict reports whether the API server would refuse the document:
+// whether any finding the server itself raises is among findings.
+func schemaVerdict(fs []Finding) (rejected bool, reasons []string) {
+	for _, f := range fs {
+		if f.rejects {
+			reasons = append(reasons, fmt.Sprintf("%s: %s", f.Rule, f.Message))
+		}
+	}
+	return len(reasons) > 0, reasons
+}
+
+// node helpers over the document's YAML tree.
+
+func resolve(n *yaml.Node) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	return n
+}
+
+// child returns the value node of key in mapping n (the last one when
+// duplicated, as kubectl keeps the last).
+func child(n *yaml.Node, key string) *yaml.Node {
+	n = resolve(n)
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	var v *yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			v = n.Content[i+1]
+		}
+	}
+	return resolve(v)
+}
+
+// keys returns the keys of mapping n in order.
+func keys(n *yaml.Node) []string {
+	n = resolve(n)
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	var out []string
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		out = append(out, n.Content[i].Value)
+	}
+	return out
+}
+
+// str returns the scalar value of n, and whether n is a string-like scalar.
+func str(n *yaml.Node) (string, bool) {
+	n = resolve(n)
+	if n == nil || n.Kind != yaml.ScalarNode || n.ShortTag() == "!!null" {
+		return "", false
+	}
+	return n.Value, true
+}
+
+func items(n *yaml.Node) []*yaml.Node {
+	n = resolve(n)
+	if n == nil || n.Kind != yaml.SequenceNode {
+		return nil
+	}
+	out := make([]*yaml.Node, len(n.Content))
+	for i, it := range n.Content {
+		out[i] = resolve(it)
+	}
+	return out
+}

@@ -1,0 +1,55 @@
+package lint
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// listenerInfo is what the cross-reference rules need from a BrokerListener.
+type listenerInfo struct {
+	check *docCheck
+	name  string
+	ns    string
+	ports []portInfo
+}
+
+type portInfo struct {
+	port    int64
+	hasPort bool
+	path    string
+	authRef string
+	hasTLS  bool
+}
+
+// checkListener runs the per-document rules of a BrokerListener.
+func (c *docCheck) checkListener() *listenerInfo {
+	d := c.doc
+	info := &listenerInfo{check: c, name: d.Name, ns: d.Namespace}
+	if d.Version() == "v1beta1" {
+		c.oldAPI()
+	}
+	for i, p := range items(child(child(d.Root, "spec"), "ports")) {
+		path := fmt.Sprintf("spec.ports[%d]", i)
+		pi := portInfo{path: path}
+		if s, ok := str(child(p, "port")); ok {
+			if n, err := strconv.ParseInt(s, 0, 64); err == nil {
+				pi.port, pi.hasPort = n, true
+			}
+		}
+		tls := child(p, "tls")
+		pi.hasTLS = tls != nil && tls.ShortTag() != "!!null"
+		if ref, ok := str(child(p, "authenticationRef")); ok && ref != "" {
+			pi.authRef = ref
+		} else {
+			label := path
+			if pi.hasPort {
+				label = fmt.Sprintf("port %d", pi.port)
+			}
+			c.at(path+".port", false, RuleNoAuthn,
+				fmt.Sprintf("%s has no authenticationRef: authentication is disabled on it", label),
+				"authenticationRef: default")
+		}
+		info.ports = append(info.ports, pi)
+	}
+	return info
+}

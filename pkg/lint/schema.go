@@ -1,0 +1,298 @@
+package lint
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	apiextensionsinternal "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
+	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/cel"
+	structuraldefaulting "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/defaulting"
+	structurallisttype "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/listtype"
+	schemaobjectmeta "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/objectmeta"
+	structuralpruning "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/pruning"
+	apiservervalidation "k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
+	metavalidation "k8s.io/apimachinery/pkg/api/validation"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	celconfig "k8s.io/apiserver/pkg/apis/cel"
+	"sigs.k8s.io/yaml"
+
+	"github.com/aio-authn/kubectl-aio-authn/pkg/api/crds"
+)
+
+// crdVersion is one served version of one CRD, with the validators the API
+// server builds for it. They are built on first use (most runs touch one or
+// two versions, and CEL compilation is the slowest part of startup) and then
+// shared by every worker: the API server uses the same objects concurrently.
+type crdVersion struct {
+	gvk        schema.GroupVersionKind
+	namespaced bool
+	// served is false for versions the CRD keeps only for validation: the
+	// API server refuses objects of them (v1beta1 BrokerAuthentication must
+	// be converted first), but their schema still explains what is wrong.
+	served bool
+	props  *apiextensionsv1.CustomResourceValidation
+
+	once       sync.Once
+	err        error
+	structural *structuralschema.Structural
+	validator  apiservervalidation.SchemaValidator
+	cel        *cel.Validator
+}
+
+// schemaRegistry holds the CRD versions validate knows.
+type schemaRegistry struct {
+	once     sync.Once
+	err      error
+	versions map[schema.GroupVersionKind]*crdVersion
+	// served lists the served versions of each kind, for messages.
+	served map[schema.GroupKind][]string
+}
+
+// defaultSchemas are the embedded CRDs, parsed on first use.
+var defaultSchemas = &schemaRegistry{}
+
+func (r *schemaRegistry) load() error {
+	r.once.Do(func() {
+		r.versions = map[schema.GroupVersionKind]*crdVersion{}
+		r.served = map[schema.GroupKind][]string{}
+		for _, b := range crds.YAML() {
+			var crd apiextensionsv1.CustomResourceDefinition
+			if err := yaml.Unmarshal(b, &crd); err != nil {
+				r.err = fmt.Errorf("reading the embedded CRDs: %w", err)
+				return
+			}
+			gk := schema.GroupKind{Group: crd.Spec.Group, Kind: crd.Spec.Names.Kind}
+			for i := range crd.Spec.Versions {
+				v := &crd.Spec.Versions[i]
+				gvk := gk.WithVersion(v.Name)
+				r.versions[gvk] = &crdVersion{gvk: gvk, namespaced: crd.Spec.Scope == apiextensionsv1.NamespaceScoped,
+					served: v.Served, props: v.Schema}
+				if v.Served {
+					r.served[gk] = append(r.served[gk], v.Name)
+				}
+			}
+		}
+	})
+	return r.err
+}
+
+// lookup returns the CRD version for gvk, or nil when the kind is not one
+// of ours or the CRD has no such version.
+func (r *schemaRegistry) lookup(gvk schema.GroupVersionKind) (*crdVersion, error) {
+	if err := r.load(); err != nil {
+		return nil, err
+	}
+	v := r.versions[gvk]
+	if v == nil {
+		return nil, nil
+	}
+	v.once.Do(v.build)
+	return v, v.err
+}
+
+// build does what the apiextensions API server does when it starts serving
+// a CRD version (customresource_handler.go): internal schema, structural
+// schema with defaults pruned, OpenAPI schema validator, CEL validator.
+func (v *crdVersion) build() {
+	if v.props == nil || v.props.OpenAPIV3Schema == nil {
+		v.err = fmt.Errorf("CRD %s has no schema", v.gvk)
+		return
+	}
+	internal := &apiextensionsinternal.CustomResourceValidation{}
+	if err := apiextensionsv1.Convert_v1_CustomResourceValidation_To_apiextensions_CustomResourceValidation(v.props, internal, nil); err != nil {
+		v.err = fmt.Errorf("converting the %s schema: %w", v.gvk, err)
+		return
+	}
+	s, err := structuralschema.NewStructural(internal.OpenAPIV3Schema)
+	if err != nil {
+		v.err = fmt.Errorf("the %s schema is not structural: %w", v.gvk, err)
+		return
+	}
+	s = s.DeepCopy()
+	if err := structuraldefaulting.PruneDefaults(s); err != nil {
+		v.err = fmt.Errorf("pruning the %s schema's defaults: %w", v.gvk, err)
+		return
+	}
+	v.structural = s
+	v.validator, _, err = apiservervalidation.NewSchemaValidator(internal.OpenAPIV3Schema)
+	if err != nil {
+		v.err = fmt.Errorf("building the %s validator: %w", v.gvk, err)
+		return
+	}
+	v.cel = cel.NewValidator(s, true, celconfig.PerCallLimit)
+}
+
+// issueKind says which step of the API server raised a serverIssue.
+type issueKind int
+
+const (
+	issueField   issueKind = iota // a field.Error of validation
+	issueUnknown                  // an unknown field (strict field validation)
+	issueMeta                     // metadata that does not decode
+	issueCEL                      // an x-kubernetes-validations rule
+)
+
+// serverIssue is one reason the API server would refuse the document.
+type serverIssue struct {
+	kind issueKind
+	// path is the field path as the server writes it, "" for the root.
+	path string
+	err  *field.Error
+	msg  string
+}
+
+// requestNamespace is the namespace kubectl sends a request to when the
+// document has none (the server fills it in before validating).
+const requestNamespace = "default"
+
+// check runs, on a copy of obj (the kubectl data model of the document),
+// what the API server runs for a create with fieldValidation=Strict:
+// metadata decoding, pruning (unknown fields), defaulting, ObjectMeta
+// validation, the OpenAPI schema, list-type invariants, and the CEL rules
+// (skipped, as the server does, when a blocking error came first).
+func (v *crdVersion) check(obj map[string]any) []serverIssue {
+	var issues []serverIssue
+	objectMeta, foundMeta, metaUnknown, err := schemaobjectmeta.GetObjectMetaWithOptions(obj, schemaobjectmeta.ObjectMetaOptions{ReturnUnknownFieldPaths: true})
+	if err != nil {
+		return []serverIssue{{kind: issueMeta, path: "metadata", msg: "metadata does not decode: " + err.Error()}}
+	}
+	for _, p := range metaUnknown {
+		issues = append(issues, serverIssue{kind: issueUnknown, path: p})
+	}
+	for _, p := range structuralpruning.PruneWithOptions(obj, v.structural, true, structuralschema.UnknownFieldPathOptions{TrackUnknownFieldPaths: true}) {
+		issues = append(issues, serverIssue{kind: issueUnknown, path: p})
+	}
+	structuraldefaulting.PruneNonNullableNullsWithoutDefaults(obj, v.structural)
+	if ferr, paths := schemaobjectmeta.CoerceWithOptions(nil, obj, v.structural, false, schemaobjectmeta.CoerceOptions{ReturnUnknownFieldPaths: true}); ferr != nil {
+		issues = append(issues, serverIssue{kind: issueField, path: fieldString(ferr.Field), err: ferr})
+	} else {
+		for _, p := range paths {
+			issues = append(issues, serverIssue{kind: issueUnknown, path: p})
+		}
+	}
+	if foundMeta {
+		if err := schemaobjectmeta.SetObjectMeta(obj, objectMeta); err != nil {
+			return append(issues, serverIssue{kind: issueMeta, path: "metadata", msg: err.Error()})
+		}
+	}
+	structuraldefaulting.Default(obj, v.structural)
+
+	u := &unstructured.Unstructured{Object: obj}
+	if v.namespaced && u.GetNamespace() == "" {
+		u.SetNamespace(requestNamespace)
+	}
+	if u.GetName() == "" && u.GetGenerateName() != "" {
+		// The server generates the name before validating it.
+		u.SetName(u.GetGenerateName() + "x7k2q")
+	}
+
+	var errs field.ErrorList
+	errs = append(errs, metavalidation.ValidateObjectMetaAccessor(u, v.namespaced, metavalidation.NameIsDNSSubdomain, field.NewPath("metadata"))...)
+	errs = append(errs, apiservervalidation.ValidateCustomResource(nil, obj, v.validator)...)
+	errs = append(errs, schemaobjectmeta.Validate(nil, obj, v.structural, false)...)
+	errs = append(errs, structurallisttype.ValidateListSetsAndMaps(nil, v.structural, obj)...)
+	for _, e := range errs {
+		issues = append(issues, serverIssue{kind: issueField, path: fieldString(e.Field), err: e})
+	}
+	if !blocksCEL(errs) {
+		celErrs, _ := v.cel.Validate(context.Background(), nil, v.structural, obj, nil, celconfig.RuntimeCELCostBudget)
+		for _, e := range celErrs {
+			issues = append(issues, serverIssue{kind: issueCEL, path: fieldString(e.Field), err: e})
+		}
+	}
+	return issues
+}
+
+// blocksCEL mirrors the API server's hasBlockingErr: after these errors the
+// CEL rules are not evaluated.
+func blocksCEL(errs field.ErrorList) bool {
+	for _, e := range errs {
+		switch e.Type {
+		case field.ErrorTypeNotSupported, field.ErrorTypeRequired, field.ErrorTypeTooLong, field.ErrorTypeTooMany, field.ErrorTypeTypeInvalid:
+			return true
+		}
+	}
+	return false
+}
+
+func fieldString(p string) string {
+	if p == "<nil>" {
+		return ""
+	}
+	return p
+}
+
+// pathSegment is one step of a field path: a key, or an index when
+// index >= 0.
+type pathSegment struct {
+	key   string
+	index int
+}
+
+// splitPath splits "a.b[0].c[key]" into segments.
+func splitPath(p string) []pathSegment {
+	var segs []pathSegment
+	for len(p) > 0 {
+		switch p[0] {
+		case '.':
+			p = p[1:]
+		case '[':
+			end := strings.IndexByte(p, ']')
+			if end < 0 {
+				return append(segs, pathSegment{key: p[1:], index: -1})
+			}
+			inner := p[1:end]
+			n := 0
+			isNum := inner != ""
+			for _, c := range inner {
+				if c < '0' || c > '9' {
+					isNum = false
+					break
+				}
+				n = n*10 + int(c-'0')
+			}
+			if isNum {
+				segs = append(segs, pathSegment{index: n})
+			} else {
+				segs = append(segs, pathSegment{key: inner, index: -1})
+			}
+			p = p[end+1:]
+		default:
+			end := strings.IndexAny(p, ".[")
+			if end < 0 {
+				end = len(p)
+			}
+			segs = append(segs, pathSegment{key: p[:end], index: -1})
+			p = p[end:]
+		}
+	}
+	return segs
+}
+
+// schemaAt returns the structural schema at path (nil when the path leaves
+// the schema).
+func schemaAt(s *structuralschema.Structural, segs []pathSegment) *structuralschema.Structural {
+	for _, seg := range segs {
+		if s == nil {
+			return nil
+		}
+		if seg.index >= 0 {
+			s = s.Items
+			continue
+		}
+		if p, ok := s.Properties[seg.key]; ok {
+			s = &p
+		} else if s.AdditionalProperties != nil {
+			s = s.AdditionalProperties.Structural
+		} else {
+			return nil
+		}
+	}
+	return s
+}
