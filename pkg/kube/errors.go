@@ -1,0 +1,184 @@
+package kube
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"syscall"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
+)
+
+// forbiddenRE picks the user, verb, resource, API group and namespace out of
+// the API server's Forbidden message (apiserver responsewriters), which is
+// the only place the server says who was refused what.
+var forbiddenRE = regexp.MustCompile(`User "([^"]*)" cannot (\S+) (?:resource "([^"]*)" in API group "([^"]*)"(?: in the namespace "([^"]*)"| at the cluster scope)|path "([^"]*)")`)
+
+// Explain turns the error of a cluster call into a one-line usage error
+// (exit 2) that says what was attempted and why it failed: a missing
+// namespace, an RBAC refusal (naming the user, verb and resource), an
+// unreachable or untrusted server, rejected credentials. action says what
+// was attempted, e.g. "apply configmap/client-ca". Errors it does not
+// recognise keep their message, flattened to one line.
+func (c *Client) Explain(err error, action string) error {
+	if err == nil {
+		return nil
+	}
+	var coded *exitcode.Error
+	if errors.As(err, &coded) {
+		return err
+	}
+	return exitcode.UsageError(&ClusterError{Action: action, Cause: c.cause(err), Err: err})
+}
+
+// ClusterError is a failed cluster call, explained. It wraps the client-go
+// error, so apierrors.IsNotFound and friends still work on it.
+type ClusterError struct {
+	// Action is what was attempted ("apply configmap/client-ca ...").
+	Action string
+	// Cause is the explanation, one line.
+	Cause string
+	Err   error
+}
+
+func (e *ClusterError) Error() string { return "cannot " + e.Action + ": " + e.Cause }
+
+// Unwrap returns the client-go error.
+func (e *ClusterError) Unwrap() error { return e.Err }
+
+func (c *Client) cause(err error) string {
+	var status apierrors.APIStatus
+	if errors.As(err, &status) {
+		return c.statusCause(status.Status())
+	}
+	if reason := unreachable(err); reason != "" {
+		return fmt.Sprintf("cannot reach the cluster at %s: %s; check --kubeconfig and --context, and that the API server is running", c.Config.Host, reason)
+	}
+	return oneLine(err.Error())
+}
+
+func (c *Client) statusCause(s metav1.Status) string {
+	msg := oneLine(s.Message)
+	switch s.Reason {
+	case metav1.StatusReasonForbidden:
+		return forbiddenCause(msg)
+	case metav1.StatusReasonUnauthorized:
+		who := "the credentials in use"
+		if c.Context != "" {
+			who = fmt.Sprintf("the credentials of context %q", c.Context)
+		}
+		return fmt.Sprintf("the cluster at %s rejected %s (401 Unauthorized); log in again or choose another --context", c.Config.Host, who)
+	case metav1.StatusReasonConflict:
+		if strings.HasPrefix(msg, "Apply failed") {
+			return msg + "; rerun with --force-conflicts to take these fields over"
+		}
+	case metav1.StatusReasonNotFound:
+		if s.Details != nil && s.Details.Kind == "namespaces" && s.Details.Name != "" {
+			return fmt.Sprintf("namespace %q does not exist; create it (kubectl create namespace %s) or choose another with -n", s.Details.Name, s.Details.Name)
+		}
+	}
+	if msg == "" {
+		msg = fmt.Sprintf("%s (HTTP %d)", s.Reason, s.Code)
+	}
+	return msg
+}
+
+// forbiddenCause rewrites the server's Forbidden message to say who may not
+// do what, and what to do about it.
+func forbiddenCause(msg string) string {
+	m := forbiddenRE.FindStringSubmatch(msg)
+	if m == nil {
+		return msg + "; ask a cluster admin for RBAC permission"
+	}
+	user, verb := m[1], m[2]
+	if path := m[6]; path != "" {
+		return fmt.Sprintf("user %q is not allowed to %s %s; ask a cluster admin for RBAC permission, or choose another --context or --as", user, verb, path)
+	}
+	resource := m[3]
+	if group := m[4]; group != "" {
+		resource += "." + group
+	}
+	where := "at the cluster scope"
+	if ns := m[5]; ns != "" {
+		where = fmt.Sprintf("in namespace %q", ns)
+	}
+	return fmt.Sprintf("user %q is not allowed to %s %s %s; ask a cluster admin for an RBAC role that grants it, or choose another --context or --as", user, verb, resource, where)
+}
+
+// unreachable returns why the server could not be talked to at all (the
+// connection or TLS failed, or it did not answer in time), or "".
+func unreachable(err error) string {
+	var unknownAuthority x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var dnsErr *net.DNSError
+	var opErr *net.OpError
+	var urlErr *url.Error
+	switch {
+	case errors.As(err, &unknownAuthority):
+		return "its certificate is signed by an unknown authority (the kubeconfig's certificate-authority does not match)"
+	case errors.As(err, &hostname):
+		return oneLine(hostname.Error())
+	case errors.As(err, &invalid):
+		return oneLine(invalid.Error())
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.As(err, &dnsErr):
+		return fmt.Sprintf("cannot resolve host %q", dnsErr.Name)
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded):
+		return "no answer in time"
+	case errors.As(err, &opErr):
+		return oneLine(opErr.Err.Error())
+	case errors.As(err, &urlErr):
+		var netErr net.Error
+		if errors.As(urlErr.Err, &netErr) && netErr.Timeout() {
+			return "no answer in time"
+		}
+		return oneLine(urlErr.Err.Error())
+	}
+	return ""
+}
+
+// explainConfigError makes kubeconfig problems one line that says what to do.
+func explainConfigError(err error, flags *genericclioptions.ConfigFlags) error {
+	switch {
+	case clientcmd.IsEmptyConfig(err):
+		return exitcode.Usagef("no cluster configured: no kubeconfig found; pass --kubeconfig, set KUBECONFIG, or create ~/.kube/config")
+	case clientcmd.IsContextNotFound(err) || (strings.Contains(err.Error(), "context") && strings.Contains(err.Error(), "does not exist")):
+		return exitcode.Usagef("kubeconfig: %s; `kubectl config get-contexts` lists the contexts", oneLine(err.Error()))
+	case errors.Is(err, fs.ErrNotExist):
+		if flags.KubeConfig != nil && *flags.KubeConfig != "" {
+			return exitcode.Usagef("--kubeconfig %s: no such file", *flags.KubeConfig)
+		}
+	}
+	return exitcode.Usagef("kubeconfig: %s", oneLine(err.Error()))
+}
+
+// oneLine joins a multi-line message (client-go aggregates errors with
+// newlines) so that main prints exactly one line.
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	if !strings.Contains(s, "\n") {
+		return s
+	}
+	parts := strings.Split(s, "\n")
+	out := parts[:0]
+	for _, p := range parts {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, "; ")
+}

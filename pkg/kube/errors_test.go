@@ -1,0 +1,186 @@
+package kube
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/client-go/rest"
+
+	"github.com/aio-authn/kubectl-aio-authn/internal/testenv"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
+)
+
+// checkOneLine asserts err is a usage error (exit 2) of one line matching
+// want.
+func checkOneLine(t *testing.T, err error, want string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error, want one matching %q", want)
+	}
+	if code, print := exitcode.Code(err); code != exitcode.Usage || !print {
+		t.Errorf("exit code %d (print %v), want %d", code, print, exitcode.Usage)
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "\n") {
+		t.Errorf("error spans lines:\n%s", msg)
+	}
+	if !regexp.MustCompile(want).MatchString(msg) {
+		t.Errorf("error = %q\nwant it to match %q", msg, want)
+	}
+}
+
+func TestExplainClusterErrors(t *testing.T) {
+	cp := controlPlane(t)
+	ns := namespace(t, cp, "errors")
+	ctx := context.Background()
+	cm := caConfigMap(ns, "x")
+
+	// A port nothing listens on: taken and released at once.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedURL := "https://" + l.Addr().String()
+	l.Close()
+
+	wrongCA := cp.RESTConfig()
+	wrongCA.TLSClientConfig = rest.TLSClientConfig{} // system roots do not know the test CA
+	badToken := cp.RESTConfig()
+	badToken.BearerToken = "not-a-valid-token"
+	unreachable := cp.RESTConfig()
+	unreachable.Host = closedURL
+
+	tests := []struct {
+		name string
+		cfg  *rest.Config
+		ns   string
+		want string
+	}{
+		{"forbidden", cp.RESTConfigAs(testenv.NobodyUser), ns,
+			`^cannot apply configmap/client-ca in namespace "errors": user "nobody" is not allowed to patch configmaps in namespace "errors"; ask a cluster admin for an RBAC role that grants it, or choose another --context or --as$`},
+		{"forbidden by impersonation", cp.RESTConfigAs("system:serviceaccount:errors:nothing"), ns,
+			`user "system:serviceaccount:errors:nothing" is not allowed to patch configmaps in namespace "errors"`},
+		{"missing namespace", cp.RESTConfig(), "no-such-namespace",
+			`^cannot apply configmap/client-ca in namespace "no-such-namespace": namespace "no-such-namespace" does not exist; create it \(kubectl create namespace no-such-namespace\) or choose another with -n$`},
+		{"unreachable", unreachable, ns,
+			`^cannot apply configmap/client-ca in namespace "errors": cannot reach the cluster at ` + regexp.QuoteMeta(closedURL) + `: connection refused; check --kubeconfig and --context, and that the API server is running$`},
+		{"unknown CA", wrongCA, ns,
+			`cannot reach the cluster at https://127\.0\.0\.1:\d+: its certificate is signed by an unknown authority`},
+		{"bad credentials", badToken, ns,
+			`: the cluster at https://127\.0\.0\.1:\d+ rejected the credentials in use \(401 Unauthorized\); log in again or choose another --context$`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := NewClientForConfig(tc.cfg, tc.ns)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cm := cm.DeepCopy()
+			cm.Namespace = tc.ns
+			_, err = c.ApplyConfigMap(ctx, cm, ApplyOptions{})
+			checkOneLine(t, err, tc.want)
+		})
+	}
+}
+
+func TestExplainForbiddenNonResource(t *testing.T) {
+	cp := controlPlane(t)
+	c, err := NewClientForConfig(cp.RESTConfigAs(testenv.NobodyUser), "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.FetchIssuerKeys(context.Background())
+	checkOneLine(t, err, `^cannot read the service account issuer \(/\.well-known/openid-configuration\): user "nobody" is not allowed to get /\.well-known/openid-configuration; ask a cluster admin`)
+}
+
+func TestExplainClusterScopeForbidden(t *testing.T) {
+	cp := controlPlane(t)
+	c, err := NewClientForConfig(cp.RESTConfigAs(testenv.NobodyUser), "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.ReadSnapshot(context.Background(), SnapshotOptions{AllNamespaces: true})
+	checkOneLine(t, err, `^cannot list brokerauthentications in all namespaces: user "nobody" is not allowed to list brokerauthentications\.mqttbroker\.iotoperations\.azure\.com at the cluster scope;`)
+}
+
+func TestNewClientFromFlags(t *testing.T) {
+	cp := controlPlane(t)
+	namespace(t, cp, "from-flags")
+	str := func(s string) *string { return &s }
+
+	t.Run("kubeconfig, context and namespace", func(t *testing.T) {
+		flags := genericclioptions.NewConfigFlags(false)
+		flags.KubeConfig = str(cp.Kubeconfig())
+		flags.Namespace = str("from-flags")
+		c, err := NewClient(flags)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Namespace != "from-flags" || !c.NamespaceExplicit || c.Context != testenv.AdminUser {
+			t.Errorf("namespace %q (explicit %v), context %q", c.Namespace, c.NamespaceExplicit, c.Context)
+		}
+		if _, err := c.Core.CoreV1().ConfigMaps(c.Namespace).List(context.Background(), metav1.ListOptions{}); err != nil {
+			t.Errorf("listing with the client: %v", err)
+		}
+	})
+
+	t.Run("the context's namespace", func(t *testing.T) {
+		flags := genericclioptions.NewConfigFlags(false)
+		flags.KubeConfig = str(cp.Kubeconfig())
+		flags.Context = str(testenv.NobodyUser)
+		c, err := NewClient(flags)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Namespace != "default" || c.NamespaceExplicit || c.Context != testenv.NobodyUser {
+			t.Errorf("namespace %q (explicit %v), context %q", c.Namespace, c.NamespaceExplicit, c.Context)
+		}
+		_, err = c.ApplyConfigMap(context.Background(), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "x"}}, ApplyOptions{})
+		checkOneLine(t, err, `user "nobody" is not allowed to patch configmaps in namespace "default"`)
+	})
+
+	t.Run("no kubeconfig", func(t *testing.T) {
+		home := t.TempDir()
+		t.Setenv("HOME", home)
+		t.Setenv("KUBECONFIG", filepath.Join(home, "missing"))
+		// Not in a pod: no in-cluster configuration to fall back to.
+		t.Setenv("KUBERNETES_SERVICE_HOST", "")
+		_, err := NewClient(genericclioptions.NewConfigFlags(false))
+		checkOneLine(t, err, `^no cluster configured: no kubeconfig found; pass --kubeconfig, set KUBECONFIG, or create ~/\.kube/config$`)
+	})
+
+	t.Run("missing --kubeconfig file", func(t *testing.T) {
+		flags := genericclioptions.NewConfigFlags(false)
+		missing := filepath.Join(t.TempDir(), "nope")
+		flags.KubeConfig = &missing
+		_, err := NewClient(flags)
+		checkOneLine(t, err, `^--kubeconfig `+regexp.QuoteMeta(missing)+`: no such file$`)
+	})
+
+	t.Run("unknown context", func(t *testing.T) {
+		flags := genericclioptions.NewConfigFlags(false)
+		flags.KubeConfig = str(cp.Kubeconfig())
+		flags.Context = str("elsewhere")
+		_, err := NewClient(flags)
+		checkOneLine(t, err, `^kubeconfig: .*"elsewhere".*; `+"`kubectl config get-contexts`"+` lists the contexts$`)
+	})
+
+	t.Run("broken kubeconfig", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "config")
+		if err := os.WriteFile(path, []byte("apiVersion: v1\nkind: Config\nclusters: {{{\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		flags := genericclioptions.NewConfigFlags(false)
+		flags.KubeConfig = &path
+		_, err := NewClient(flags)
+		checkOneLine(t, err, `^kubeconfig: `)
+	})
+}
