@@ -100,9 +100,9 @@ type objectRef struct {
 type refRole int
 
 const (
-	roleClientCA refRole = iota // trusted client CAs (X509)
-	roleServerCA                // CA of the custom auth server's certificate
-	roleClientCert              // the broker's client certificate for the custom auth server
+	roleClientCA   refRole = iota // trusted client CAs (X509)
+	roleServerCA                  // CA of the custom auth server's certificate
+	roleClientCert                // the broker's client certificate for the custom auth server
 )
 
 func (r refRole) String() string {

@@ -106,7 +106,7 @@ func (c *docCheck) checkCABundle(role refRole) {
 	for _, e := range append(c.entries("data", false), c.entries("binaryData", true)...) {
 		certs = append(certs, c.certsIn(e.path, e.value, e.bytes)...)
 	}
-	cas := 0
+	cas, parsed := 0, 0
 	algos := map[string]pemCert{}
 	var algoOrder []string
 	for _, pc := range certs {
@@ -114,6 +114,7 @@ func (c *docCheck) checkCABundle(role refRole) {
 			c.atPos(pc.pos, pc.path, RuleCABadPEM, fmt.Sprintf("certificate does not parse: %v", pc.err), "replace the PEM block with the CA certificate")
 			continue
 		}
+		parsed++
 		subject := pc.cert.Subject.String()
 		if !pc.cert.IsCA {
 			c.atPos(pc.pos, pc.path, RuleCANotCA,
@@ -137,7 +138,7 @@ func (c *docCheck) checkCABundle(role refRole) {
 	}
 	if cas == 0 {
 		msg := fmt.Sprintf("ConfigMap %s (%s) holds no CA certificate", c.doc.Name, role)
-		if len(certs) > 0 {
+		if parsed > 0 {
 			msg = fmt.Sprintf("ConfigMap %s (%s) holds certificates but none of them is a CA certificate", c.doc.Name, role)
 		}
 		path := "data"

@@ -128,6 +128,8 @@ type Result struct {
 	Files []string `json:"-"`
 	// Resources lists the checked resources in input order.
 	Resources []Resource `json:"-"`
+	// rejections are the reasons the API server would refuse documents.
+	rejections map[docRef][]string
 }
 
 // Failed reports whether the result has errors (after --strict promotion).
@@ -168,7 +170,7 @@ func plural(n int, word string) string {
 	if n == 1 {
 		return fmt.Sprintf("%d %s", n, word)
 	}
-	if strings.HasSuffix(word, "y") {
+	if strings.HasSuffix(word, "y") && !strings.HasSuffix(word, "ay") {
 		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(word, "y"))
 	}
 	return fmt.Sprintf("%d %ss", n, word)

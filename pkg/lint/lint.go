@@ -97,6 +97,15 @@ func Lint(files []*manifest.File, opts Options) *Result {
 	}
 	res.Resources = idx.resources(order)
 	res.Summary.Resources = len(res.Resources)
+	for _, f := range res.Findings {
+		if f.rejects {
+			if res.rejections == nil {
+				res.rejections = map[docRef][]string{}
+			}
+			k := docRef{f.File, f.Document}
+			res.rejections[k] = append(res.rejections[k], fmt.Sprintf("%s: %s", f.Rule, f.Message))
+		}
+	}
 	res.Findings = visible(res.Findings)
 	if opts.Strict {
 		for i := range res.Findings {
@@ -236,7 +245,8 @@ func (c *docCheck) checkServed() {
 	}
 	m, ok := obj.(map[string]any)
 	if !ok {
-		f := c.at("", false, RuleNotAnObject, "the document is not a mapping", "a resource is a mapping with apiVersion, kind, metadata and spec")
+		// Unreachable for documents with a kind, kept for safety.
+		f := c.at("", false, RuleSchema, "the document is not a mapping", "a resource is a mapping with apiVersion, kind, metadata and spec")
 		f.rejects = true
 		return
 	}
@@ -265,15 +275,24 @@ func visible(fs []Finding) []Finding {
 	return out
 }
 
-// schemaVerdict reports whether the API server would refuse the document:
-// whether any finding the server itself raises is among findings.
-func schemaVerdict(fs []Finding) (rejected bool, reasons []string) {
-	for _, f := range fs {
-		if f.rejects {
-			reasons = append(reasons, fmt.Sprintf("%s: %s", f.Rule, f.Message))
-		}
+// docRef names a document of the inputs.
+type docRef struct {
+	file  string
+	index int
+}
+
+// schemaRejections lints one file alone and returns, per document the API
+// server would refuse (strict field validation, schema, CEL, unserved
+// version), the reasons. Documents it would accept, and kinds it does not
+// serve, are absent. The differential test compares this verdict with a
+// real API server's.
+func schemaRejections(f *manifest.File) map[int][]string {
+	res := Lint([]*manifest.File{f}, Options{})
+	out := map[int][]string{}
+	for k, reasons := range res.rejections {
+		out[k.index] = reasons
 	}
-	return len(reasons) > 0, reasons
+	return out
 }
 
 // node helpers over the document's YAML tree.

@@ -18,7 +18,6 @@ const (
 	RuleYAMLSyntax         = "yaml-syntax"
 	RuleDuplicateKey       = "duplicate-key"
 	RuleNonStringKey       = "non-string-key"
-	RuleNotAnObject        = "not-an-object"
 	RuleAPIVersion         = "api-version"
 	RuleMetadata           = "metadata"
 	RuleName               = "name-format"
@@ -66,9 +65,6 @@ var Rules = []Rule{
 	{ID: RuleNonStringKey, Severity: SeverityWarning,
 		Summary: "A mapping key is not a string.",
 		Help:    "kubectl turns non-string keys such as `1:` or `true:` into strings; quote the key to say what you mean."},
-	{ID: RuleNotAnObject, Severity: SeverityError, Server: true,
-		Summary: "The document is not a mapping.",
-		Help:    "A Kubernetes resource is a YAML mapping with apiVersion, kind, metadata and spec."},
 	{ID: RuleAPIVersion, Severity: SeverityError, Server: true,
 		Summary: "The apiVersion is not served for this kind.",
 		Help:    "Use mqttbroker.iotoperations.azure.com/v1 (or the v1beta1 preview); `kubectl aio-authn crds` prints what the tool validates against."},
