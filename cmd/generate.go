@@ -1,0 +1,57 @@
+package cmd
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/spf13/cobra"
+
+	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/generate"
+)
+
+func newGenerateCmd(o *rootOptions) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "generate",
+		Short: "Generate BrokerAuthentication, BrokerListener and test client manifests",
+		Long: `Generate manifests that pass validate: a BrokerAuthentication from an ordered
+list of methods, a BrokerListener whose ports reference it, and a test client
+that authenticates with a service account token.
+
+The manifests are printed on stdout; nothing is sent to a cluster.`,
+		Example: o.example(`
+  # Service account tokens first, then X.509 client certificates
+  kubectl aio-authn generate authn --method sat --method x509 > authn.yaml
+
+  # A LoadBalancer listener on 8883 with TLS, using that authentication
+  kubectl aio-authn generate listener --port 8883 --authn default > listener.yaml`),
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return exitcode.Usagef("generate needs a subcommand: authn, listener or sat-client\nSee '%s --help'.", c.CommandPath())
+		},
+	}
+	c.AddCommand(newGenerateAuthnCmd(o), newGenerateListenerCmd(o), newGenerateSATClientCmd(o))
+	return c
+}
+
+// addOutputFlag adds -o yaml|json to a generate command.
+func addOutputFlag(c *cobra.Command, output *string) {
+	c.Flags().StringVarP(output, "output", "o", "yaml", "output format: yaml or json")
+	_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(generate.Formats, cobra.ShellCompDirectiveNoFileComp))
+}
+
+// checkOutput refuses an unknown -o before any work is done.
+func checkOutput(command, output string) error {
+	if !slices.Contains(generate.Formats, output) {
+		return exitcode.Usagef("unknown output format %q for %s: use -o yaml or -o json", output, command)
+	}
+	return nil
+}
+
+// printWarnings writes notices to stderr, where they do not mix with the
+// manifest a script redirects.
+func (o *rootOptions) printWarnings(warnings []string) {
+	for _, w := range warnings {
+		fmt.Fprintf(o.ErrOut, "warning: %s\n", w)
+	}
+}
