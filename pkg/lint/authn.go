@@ -255,12 +255,12 @@ func (c *docCheck) customFallthrough(info *authnInfo, nodes []*yaml.Node) {
 			raw, _ := str(child(nodes[l.index], "method"))
 			later = append(later, fmt.Sprintf("%d (%s)", l.index, raw))
 		}
-		word := "entry"
+		word, verb := "entry", "decides"
 		if len(later) > 1 {
-			word = "entries"
+			word, verb = "entries", "decide"
 		}
 		c.at(e.path+".method", false, RuleCustomFallthrough,
-			fmt.Sprintf("%s %s after this Custom entry decide only when the custom auth server is unreachable", word, strings.Join(later, ", ")),
+			fmt.Sprintf("%s %s after this Custom entry %s only when the custom auth server is unreachable", word, strings.Join(later, ", "), verb),
 			"the custom server's Pass or Fail ends the chain; move the Custom entry last if the other methods should decide first")
 		return
 	}

@@ -1,0 +1,96 @@
+package lint
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// goldenNow is the clock of the example manifests under testdata/validate
+// (docs/validate.md passes the same time with --now).
+var goldenNow = testNow
+
+// compareGolden compares got with the golden file, or rewrites it with
+// -update.
+func compareGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs (run go test -update to accept):\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+// TestExamples checks every example manifest under the repository's
+// testdata/validate against the expected findings beside it (NAME.golden:
+// the -o json output for that file alone), kubectl-validate style.
+func TestExamples(t *testing.T) {
+	t.Chdir("../..")
+	files, err := filepath.Glob("testdata/validate/*/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no examples: %v", err)
+	}
+	for _, path := range files {
+		t.Run(path, func(t *testing.T) {
+			read, err := manifest.ReadPaths([]string{path}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := Lint(read, Options{Now: goldenNow})
+			var buf bytes.Buffer
+			if err := (JSONReporter{}).Report(&buf, res); err != nil {
+				t.Fatal(err)
+			}
+			compareGolden(t, strings.TrimSuffix(path, ".yaml")+".golden", buf.Bytes())
+			good := strings.Contains(path, "/good/")
+			if good && len(res.Findings) > 0 {
+				t.Errorf("a good example has findings: %+v", res.Findings)
+			}
+			if !good && !res.Failed() {
+				t.Errorf("a bad example has no error")
+			}
+		})
+	}
+}
+
+// TestReporters renders the findings of every example in each format and
+// compares with pkg/lint/testdata/report.FORMAT.golden.
+func TestReporters(t *testing.T) {
+	t.Chdir("../..")
+	read, err := manifest.ReadPaths([]string{"testdata/validate"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := Lint(read, Options{Now: goldenNow})
+	for _, format := range Formats {
+		t.Run(format, func(t *testing.T) {
+			r, err := NewReporter(format, nil, "v0.0.0-test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			if err := r.Report(&buf, res); err != nil {
+				t.Fatal(err)
+			}
+			compareGolden(t, filepath.Join("pkg/lint/testdata", "report."+format+".golden"), buf.Bytes())
+		})
+	}
+	if _, err := NewReporter("yaml", nil, ""); err == nil {
+		t.Error("unknown format accepted")
+	}
+}
