@@ -56,6 +56,11 @@ type Snapshot struct {
 	// Undecodable lists broker resources the cluster holds that do not
 	// decode as v1 (stored by an older API generation, say).
 	Undecodable []UndecodableObject
+	// Objects are the broker resources as the server sent them
+	// (BrokerAuthentications first, then BrokerListeners, each in list
+	// order), undecodable ones included, for checks that read them the way
+	// `kubectl get -o yaml` shows them.
+	Objects []unstructured.Unstructured
 }
 
 // UndecodableObject is a broker resource that could not be read as v1.
@@ -187,6 +192,7 @@ func (c *Client) ReadSnapshot(ctx context.Context, opts SnapshotOptions) (*Snaps
 	if err != nil {
 		return nil, err
 	}
+	s.Objects = append(s.Objects, authns...)
 	for _, u := range authns {
 		var a v1.BrokerAuthentication
 		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &a); err != nil {
@@ -199,6 +205,7 @@ func (c *Client) ReadSnapshot(ctx context.Context, opts SnapshotOptions) (*Snaps
 	if err != nil {
 		return nil, err
 	}
+	s.Objects = append(s.Objects, listeners...)
 	for _, u := range listeners {
 		var l v1.BrokerListener
 		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &l); err != nil {
