@@ -18,7 +18,6 @@ import (
 	"strings"
 	"time"
 
-
 	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/kube"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/lint"
