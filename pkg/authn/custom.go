@@ -129,7 +129,7 @@ func (m *customMethod) evaluate(ctx context.Context, creds *Credentials, _ time.
 			reason: "what-if --custom-result fail: the auth server was not called",
 			checks: []Check{{Name: "response", OK: false, Detail: "assumed 403 without a reason, so CONNACK 0x87"}}}
 	case CustomUnreachable:
-		return outcome{reason: "what-if --custom-result unreachable: not relevant, the chain falls through",
+		return outcome{reason: "what-if --custom-result unreachable: the chain falls through",
 			warnings: []string{"custom auth server " + m.endpoint + " assumed unreachable (--custom-result unreachable): the chain fell through to the next method"}}
 	}
 	if m.problem != "" {
@@ -192,7 +192,7 @@ func (m *customMethod) fellThrough(cause string, status int, request *Check) out
 		decided = " [decision]"
 	}
 	o := outcome{
-		reason:   "auth server unreachable: " + cause + decided + "; not relevant, the chain falls through",
+		reason:   "auth server unreachable: " + cause + decided + "; the chain falls through",
 		warnings: append(append([]string(nil), m.warnings...), "custom auth server "+m.endpoint+" unreachable ("+cause+"): the chain fell through to the next method"),
 	}
 	if request != nil {

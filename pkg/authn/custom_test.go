@@ -113,7 +113,7 @@ func TestCustom(t *testing.T) {
 		}, result: Granted, relevant: true, queries: []string{"api-version=0.5.0", "api-version=0.4.0"}, attrs: map[string]string{}},
 		{name: "server that hangs: the step ends at the timeout and falls through", answers: func(s *authServer) []func(http.ResponseWriter, *http.Request) {
 			return []func(http.ResponseWriter, *http.Request){s.hang}
-		}, result: Denied, relevant: false, reason: "auth server unreachable: no answer within 300ms; not relevant, the chain falls through", connack: 0x87,
+		}, result: Denied, relevant: false, reason: "auth server unreachable: no answer within 300ms; the chain falls through", connack: 0x87,
 			warning: "unreachable (no answer within 300ms): the chain fell through to the next method"},
 		{name: "500 falls through [decision]", answers: func(*authServer) []func(http.ResponseWriter, *http.Request) {
 			return []func(http.ResponseWriter, *http.Request){answer(500, "database down")}

@@ -1,0 +1,256 @@
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"sigs.k8s.io/yaml"
+
+	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/authn/explain"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/bundle"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/customauth"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/sat"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
+)
+
+// explainOptions are the flags of `explain`.
+type explainOptions struct {
+	*rootOptions
+	files         []string
+	c             explain.Case
+	port          int32
+	password      string
+	authData      string
+	issuerKey     string
+	customTimeout time.Duration
+	output        string
+	batch         string
+
+	bundle *bundle.Bundle
+	keys   *sat.KeySet
+}
+
+var explainFormats = []string{"text", "json", "yaml"}
+
+func newExplainCmd(o *rootOptions) *cobra.Command {
+	e := &explainOptions{rootOptions: o}
+	c := &cobra.Command{
+		Use:   "explain -f BUNDLE [--authn NAME | --listener NAME --port N] [credentials]",
+		Short: "Walk the broker's authentication chain for one client (or a batch) and say why it is let in or not",
+		Long: strings.TrimSpace(`
+Run the broker's authentication flow locally for a client with the given
+credentials, against the manifests you apply (the bundle): the methods of the
+BrokerAuthentication are tried in order, the first one the credentials are
+relevant to decides, and each step shows its checks.
+
+The bundle holds BrokerAuthentications, BrokerListeners and the ConfigMaps
+(trusted client CAs, the custom auth server's CA), Secrets and
+ServiceAccounts they reference. A custom auth server is really called (API
+0.5.0, TLS with the referenced CA, a short timeout); --custom-result
+replaces the call. Service account tokens are verified offline with
+--sat-issuer-key; without it a token can be denied (expired, wrong
+audience) but not granted, and the result is indeterminate.
+
+--batch explains one case per line of a JSON Lines file (fields: authn,
+listener, port, username, password, passwordFile, authMethod, authData,
+authDataFile, satFile, cert, customResult, now; relative paths are relative
+to the file) and prints one JSON decision per line; flags given on the
+command line are the defaults of every case.
+
+Exit status: 0 granted, 1 denied, 2 bad input, 3 indeterminate (for a
+batch, the worst case).`),
+		Example: o.example(`
+  # Would this client certificate get in?
+  kubectl aio-authn explain -f testdata/examples --now 2026-06-01T00:00:00Z \
+    --cert testdata/examples/clients/smart-fan.pem --custom-result unreachable
+
+  # A service account token, verified offline with the cluster's public key
+  kubectl aio-authn explain -f testdata/examples --now 2026-06-01T00:00:00Z --custom-result unreachable \
+    --sat-file testdata/examples/tokens/wrong-audience.jwt --sat-issuer-key testdata/examples/sat/jwks.json
+
+  # A client of a listener port, as JSON
+  kubectl aio-authn explain -f testdata/examples --listener default --port 18883 --now 2026-06-01T00:00:00Z \
+    --cert testdata/examples/clients/smart-fan.pem --custom-result pass -o json
+
+  # Many clients at once: one JSON decision per line
+  kubectl aio-authn explain -f testdata/examples --batch testdata/examples/cases.jsonl \
+    --sat-issuer-key testdata/examples/sat/jwks.json --custom-result unreachable`),
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if err := e.complete(c); err != nil {
+				return err
+			}
+			return e.run(c.Context())
+		},
+	}
+	f := c.Flags()
+	f.StringArrayVarP(&e.files, "filename", "f", nil, "bundle: manifest files or directories (- for standard input); repeatable")
+	f.StringVar(&e.c.Authn, "authn", "", "the BrokerAuthentication to explain (needed when the bundle holds several)")
+	f.StringVar(&e.c.Listener, "listener", "", "explain for a port of this BrokerListener (with --port)")
+	f.Int32Var(&e.port, "port", 0, "the listener port the client connects to (with --listener)")
+	f.StringVar(&e.c.Username, "username", "", "MQTT username")
+	f.StringVar(&e.password, "password", "", "MQTT password (prefer --password-file: the command line is visible to other users)")
+	f.StringVar(&e.c.PasswordFile, "password-file", "", "file holding the MQTT password")
+	f.StringVar(&e.c.AuthMethod, "auth-method", "", "MQTT v5 enhanced authentication method, e.g. K8S-SAT")
+	f.StringVar(&e.authData, "auth-data", "", "MQTT v5 enhanced authentication data")
+	f.StringVar(&e.c.AuthDataFile, "auth-data-file", "", "file holding the enhanced authentication data")
+	f.StringVar(&e.c.SATFile, "sat-file", "", "service account token file: short for --auth-method K8S-SAT --auth-data-file F")
+	f.StringVar(&e.c.Cert, "cert", "", "PEM file with the certificate the client presents in TLS: leaf first, then intermediates")
+	f.StringVar(&e.issuerKey, "sat-issuer-key", "", "PEM public key(s) or JWKS file to verify service account tokens offline")
+	f.StringVar(&e.c.CustomResult, "custom-result", "", "what-if instead of calling the custom auth server: pass, fail or unreachable")
+	f.DurationVar(&e.customTimeout, "custom-timeout", customauth.DefaultTimeout, "how long to wait for the custom auth server")
+	f.StringVar(&e.c.Now, "now", "", "decide at this time (RFC 3339) instead of now")
+	f.StringVarP(&e.output, "output", "o", "text", "output format: "+strings.Join(explainFormats, ", ")+" (--batch always writes JSON lines)")
+	f.StringVar(&e.batch, "batch", "", "JSON Lines file of cases (- for standard input): one JSON decision per line")
+	_ = c.MarkFlagRequired("filename")
+	_ = c.RegisterFlagCompletionFunc("output", fixedCompletion(explainFormats...))
+	_ = c.RegisterFlagCompletionFunc("custom-result", fixedCompletion("pass", "fail", "unreachable"))
+	_ = c.RegisterFlagCompletionFunc("auth-method", fixedCompletion(authn.SATMethod))
+	return c
+}
+
+func fixedCompletion(values ...string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return values, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+func (e *explainOptions) complete(c *cobra.Command) error {
+	f := c.Flags()
+	if f.Changed("port") {
+		p := e.port
+		e.c.Port = &p
+	}
+	if f.Changed("password") {
+		e.c.Password = &e.password
+	}
+	if f.Changed("auth-data") {
+		e.c.AuthData = &e.authData
+	}
+	if !contains(explainFormats, e.output) {
+		return exitcode.Usagef("--output %q: want one of %s", e.output, strings.Join(explainFormats, ", "))
+	}
+	if e.customTimeout <= 0 {
+		return exitcode.Usagef("--custom-timeout %s: give a positive duration such as 5s", e.customTimeout)
+	}
+	if e.batch == "-" && contains(e.files, "-") {
+		return exitcode.Usagef("-f - and --batch - both read standard input: put one of them in a file")
+	}
+	b, err := bundle.Read(e.files, e.In)
+	if err != nil {
+		var re *manifest.ReadError
+		if errors.As(err, &re) {
+			return exitcode.Usagef("%v: give the bundle as files, directories or - for standard input", re)
+		}
+		return exitcode.UsageError(err)
+	}
+	e.bundle = b
+	if e.issuerKey != "" {
+		ks, err := sat.LoadKeySet(e.issuerKey)
+		if err != nil {
+			return exitcode.Usagef("--sat-issuer-key %v", err)
+		}
+		e.keys = ks
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *explainOptions) runner() *explain.Runner {
+	return &explain.Runner{
+		Bundle:  e.bundle,
+		Options: authn.Options{Keys: e.keys, CustomTimeout: e.customTimeout},
+	}
+}
+
+func (e *explainOptions) run(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	r := e.runner()
+	if e.batch != "" {
+		return e.runBatch(ctx, r)
+	}
+	d, target, err := r.Explain(ctx, e.c)
+	if err != nil {
+		return exitcode.UsageError(err)
+	}
+	switch e.output {
+	case "json":
+		b, err := json.MarshalIndent(d, "", "  ")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(e.Out, string(b))
+	case "yaml":
+		b, err := yaml.Marshal(d)
+		if err != nil {
+			return err
+		}
+		e.Out.Write(b)
+	default:
+		if err := explain.WriteText(e.Out, d, target, ui.NewStyles(e.Out)); err != nil {
+			return err
+		}
+	}
+	return exitFor(explain.ExitCode(d))
+}
+
+func (e *explainOptions) runBatch(ctx context.Context, r *explain.Runner) error {
+	in, name := e.In, "<stdin>"
+	if e.batch != "-" {
+		f, err := os.Open(e.batch)
+		if err != nil {
+			return exitcode.Usagef("--batch %s: %v", e.batch, errors.Unwrap(err))
+		}
+		defer f.Close()
+		in, name = f, e.batch
+		r.Dir = filepath.Dir(e.batch)
+		// Files named by flags are relative to the working directory,
+		// those named by cases to the cases file.
+		for _, p := range []*string{&e.c.PasswordFile, &e.c.AuthDataFile, &e.c.SATFile, &e.c.Cert} {
+			if *p != "" {
+				if abs, err := filepath.Abs(*p); err == nil {
+					*p = abs
+				}
+			}
+		}
+	}
+	code, err := r.Batch(ctx, in, name, e.c, e.Out, e.ErrOut)
+	if err != nil {
+		return exitcode.UsageError(err)
+	}
+	return exitFor(code)
+}
+
+// exitFor turns a decision's exit code into the silent error main maps:
+// the decision is already printed.
+func exitFor(code int) error {
+	switch code {
+	case exitcode.OK:
+		return nil
+	case exitcode.Failure:
+		return exitcode.Findings()
+	case exitcode.Indeterminate:
+		return exitcode.Undecided()
+	}
+	return &exitcode.Error{Code: code, Silent: true}
+}

@@ -1,0 +1,109 @@
+package explain
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
+)
+
+// maxLine bounds one batch line: a case holds at most a token or a password
+// inline (files are named, not inlined).
+const maxLine = 4 << 20
+
+// LineError is the output line for a batch line that could not be explained.
+type LineError struct {
+	Line  int    `json:"line"`
+	Error string `json:"error"`
+}
+
+// ExitCode is the exit code for one decision: 0 granted, 1 denied, 3
+// indeterminate.
+func ExitCode(d *authn.Decision) int {
+	switch d.Decision {
+	case authn.Granted:
+		return exitcode.OK
+	case authn.Denied:
+		return exitcode.Failure
+	}
+	return exitcode.Indeterminate
+}
+
+// severity orders exit codes from best to worst for a batch: a bad line
+// (2) is worse than an undecided case (3), which is worse than a denial.
+func severity(code int) int {
+	switch code {
+	case exitcode.OK:
+		return 0
+	case exitcode.Failure:
+		return 1
+	case exitcode.Indeterminate:
+		return 2
+	}
+	return 3
+}
+
+// Batch explains one case per line of in (JSON, the fields of Case; blank
+// lines are skipped) and writes one compact JSON decision per line to out,
+// in order. A line that cannot be explained is reported on errOut as
+// "name:line: message" and as a LineError on out, and the batch goes on.
+// The result is the worst exit code of all lines.
+func (r *Runner) Batch(ctx context.Context, in io.Reader, name string, defaults Case, out, errOut io.Writer) (int, error) {
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
+	w := bufio.NewWriter(out)
+	worst := exitcode.OK
+	note := func(code int) {
+		if severity(code) > severity(worst) {
+			worst = code
+		}
+	}
+	for n := 1; sc.Scan(); n++ {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		d, err := r.batchLine(ctx, line, defaults)
+		var b []byte
+		if err != nil {
+			fmt.Fprintf(errOut, "%s:%d: %v\n", name, n, err)
+			b, _ = json.Marshal(LineError{Line: n, Error: err.Error()})
+			note(exitcode.Usage)
+		} else {
+			if b, err = json.Marshal(d); err != nil {
+				return worst, err
+			}
+			note(ExitCode(d))
+		}
+		w.Write(b)
+		w.WriteByte('\n')
+	}
+	if err := sc.Err(); err != nil {
+		w.Flush()
+		if errors.Is(err, bufio.ErrTooLong) {
+			return exitcode.Usage, fmt.Errorf("%s: a line is longer than %d bytes: name files in cases instead of inlining them", name, maxLine)
+		}
+		return exitcode.Usage, fmt.Errorf("%s: %v", name, err)
+	}
+	return worst, w.Flush()
+}
+
+func (r *Runner) batchLine(ctx context.Context, line []byte, defaults Case) (*authn.Decision, error) {
+	var c Case
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("not a case: %v (want one JSON object per line with the fields of explain's flags, e.g. {\"cert\": \"client.pem\"})", err)
+	}
+	if dec.More() {
+		return nil, errors.New("more than one JSON value on the line")
+	}
+	d, _, err := r.Explain(ctx, c.Over(defaults))
+	return d, err
+}

@@ -1,0 +1,152 @@
+package explain
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
+)
+
+// The marks of the trace, one per step result.
+const (
+	markGranted       = "✓"
+	markDenied        = "✗"
+	markNotRelevant   = "–"
+	markNotEvaluated  = "·"
+	markIndeterminate = "?"
+)
+
+// WriteText writes the trace an operator reads: what was explained, one line
+// per method with its mark, the checks of the deciding method, the warnings,
+// and the verdict with the CONNACK code last.
+func WriteText(w io.Writer, d *authn.Decision, t Target, st *ui.Styles) error {
+	var b strings.Builder
+	if h := heading(t); h != "" {
+		b.WriteString(st.Bold.Render(h) + "\n")
+	}
+	width := 0
+	for _, s := range d.Steps {
+		width = max(width, len(s.Method))
+	}
+	for _, s := range d.Steps {
+		mark, style := markOf(s.Result, st)
+		fmt.Fprintf(&b, "  %s %d %-*s  %s\n", style.Render(mark), s.Index, width, s.Method, stepText(s))
+		if d.MethodIndex == nil || *d.MethodIndex != s.Index {
+			continue
+		}
+		nameWidth := 0
+		for _, c := range s.Checks {
+			nameWidth = max(nameWidth, len(c.Name))
+		}
+		for _, c := range s.Checks {
+			mark, style := markGranted, st.Success
+			if !c.OK {
+				mark, style = markDenied, st.Error
+			}
+			fmt.Fprintf(&b, "      %s %-*s  %s\n", style.Render(mark), nameWidth, c.Name, c.Detail)
+		}
+	}
+	for _, warning := range d.Warnings {
+		b.WriteString(st.Warning.Render("warning:") + " " + warning + "\n")
+	}
+	b.WriteString(verdict(d, st) + "\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func heading(t Target) string {
+	var parts []string
+	if t.Authentication != nil {
+		parts = append(parts, fmt.Sprintf("BrokerAuthentication %s (%s)", t.Authentication.Name, t.Authentication.Position))
+	}
+	if p := t.Port; p != nil {
+		tls := "TLS"
+		if !p.TLS() {
+			tls = "no TLS"
+		}
+		parts = append(parts, fmt.Sprintf("BrokerListener %s port %d (%s)", p.Listener.Name, p.Port.Port, tls))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func markOf(r authn.Result, st *ui.Styles) (string, lipgloss.Style) {
+	switch r {
+	case authn.Granted:
+		return markGranted, st.Success
+	case authn.Denied:
+		return markDenied, st.Error
+	case authn.Indeterminate:
+		return markIndeterminate, st.Warning
+	case authn.NotEvaluated:
+		return markNotEvaluated, st.Faint
+	}
+	return markNotRelevant, st.Faint
+}
+
+func stepText(s authn.Step) string {
+	switch s.Result {
+	case authn.NotEvaluated:
+		return "not evaluated"
+	case authn.NotRelevant:
+		return "not relevant: " + s.Reason
+	}
+	return string(s.Result) + ": " + s.Reason
+}
+
+func verdict(d *authn.Decision, st *ui.Styles) string {
+	var s string
+	switch {
+	case d.Method == nil && d.Decision == authn.Granted:
+		s = "granted: authentication is disabled on this port"
+	case d.Method == nil:
+		s = "denied: no method is relevant to these credentials"
+	case d.Decision == authn.Indeterminate:
+		s = fmt.Sprintf("indeterminate: %s (entry %d) cannot decide", *d.Method, *d.MethodIndex)
+	default:
+		s = fmt.Sprintf("%s by %s (entry %d)", d.Decision, *d.Method, *d.MethodIndex)
+	}
+	if d.Decision == authn.Granted && d.Method != nil {
+		if d.Username != nil {
+			s += fmt.Sprintf(" as %q", *d.Username)
+		}
+		s += "; attributes " + attributesText(d.Attributes)
+		if d.ExpiresAt != nil {
+			s += "; expires " + d.ExpiresAt.UTC().Format(time.RFC3339)
+		} else {
+			s += "; no expiry"
+		}
+	}
+	style := st.Error
+	switch d.Decision {
+	case authn.Granted:
+		style = st.Success
+	case authn.Indeterminate:
+		style = st.Warning
+	}
+	if d.Connack == nil {
+		return style.Render(s) + " (exit 3: no CONNACK known)"
+	}
+	return style.Render(s) + fmt.Sprintf(" — CONNACK %s %s", d.Connack.Hex(), d.Connack.Name)
+}
+
+func attributesText(attrs map[string]string) string {
+	if len(attrs) == 0 {
+		return "none"
+	}
+	keys := make([]string, 0, len(attrs))
+	for k := range attrs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + attrs[k]
+	}
+	return strings.Join(parts, ", ")
+}
