@@ -1,0 +1,147 @@
+package cmd
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/aio-authn/kubectl-aio-authn/pkg/convert"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
+)
+
+// convertOptions are the flags of `convert`.
+type convertOptions struct {
+	*rootOptions
+	to      string
+	inPlace bool
+}
+
+func newConvertCmd(o *rootOptions) *cobra.Command {
+	opts := &convertOptions{rootOptions: o}
+	c := &cobra.Command{
+		Use:   "convert PATH|-... [--to v1] [--in-place]",
+		Short: "Convert BrokerAuthentication and BrokerListener manifests of older API versions to v1",
+		Long: `Convert manifests written for the broker's preview APIs to v1:
+
+  mqttbroker.iotoperations.azure.com/v1beta1 (mid-2024): custom, caCert,
+    auth.x509.secretName, serviceAccountToken, x509Credentials and the method
+    x509Credentials become customSettings, caCertConfigMap, secretRef,
+    serviceAccountTokenSettings, x509Settings and X509.
+  mq.iotoperations.azure.com/v1beta1 (2023): one key per entry (sat, x509,
+    custom) becomes a method and its settings block; spec.listenerRef is
+    removed (v1 listener ports name their authentication instead).
+
+Other documents are copied byte for byte, and converted ones keep their
+comments and key order. The result goes to stdout, what changed (with file
+and line) to stderr. --in-place rewrites the files instead, each atomically.
+What has no v1 equivalent (2023 usernamePassword, attributes kept in a
+Secret) is an error naming the line, and nothing is written.`,
+		Example: o.example(`
+  # See the v1 version of a manifest, and what changed
+  kubectl aio-authn convert authn.yaml
+
+  # Convert every manifest under a directory, rewriting the files
+  kubectl aio-authn convert ./manifests --in-place
+
+  # As a filter
+  cat authn.yaml | kubectl aio-authn convert - | kubectl apply -f -`),
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error { return opts.Run(args) },
+	}
+	c.Flags().StringVar(&opts.to, "to", convert.Target, "API version to convert to (only v1)")
+	c.Flags().BoolVar(&opts.inPlace, "in-place", false, "rewrite the files instead of printing the result")
+	_ = c.RegisterFlagCompletionFunc("to", cobra.FixedCompletions([]string{convert.Target}, cobra.ShellCompDirectiveNoFileComp))
+	return c
+}
+
+// Run converts the files named by paths.
+func (o *convertOptions) Run(paths []string) error {
+	if o.to != convert.Target {
+		return exitcode.Usagef("--to %q: convert only writes v1", o.to)
+	}
+	for _, p := range paths {
+		if p == "-" && o.inPlace {
+			return exitcode.Usagef("--in-place cannot rewrite standard input: drop --in-place or name the files")
+		}
+	}
+	files, err := manifest.ReadPaths(paths, o.In)
+	if err != nil {
+		return exitcode.UsageError(err)
+	}
+	var results []*convert.Result
+	var errs []error
+	for _, f := range files {
+		res, err := convert.File(f.Path, f.Data)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		results = append(results, res)
+	}
+	if len(errs) > 0 {
+		return o.conversionErrors(errs)
+	}
+	converted := 0
+	for _, r := range results {
+		if err := convert.Report(o.ErrOut, r); err != nil {
+			return err
+		}
+		converted += len(r.Converted)
+	}
+	if converted == 0 {
+		fmt.Fprintln(o.ErrOut, "nothing to convert: no BrokerAuthentication or BrokerListener of an older API version")
+	}
+	if o.inPlace {
+		for _, r := range results {
+			if len(r.Converted) == 0 {
+				continue
+			}
+			if err := convert.WriteFile(r.Path, r.Output); err != nil {
+				return fmt.Errorf("writing %s: %w", r.Path, err)
+			}
+			fmt.Fprintf(o.ErrOut, "wrote %s\n", r.Path)
+		}
+		return nil
+	}
+	return o.print(results)
+}
+
+// print writes the files one after the other as one YAML stream.
+func (o *convertOptions) print(results []*convert.Result) error {
+	var buf bytes.Buffer
+	for i, r := range results {
+		out := r.Output
+		if i > 0 && len(bytes.TrimSpace(out)) > 0 {
+			if buf.Len() > 0 && !bytes.HasSuffix(buf.Bytes(), []byte("\n")) {
+				buf.WriteByte('\n')
+			}
+			if !bytes.HasPrefix(out, []byte("---")) {
+				buf.WriteString("---\n")
+			}
+		}
+		buf.Write(out)
+	}
+	_, err := o.Out.Write(buf.Bytes())
+	return err
+}
+
+// conversionErrors prints every error but the last, which main prints, so
+// that one run shows everything to fix.
+func (o *convertOptions) conversionErrors(errs []error) error {
+	var all []error
+	for _, e := range errs {
+		var joined interface{ Unwrap() []error }
+		if errors.As(e, &joined) {
+			all = append(all, joined.Unwrap()...)
+		} else {
+			all = append(all, e)
+		}
+	}
+	for _, e := range all[:len(all)-1] {
+		fmt.Fprintf(o.ErrOut, "error: %v\n", e)
+	}
+	return exitcode.UsageError(all[len(all)-1])
+}
