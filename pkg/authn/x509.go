@@ -354,7 +354,11 @@ func validityCheck(chain []*x509.Certificate, now time.Time) Check {
 	if len(bad) > 0 {
 		return Check{Name: "validity", OK: false, Detail: strings.Join(bad, "; ") + " (now is " + now.UTC().Format(time.RFC3339) + ")"}
 	}
-	return Check{Name: "validity", OK: true, Detail: fmt.Sprintf("all %d certificates valid at %s; leaf until %s", len(chain),
+	which := fmt.Sprintf("all %d certificates", len(chain))
+	if len(chain) == 1 {
+		which = "the certificate"
+	}
+	return Check{Name: "validity", OK: true, Detail: fmt.Sprintf("%s valid at %s; leaf until %s", which,
 		now.UTC().Format(time.RFC3339), chain[0].NotAfter.UTC().Format(time.RFC3339))}
 }
 

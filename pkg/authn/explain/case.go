@@ -298,7 +298,7 @@ func (r *Runner) chain(p string) ([]*x509.Certificate, error) {
 	}
 	found, err := pki.ParseBundle(full, data)
 	if err != nil {
-		return nil, inputErrorf("--cert %v: give the client certificate in PEM, leaf first, then its intermediates", err)
+		return nil, inputErrorf("--cert %v", err)
 	}
 	certs := make([]*x509.Certificate, len(found))
 	for i, b := range found {

@@ -1,0 +1,96 @@
+package cmd
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var updateExplain = flag.Bool("update", false, "rewrite golden files")
+
+// TestExplainGolden runs explain on the example bundle and compares the
+// whole output (stdout, stderr, exit code) with testdata/explain/golden.
+// The example's custom auth server endpoint is a closed loopback port, so
+// the outage is real and the same on every machine.
+func TestExplainGolden(t *testing.T) {
+	const now = "--now=2026-06-01T00:00:00Z"
+	ex := "testdata/examples/"
+	keys := "--sat-issuer-key=" + ex + "sat/jwks.json"
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		stdin string
+	}{
+		{"x509-granted.txt", []string{"-f", ex, now, "--cert", ex + "clients/smart-fan.pem"}, ""},
+		{"x509-granted.json", []string{"-f", ex, now, "--cert", ex + "clients/smart-fan.pem", "-o", "json"}, ""},
+		{"x509-granted.yaml", []string{"-f", ex, now, "--cert", ex + "clients/smart-fan.pem", "-o", "yaml", "--custom-result", "unreachable"}, ""},
+		{"x509-expired.txt", []string{"-f", ex, now, "--cert", ex + "clients/old-lamp.pem", "--custom-result", "unreachable"}, ""},
+		{"x509-mixed-keys.txt", []string{"-f", ex, now, "--cert", ex + "clients/thermostat.pem", "--custom-result", "unreachable"}, ""},
+		{"x509-untrusted.txt", []string{"-f", ex, now, "--cert", ex + "clients/stranger.pem", "--custom-result", "unreachable"}, ""},
+		{"x509-plain-port.txt", []string{"-f", ex, now, "--cert", ex + "clients/smart-fan.pem", "--custom-result", "unreachable", "--listener", "default", "--port", "1884"}, ""},
+		{"sat-wrong-audience.txt", []string{"-f", ex, now, "--sat-file", ex + "tokens/wrong-audience.jwt", keys}, ""},
+		{"sat-granted.json", []string{"-f", ex, now, "--sat-file", ex + "tokens/mqtt-client.jwt", keys, "--custom-result", "unreachable", "-o", "json"}, ""},
+		{"sat-expiring.txt", []string{"-f", ex, now, "--sat-file", ex + "tokens/expiring.jwt", keys, "--custom-result", "unreachable"}, ""},
+		{"sat-no-key.txt", []string{"-f", ex, now, "--sat-file", ex + "tokens/mqtt-client.jwt", "--custom-result", "unreachable"}, ""},
+		{"sat-legacy-username.txt", []string{"-f", ex, now, "--username", "K8S-SAT", "--password-file", ex + "tokens/mqtt-client.jwt", keys, "--custom-result", "unreachable"}, ""},
+		{"custom-pass.txt", []string{"-f", ex, now, "--username", "smart-fan", "--password", "s3cret", "--custom-result", "pass"}, ""},
+		{"custom-fail.json", []string{"-f", ex, now, "--username", "smart-fan", "--password", "s3cret", "--custom-result", "fail", "-o", "json"}, ""},
+		{"enhanced-unknown-method.txt", []string{"-f", ex, now, "--auth-method", "SCRAM-SHA-256", "--auth-data", "x", "--custom-result", "unreachable"}, ""},
+		{"listener-disabled.txt", []string{"-f", ex, now, "--listener", "default", "--port", "1883", "--username", "test"}, ""},
+		{"batch.jsonl", []string{"-f", ex, "--batch", "testdata/explain/cases.jsonl", keys, "--custom-result", "unreachable"}, ""},
+		{"batch-stdin.jsonl", []string{"-f", ex, "--batch", "-", keys, now, "--custom-result", "unreachable"},
+			`{"cert": "testdata/examples/clients/smart-fan.pem"}` + "\n"},
+		{"bad-bundle.txt", []string{"-f", "testdata/explain/broken.yaml", "--cert", ex + "clients/smart-fan.pem"}, ""},
+		{"no-authn.txt", []string{"-f", ex + "client-ca.yaml", "--cert", ex + "clients/smart-fan.pem"}, ""},
+		{"bad-flags.txt", []string{"-f", ex, "--port", "18883", "--cert", ex + "clients/smart-fan.pem"}, ""},
+		{"bad-cert.txt", []string{"-f", ex, "--cert", ex + "authn.yaml"}, ""},
+		{"bundle-stdin.txt", []string{"-f", "-", now, "--cert", ex + "clients/smart-fan.pem", "--custom-result", "unreachable"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Chdir("..")
+			stdin := tc.stdin
+			if tc.name == "bundle-stdin.txt" {
+				var all []byte
+				for _, f := range []string{"authn.yaml", "client-ca.yaml"} {
+					b, err := os.ReadFile(ex + f)
+					if err != nil {
+						t.Fatal(err)
+					}
+					all = append(append(all, b...), "---\n"...)
+				}
+				stdin = string(all)
+			}
+			var out, errOut bytes.Buffer
+			code := Execute(append([]string{"explain"}, tc.args...), strings.NewReader(stdin), &out, &errOut)
+			got := fmt.Sprintf("$ kubectl aio-authn explain %s\n%s", strings.Join(tc.args, " "), out.String())
+			if errOut.Len() > 0 {
+				got += "--- stderr\n" + errOut.String()
+			}
+			got += fmt.Sprintf("--- exit %d\n", code)
+			path := filepath.Join("testdata", "explain", "golden", tc.name)
+			if *updateExplain {
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (go test ./cmd -run TestExplainGolden -update creates it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("%s differs (go test ./cmd -run TestExplainGolden -update rewrites it):\n%s", path, got)
+			}
+			if strings.Contains(got, "s3cret") {
+				t.Error("the output shows the password")
+			}
+		})
+	}
+}
