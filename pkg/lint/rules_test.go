@@ -79,6 +79,14 @@ func ruleCases(t testing.TB) []ruleCase {
 `}},
 		{name: "yaml syntax", rejected: rejected(true), files: map[string]string{"a.yaml": v1Authn + "  - method: X509: x\n"},
 			want: []string{"yaml-syntax@8"}},
+		{name: "alias bomb", rejected: rejected(true), files: map[string]string{"a.yaml": satAuthn + strings.Replace(v1Listener, "spec:", `x1: &a [x, x, x, x, x, x, x, x, x, x]
+x2: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]
+x3: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]
+x4: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]
+x5: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]
+x6: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]
+x7: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]
+spec:`, 1) + "  - port: 1883\n"}, want: []string{"yaml-syntax@12"}},
 		{name: "duplicate key", rejected: rejected(true), files: map[string]string{"a.yaml": v1Authn + `  - method: ServiceAccountToken
     method: ServiceAccountToken
     serviceAccountTokenSettings:
