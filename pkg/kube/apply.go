@@ -4,14 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/cli-runtime/pkg/printers"
-	"k8s.io/client-go/kubernetes/scheme"
 )
 
 // ApplyOptions are kubectl's server-side apply switches.
@@ -51,32 +47,4 @@ func (c *Client) ApplyConfigMap(ctx context.Context, cm *corev1.ConfigMap, opts 
 		return nil, c.Explain(err, fmt.Sprintf("apply configmap/%s in namespace %q", cm.Name, cm.Namespace))
 	}
 	return out, nil
-}
-
-// PrintApplied prints the result of a write the way kubectl does: by
-// default `configmap/client-ca serverside-applied`, with ` (server dry run)`
-// appended for a server dry run; `-o name` prints only the name; `-o yaml`
-// and `-o json` print the object the server returned, without its
-// managedFields (as kubectl does unless --show-managed-fields).
-func PrintApplied(w io.Writer, obj runtime.Object, output string, dryRunServer bool) error {
-	operation := "serverside-applied"
-	if dryRunServer {
-		operation += " (server dry run)"
-	}
-	var p printers.ResourcePrinter
-	switch output {
-	case "":
-		p = &printers.NamePrinter{Operation: operation}
-	case "name":
-		p = &printers.NamePrinter{ShortOutput: true}
-	case "yaml":
-		p = &printers.OmitManagedFieldsPrinter{Delegate: &printers.YAMLPrinter{}}
-	case "json":
-		p = &printers.OmitManagedFieldsPrinter{Delegate: &printers.JSONPrinter{}}
-	default:
-		return fmt.Errorf("unknown output format %q (want yaml, json or name)", output)
-	}
-	// Objects decoded from a server response carry no type meta; the type
-	// setter restores it from the scheme so printers can name the kind.
-	return printers.NewTypeSetter(scheme.Scheme).ToPrinter(p).PrintObj(obj, w)
 }

@@ -1,10 +1,7 @@
 package kube
 
 import (
-	"bytes"
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -131,63 +128,5 @@ func TestApplyConfigMapConflicts(t *testing.T) {
 	}
 	if cm.Data["client_ca.pem"] != "ours again" {
 		t.Errorf("after a forced apply data = %v", cm.Data)
-	}
-}
-
-func TestPrintApplied(t *testing.T) {
-	cp := controlPlane(t)
-	ns := namespace(t, cp, "apply-print")
-	c := adminClient(t, cp, ns)
-	cm := caConfigMap(ns, "-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n")
-	cm.Labels = map[string]string{"app.kubernetes.io/managed-by": FieldManager}
-	obj, err := c.ApplyConfigMap(context.Background(), cm, ApplyOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Server-assigned fields change from run to run; blank them so the
-	// golden files hold what the printers add.
-	obj.UID, obj.ResourceVersion, obj.CreationTimestamp = "UID", "1", metav1.Time{}
-
-	for _, tc := range []struct {
-		name, output string
-		dryRun       bool
-	}{
-		{"default", "", false},
-		{"dry-run", "", true},
-		{"name", "name", false},
-		{"yaml", "yaml", false},
-		{"json", "json", false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var buf bytes.Buffer
-			if err := PrintApplied(&buf, obj.DeepCopy(), tc.output, tc.dryRun); err != nil {
-				t.Fatal(err)
-			}
-			golden(t, filepath.Join("testdata", "print-"+tc.name+".golden"), buf.Bytes())
-		})
-	}
-	if err := PrintApplied(&bytes.Buffer{}, obj, "wide", false); err == nil {
-		t.Error("PrintApplied accepted -o wide")
-	}
-}
-
-// golden compares got with the file, or rewrites it under -update.
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run with -update to accept):\n--- got\n%s\n--- want\n%s", path, got, want)
 	}
 }

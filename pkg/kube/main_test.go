@@ -19,8 +19,6 @@ import (
 	"github.com/aio-authn/kubectl-aio-authn/pkg/api/crds"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
 // cluster is the real control plane (etcd + kube-apiserver) the tests of
 // this package share; each test works in namespaces of its own.
 var cluster testenv.Shared

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/aio-authn/kubectl-aio-authn/internal/testenv"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/sat"
 )
 
@@ -131,16 +132,26 @@ func TestReviewToken(t *testing.T) {
 	if err := c.Core.CoreV1().ServiceAccounts(ns).Delete(ctx, "sensor", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	deleted, err := c.ReviewToken(ctx, tok.Token, []string{"aio-internal"})
-	if err != nil {
-		t.Fatal(err)
+	// The API server learns of the deletion through its informer, and
+	// caches successful authentications for a few seconds: the token
+	// becomes invalid soon, not at once (the broker sees the same).
+	var deleted *TokenReviewResult
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		deleted, err = c.ReviewToken(ctx, tok.Token, []string{"aio-internal"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !deleted.Authenticated || time.Now().After(deadline) {
+			break
+		}
 	}
 	if deleted.Authenticated {
-		t.Errorf("review after the service account was deleted: authenticated as %q", deleted.Username)
+		t.Errorf("review 30s after the service account was deleted: still authenticated as %q", deleted.Username)
 	}
 	if deleted.Error == "" {
 		t.Error("review after the service account was deleted gives no reason")
 	}
+	t.Logf("after deletion: %s", deleted.Error)
 
 	nobody, err := NewClientForConfig(cp.RESTConfigAs(testenv.NobodyUser), ns)
 	if err != nil {
@@ -180,5 +191,54 @@ func TestFetchIssuerKeysVerifiesClusterTokens(t *testing.T) {
 	tampered := parts[0] + "." + parts[1] + "." + strings.Repeat("A", len(parts[2]))
 	if _, _, err := ks.Verify(tampered); err == nil {
 		t.Error("a tampered token verifies")
+	}
+}
+
+// TestTokenReviewerDrivesTheEngine runs the explain engine on a bundle read
+// from the cluster with the TokenReview verifier, as explain --from-cluster
+// --token-review does.
+func TestTokenReviewerDrivesTheEngine(t *testing.T) {
+	cp := controlPlane(t)
+	ns := namespace(t, cp, "engine-live", "sensor")
+	c := adminClient(t, cp, ns)
+	ctx := context.Background()
+	createYAML(t, c, ns, `
+apiVersion: mqttbroker.iotoperations.azure.com/v1
+kind: BrokerAuthentication
+metadata: {name: default}
+spec:
+  authenticationMethods:
+  - method: ServiceAccountToken
+    serviceAccountTokenSettings: {audiences: [aio-internal]}
+`)
+	snap, err := c.ReadSnapshot(ctx, SnapshotOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := snap.Bundle()
+	a, err := b.Authentication("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Position != "engine-live/brokerauthentication/default" {
+		t.Errorf("position %q", a.Position)
+	}
+	engine := authn.New(b.Config(a), authn.Options{TokenReview: c.TokenReviewer()})
+
+	for _, tc := range []struct {
+		audience string
+		want     authn.Result
+	}{
+		{"aio-internal", authn.Granted},
+		{"aio-mq", authn.Denied},
+	} {
+		tok, err := c.RequestToken(ctx, TokenRequest{ServiceAccount: "sensor", Audiences: []string{tc.audience}, Duration: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := engine.Explain(ctx, authn.Credentials{AuthMethod: authn.SATMethod, AuthData: []byte(tok.Token)}, time.Now())
+		if d.Decision != tc.want {
+			t.Errorf("token for %s: decision %s, want %s: %+v", tc.audience, d.Decision, tc.want, d.Steps)
+		}
 	}
 }

@@ -1,0 +1,84 @@
+package kube
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/bundle"
+)
+
+// Bundle returns the snapshot as the explain engine's bundle: the same shape
+// an offline bundle read from files has, so the engine cannot tell them
+// apart. Positions name the objects as NAMESPACE/KIND/NAME.
+func (s *Snapshot) Bundle() *bundle.Bundle {
+	b := &bundle.Bundle{Files: []string{s.describe()}}
+	for i := range s.Authentications {
+		a := &s.Authentications[i]
+		b.Authentications = append(b.Authentications, &bundle.Authentication{
+			BrokerAuthentication: a, Position: a.Namespace + "/brokerauthentication/" + a.Name})
+	}
+	for i := range s.Listeners {
+		l := &s.Listeners[i]
+		b.Listeners = append(b.Listeners, &bundle.Listener{
+			BrokerListener: l, Position: l.Namespace + "/brokerlistener/" + l.Name})
+	}
+	for i := range s.ConfigMaps {
+		b.ConfigMaps = append(b.ConfigMaps, &s.ConfigMaps[i])
+	}
+	for i := range s.Secrets {
+		b.Secrets = append(b.Secrets, &s.Secrets[i])
+	}
+	return b
+}
+
+func (s *Snapshot) describe() string {
+	if s.Namespace == "" {
+		return "the cluster (all namespaces)"
+	}
+	return fmt.Sprintf("namespace %q of the cluster", s.Namespace)
+}
+
+// ServiceAccount returns the ServiceAccount ns/name, or nil when it does not
+// exist (a token of a deleted account is still worth explaining: the
+// TokenReview denies it).
+func (c *Client) ServiceAccount(ctx context.Context, ns, name string) (*corev1.ServiceAccount, error) {
+	sa, err := c.Core.CoreV1().ServiceAccounts(ns).Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, c.Explain(err, fmt.Sprintf("get serviceaccount %q in namespace %q", name, ns))
+	}
+	return sa, nil
+}
+
+// TokenReviewer returns the client as the explain engine's TokenReview
+// verifier, so service account tokens are checked exactly as the broker
+// checks them.
+func (c *Client) TokenReviewer() authn.TokenReviewer { return tokenReviewer{c} }
+
+type tokenReviewer struct{ c *Client }
+
+func (r tokenReviewer) Review(ctx context.Context, token string, audiences []string) (*authn.TokenReviewStatus, error) {
+	res, err := r.c.ReviewToken(ctx, token, audiences)
+	if err != nil {
+		return nil, err
+	}
+	return &authn.TokenReviewStatus{
+		Authenticated: res.Authenticated,
+		Username:      res.Username,
+		UID:           res.UID,
+		Groups:        res.Groups,
+		Audiences:     res.Audiences,
+		Error:         res.Error,
+	}, nil
+}
+
+func (r tokenReviewer) Describe() string {
+	return "the API server at " + r.c.Config.Host
+}
