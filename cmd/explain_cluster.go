@@ -1,0 +1,149 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/bundle"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/kube"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/sat"
+)
+
+// explainCluster is the cluster half of explain: --from-cluster reads the
+// bundle from the cluster, --token-review verifies tokens with the
+// TokenReview API. The engine stays I/O-free: it gets a bundle and a
+// verifier either way.
+type explainCluster struct {
+	fromCluster bool
+	tokenReview bool
+
+	reviewer authn.TokenReviewer
+}
+
+func (x *explainCluster) addFlags(c *cobra.Command, o *rootOptions) {
+	f := c.Flags()
+	f.BoolVar(&x.fromCluster, "from-cluster", false, "read the BrokerAuthentications, BrokerListeners and what they reference from the cluster (-n, default azure-iot-operations) instead of -f")
+	f.BoolVar(&x.tokenReview, "token-review", false, "verify service account tokens with the cluster's TokenReview API, as the broker does")
+	o.addKubeFlags(c)
+}
+
+// readBundle reads the bundle from -f or, with --from-cluster, from the
+// cluster, and sets up the token verifier the cluster flags ask for.
+func (e *explainOptions) readBundle(ctx context.Context) (*bundle.Bundle, error) {
+	x := &e.cluster
+	switch {
+	case x.fromCluster && len(e.files) > 0:
+		return nil, exitcode.Usagef("-f and --from-cluster both give the bundle: drop one")
+	case !x.fromCluster && len(e.files) == 0:
+		return nil, exitcode.Usagef("no bundle: give the manifests with -f, or read them from the cluster with --from-cluster")
+	case x.tokenReview && e.issuerKey != "":
+		return nil, exitcode.Usagef("--token-review and --sat-issuer-key both verify tokens: give one")
+	}
+	if !x.fromCluster && !x.tokenReview {
+		return bundle.Read(e.files, e.In)
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	client, err := kube.NewClient(e.kube)
+	if err != nil {
+		return nil, err
+	}
+	if x.tokenReview {
+		x.reviewer = client.TokenReviewer()
+	}
+	if !x.fromCluster {
+		return bundle.Read(e.files, e.In)
+	}
+
+	ns := brokerNamespace
+	if client.NamespaceExplicit {
+		ns = client.Namespace
+	}
+	snap, err := client.ReadSnapshot(ctx, kube.SnapshotOptions{Namespace: ns})
+	if err != nil {
+		return nil, err
+	}
+	if len(snap.Authentications) == 0 {
+		return nil, exitcode.Usagef("namespace %q has no BrokerAuthentication: give the broker's namespace with -n", ns)
+	}
+	b := snap.Bundle()
+	tokens := e.caseTokens()
+	// The ServiceAccount of a token gives the client's attributes (its
+	// aio-broker-auth/ annotations), as the broker reads them.
+	for _, tok := range tokens {
+		_, claims, err := sat.Decode(tok)
+		if err != nil {
+			continue // the engine reports a malformed token
+		}
+		saNS, saName := serviceAccountOf(claims)
+		if saName == "" {
+			continue
+		}
+		sa, err := client.ServiceAccount(ctx, saNS, saName)
+		if err != nil {
+			return nil, err
+		}
+		if sa != nil {
+			b.ServiceAccounts = append(b.ServiceAccounts, sa)
+		}
+	}
+	if !x.tokenReview && e.issuerKey == "" && (len(tokens) > 0 || e.batch != "") {
+		keys, err := client.FetchIssuerKeys(ctx)
+		if err != nil {
+			return nil, exitcode.Usagef("%v; or verify tokens with --token-review", err)
+		}
+		ks, err := sat.ParseKeySet(keys.JWKS)
+		if err != nil {
+			return nil, exitcode.Usagef("the cluster's %s: %v", kube.JWKSPath, err)
+		}
+		e.keys = ks
+		fmt.Fprintf(e.ErrOut, "note: verifying service account tokens offline with the cluster's signing keys (%s, issuer %s); --token-review asks the API server instead, as the broker does\n",
+			kube.JWKSPath, keys.Issuer)
+	}
+	return b, nil
+}
+
+// caseTokens returns the service account tokens the command line gives
+// (--sat-file, or K8S-SAT enhanced authentication data); unreadable files
+// are left for the engine to report.
+func (e *explainOptions) caseTokens() []string {
+	c := e.c
+	var tokens []string
+	read := func(path string) {
+		if data, err := os.ReadFile(path); err == nil {
+			tokens = append(tokens, strings.TrimSpace(string(data)))
+		}
+	}
+	if c.SATFile != "" {
+		read(c.SATFile)
+	}
+	if c.AuthMethod == authn.SATMethod {
+		if c.AuthDataFile != "" {
+			read(c.AuthDataFile)
+		}
+		if c.AuthData != nil {
+			tokens = append(tokens, strings.TrimSpace(*c.AuthData))
+		}
+	}
+	return tokens
+}
+
+// serviceAccountOf names the token's service account from its
+// kubernetes.io claim, else its subject (system:serviceaccount:NS:NAME).
+func serviceAccountOf(c sat.Claims) (namespace, name string) {
+	if k := c.Kubernetes; k != nil && k.ServiceAccount.Name != "" {
+		return k.Namespace, k.ServiceAccount.Name
+	}
+	parts := strings.Split(c.Subject, ":")
+	if len(parts) == 4 && parts[0] == "system" && parts[1] == "serviceaccount" {
+		return parts[2], parts[3]
+	}
+	return "", ""
+}
