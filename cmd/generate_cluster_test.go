@@ -67,7 +67,7 @@ func TestCRDsAndGeneratedManifestsOnARealAPIServer(t *testing.T) {
 			"--custom-ca-configmap", "custom-auth-ca", "--custom-client-secret", "auth-client", "--custom-header", "X-Tenant=contoso",
 			"--method", "sat", "--sat-audience", "my-audience", "-o", "json"},
 		{"generate", "authn", "--name", "certs", "-n", "devices", "--method", "x509", "--x509-trusted-ca", "contoso-ca",
-			"--x509-attributes", "../pkg/generate/testdata/attributes.yaml"},
+			"--x509-attributes", "../testdata/generate/attributes.yaml"},
 		{"generate", "listener", "--authn", "default"},
 		{"generate", "listener", "--name", "tls-listener", "--port", "8883,8884", "--tls-secret", "server-cert",
 			"--service-type", "NodePort", "--protocol", "WebSockets", "-o", "json"},

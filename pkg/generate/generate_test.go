@@ -87,7 +87,7 @@ func render(t *testing.T, format string, header []string, objs ...any) []byte {
 }
 
 func TestAuthnGolden(t *testing.T) {
-	attrs, err := LoadAttributes("testdata/attributes.yaml")
+	attrs, err := LoadAttributes("../../testdata/generate/attributes.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
