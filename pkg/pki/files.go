@@ -1,0 +1,123 @@
+package pki
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// File modes of what the minting commands write: private keys readable by
+// their owner only.
+const (
+	PrivateFileMode fs.FileMode = 0o600
+	PublicFileMode  fs.FileMode = 0o644
+)
+
+// ExistsError reports files that would be overwritten without --force.
+type ExistsError struct {
+	// Path is the first file in the way.
+	Path string
+	// More counts the other existing files.
+	More int
+}
+
+func (e *ExistsError) Error() string {
+	more := ""
+	switch {
+	case e.More == 1:
+		more = " (and 1 more file)"
+	case e.More > 1:
+		more = fmt.Sprintf(" (and %d more files)", e.More)
+	}
+	return fmt.Sprintf("%s already exists%s: pass --force to overwrite, or write somewhere else", e.Path, more)
+}
+
+// CheckFree returns an *ExistsError naming the first of paths that exists,
+// so a command can refuse before writing anything rather than halfway.
+func CheckFree(paths []string) error {
+	var first string
+	more := 0
+	for _, p := range paths {
+		if _, err := os.Lstat(p); err == nil {
+			if first == "" {
+				first = p
+			} else {
+				more++
+			}
+		}
+	}
+	if first != "" {
+		return &ExistsError{Path: first, More: more}
+	}
+	return nil
+}
+
+// WriteFile writes data to path atomically: into a temporary file in the same
+// directory, then moved into place, so a reader never sees half a key and an
+// interrupted run leaves no torn file. Without overwrite the move is a hard
+// link, which fails if path appeared meanwhile (reported as *ExistsError);
+// with overwrite it is a rename, which replaces the file and its mode.
+func WriteFile(path string, data []byte, perm fs.FileMode, overwrite bool) error {
+	dir, base := filepath.Split(path)
+	tmp, f, err := createTemp(dir, base, perm)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	_, werr := f.Write(data)
+	cerr := f.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if overwrite {
+		if err := os.Rename(tmp, path); err != nil {
+			os.Remove(tmp)
+			return fmt.Errorf("writing %s: %w", path, err)
+		}
+		return nil
+	}
+	err = os.Link(tmp, path)
+	os.Remove(tmp)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, fs.ErrExist):
+		return &ExistsError{Path: path}
+	}
+	// Some file systems have no hard links: check, then rename.
+	if _, serr := os.Lstat(path); serr == nil {
+		return &ExistsError{Path: path}
+	}
+	tmp, f, err = createTemp(dir, base, perm)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	_, werr = f.Write(data)
+	if err := errors.Join(werr, f.Close()); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// createTemp creates a new hidden file next to the target with mode perm
+// (os.CreateTemp would always make it 0600).
+func createTemp(dir, base string, perm fs.FileMode) (string, *os.File, error) {
+	for range 10 {
+		name := filepath.Join(dir, "."+base+".tmp-"+strconv.FormatUint(rand.Uint64(), 36))
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		return name, f, err
+	}
+	return "", nil, fmt.Errorf("could not create a temporary file in %s", dir)
+}
