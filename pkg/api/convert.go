@@ -54,7 +54,9 @@ func (e *ConversionError) Error() string { return e.Path + ": " + e.Msg }
 // reader and explain should still work on a manifest with a typo elsewhere;
 // for older generations the unknown fields are listed in notes, because a
 // field the old shape did not have usually means the manifest mixes shapes.
-// A field of the wrong type is an error.
+// Mixed manifests are common (a preview apiVersion with some v1 names), so
+// for an older generation a v1 settings block is used as it is, as convert
+// would leave it. A field of the wrong type is an error.
 func DecodeBrokerAuthentication(apiVersion string, data []byte) (obj *v1.BrokerAuthentication, notes []string, err error) {
 	switch apiVersion {
 	case APIVersionV1:
@@ -63,28 +65,97 @@ func DecodeBrokerAuthentication(apiVersion string, data []byte) (obj *v1.BrokerA
 			return nil, nil, err
 		}
 		return out, nil, nil
-	case APIVersionV1beta1:
-		in := &v1beta1.BrokerAuthentication{}
-		unknown, err := decodeLenient(data, in)
-		if err != nil {
-			return nil, nil, err
-		}
-		out, notes := ConvertAuthentication(in)
-		notes = append(notes, mixedShapeNotes(data)...)
-		return out, append(notes, explainUnknownV1beta1(unknown)...), nil
-	case APIVersion2023:
-		in := &authentication2023{}
-		unknown, err := decodeLenient(data, in)
-		if err != nil {
-			return nil, nil, err
-		}
-		out, notes, err := convertAuthentication2023(in)
-		if err != nil {
-			return nil, nil, err
-		}
-		return out, append(notes, unknown...), nil
+	case APIVersionV1beta1, APIVersion2023:
+		return decodeOlder(apiVersion, data)
 	}
 	return nil, nil, &UnsupportedVersionError{Kind: KindBrokerAuthentication, APIVersion: apiVersion}
+}
+
+// decodeOlder reads a preview BrokerAuthentication through every shape it
+// may mix (v1, mid-2024, 2023) and converts it entry by entry: an entry with
+// a method is of the mid-2024 or v1 shape, one without is of the 2023 shape.
+func decodeOlder(apiVersion string, data []byte) (*v1.BrokerAuthentication, []string, error) {
+	asV1 := &v1.BrokerAuthentication{}
+	asBeta := &v1beta1.BrokerAuthentication{}
+	as2023 := &authentication2023{}
+	views := []any{asV1, asBeta}
+	if apiVersion == APIVersion2023 {
+		views = append(views, as2023)
+	}
+	var unknown map[string]bool
+	for _, v := range views {
+		u, err := decodeLenient(data, v)
+		if err != nil {
+			return nil, nil, err
+		}
+		// A field is unknown when no shape knows it.
+		next := map[string]bool{}
+		for _, f := range u {
+			if unknown == nil || unknown[f] {
+				next[f] = true
+			}
+		}
+		unknown = next
+	}
+
+	out := &v1.BrokerAuthentication{ObjectMeta: *asBeta.ObjectMeta.DeepCopy()}
+	out.APIVersion = APIVersionV1
+	out.Kind = KindBrokerAuthentication
+	notes := []string{"apiVersion " + apiVersion + " converted to " + APIVersionV1}
+	if apiVersion == APIVersion2023 && len(as2023.Spec.ListenerRef) > 0 {
+		notes = append(notes, ListenerRefNote(out.Name, as2023.Spec.ListenerRef))
+	}
+	if asBeta.Spec.AuthenticationMethods != nil {
+		out.Spec.AuthenticationMethods = make([]v1.BrokerAuthenticatorMethods, 0, len(asBeta.Spec.AuthenticationMethods))
+	}
+	for i, b := range asBeta.Spec.AuthenticationMethods {
+		path := fmt.Sprintf("spec.authenticationMethods[%d]", i)
+		var e v1.BrokerAuthenticatorMethods
+		var n []string
+		if b.Method == "" && apiVersion == APIVersion2023 {
+			var err error
+			if e, n, err = convertEntry2023(as2023.Spec.AuthenticationMethods[i], path, out.Namespace); err != nil {
+				return nil, nil, err
+			}
+		} else {
+			e, n = convertEntry(b, path, out.Namespace)
+			n = append(n, keepV1Blocks(&e, asV1.Spec.AuthenticationMethods[i], path)...)
+		}
+		notes = append(notes, n...)
+		out.Spec.AuthenticationMethods = append(out.Spec.AuthenticationMethods, e)
+	}
+	notes = append(notes, mixedShapeNotes(data)...)
+	var rest []string
+	for f := range unknown {
+		if strings.HasSuffix(f, `.x509Credentials.attributes" ignored`) {
+			continue // mixedShapeNotes says what to do
+		}
+		rest = append(rest, f)
+	}
+	sort.Strings(rest)
+	return out, append(notes, rest...), nil
+}
+
+// keepV1Blocks takes the v1 settings blocks of an entry of an older
+// generation as they are.
+func keepV1Blocks(e *v1.BrokerAuthenticatorMethods, v v1.BrokerAuthenticatorMethods, path string) []string {
+	var notes []string
+	keep := func(name string) {
+		notes = append(notes, fmt.Sprintf("%s.%s is the v1 name: used as is", path, name))
+	}
+	if e.CustomSettings == nil && v.CustomSettings != nil {
+		e.CustomSettings = v.CustomSettings
+		keep("customSettings")
+	}
+	if e.ServiceAccountTokenSettings == nil && v.ServiceAccountTokenSettings != nil {
+		e.ServiceAccountTokenSettings = v.ServiceAccountTokenSettings
+		keep("serviceAccountTokenSettings")
+	}
+	if e.X509Settings == nil && v.X509Settings != nil {
+		e.X509Settings = v.X509Settings
+		keep("x509Settings")
+	}
+	return notes
 }
 
 // DecodeBrokerListener decodes a BrokerListener into v1. The mid-2024 preview
@@ -125,48 +196,61 @@ func ConvertAuthentication(in *v1beta1.BrokerAuthentication) (*v1.BrokerAuthenti
 		out.Spec.AuthenticationMethods = make([]v1.BrokerAuthenticatorMethods, 0, len(in.Spec.AuthenticationMethods))
 	}
 	for i, m := range in.Spec.AuthenticationMethods {
-		path := fmt.Sprintf("spec.authenticationMethods[%d]", i)
-		e := v1.BrokerAuthenticatorMethods{Method: ConvertMethod(m.Method)}
-		if e.Method != v1.Method(m.Method) {
-			notes = append(notes, fmt.Sprintf("%s.method %s → %s", path, m.Method, e.Method))
-		}
-		if c := m.Custom; c != nil {
-			notes = append(notes, path+".custom → customSettings")
-			cs := &v1.BrokerAuthenticatorMethodCustom{Endpoint: c.Endpoint, CACertConfigMap: c.CACert}
-			if c.CACert != "" {
-				notes = append(notes, path+".custom.caCert → customSettings.caCertConfigMap")
-			}
-			if c.Headers != nil {
-				cs.Headers = make(map[string]string, len(c.Headers))
-				for k, v := range c.Headers {
-					cs.Headers[k] = v
-				}
-			}
-			if c.Auth != nil {
-				cs.Auth = &v1.BrokerAuthenticatorCustomAuth{X509: v1.X509ManualCertificate{SecretRef: c.Auth.X509.SecretName}}
-				notes = append(notes, path+".custom.auth.x509.secretName → customSettings.auth.x509.secretRef")
-				notes = append(notes, secretNamespaceNote(path+".custom.auth.x509.namespace", c.Auth.X509.Namespace, in.Namespace)...)
-			}
-			e.CustomSettings = cs
-		}
-		if s := m.ServiceAccountToken; s != nil {
-			notes = append(notes, path+".serviceAccountToken → serviceAccountTokenSettings")
-			e.ServiceAccountTokenSettings = &v1.BrokerAuthenticatorMethodSat{Audiences: append([]string(nil), s.Audiences...)}
-		}
-		if x := m.X509Credentials; x != nil {
-			notes = append(notes, path+".x509Credentials → x509Settings")
-			xs := &v1.BrokerAuthenticatorMethodX509{TrustedClientCACert: x.TrustedClientCACert}
-			if x.AuthorizationAttributes != nil {
-				xs.AuthorizationAttributes = make(map[string]v1.BrokerAuthenticatorMethodX509Attributes, len(x.AuthorizationAttributes))
-				for k, v := range x.AuthorizationAttributes {
-					xs.AuthorizationAttributes[k] = *v.DeepCopy()
-				}
-			}
-			e.X509Settings = xs
-		}
+		e, n := convertEntry(m, fmt.Sprintf("spec.authenticationMethods[%d]", i), in.Namespace)
+		notes = append(notes, n...)
 		out.Spec.AuthenticationMethods = append(out.Spec.AuthenticationMethods, e)
 	}
 	return out, notes
+}
+
+// convertEntry converts one mid-2024 entry; path names it in notes, and ns
+// is the object's namespace, to which the custom auth Secret moves.
+func convertEntry(m v1beta1.BrokerAuthenticatorMethods, path, ns string) (v1.BrokerAuthenticatorMethods, []string) {
+	var notes []string
+	e := v1.BrokerAuthenticatorMethods{Method: ConvertMethod(m.Method)}
+	if e.Method != v1.Method(m.Method) {
+		notes = append(notes, fmt.Sprintf("%s.method %s → %s", path, m.Method, e.Method))
+	}
+	if c := m.Custom; c != nil {
+		notes = append(notes, path+".custom → customSettings")
+		cs := &v1.BrokerAuthenticatorMethodCustom{Endpoint: c.Endpoint, CACertConfigMap: c.CACert, Headers: copyMap(c.Headers)}
+		if c.CACert != "" {
+			notes = append(notes, path+".custom.caCert → customSettings.caCertConfigMap")
+		}
+		if c.Auth != nil {
+			cs.Auth = &v1.BrokerAuthenticatorCustomAuth{X509: v1.X509ManualCertificate{SecretRef: c.Auth.X509.SecretName}}
+			notes = append(notes, path+".custom.auth.x509.secretName → customSettings.auth.x509.secretRef")
+			notes = append(notes, secretNamespaceNote(path+".custom.auth.x509.namespace", c.Auth.X509.Namespace, ns)...)
+		}
+		e.CustomSettings = cs
+	}
+	if s := m.ServiceAccountToken; s != nil {
+		notes = append(notes, path+".serviceAccountToken → serviceAccountTokenSettings")
+		e.ServiceAccountTokenSettings = &v1.BrokerAuthenticatorMethodSat{Audiences: append([]string(nil), s.Audiences...)}
+	}
+	if x := m.X509Credentials; x != nil {
+		notes = append(notes, path+".x509Credentials → x509Settings")
+		xs := &v1.BrokerAuthenticatorMethodX509{TrustedClientCACert: x.TrustedClientCACert}
+		if x.AuthorizationAttributes != nil {
+			xs.AuthorizationAttributes = make(map[string]v1.BrokerAuthenticatorMethodX509Attributes, len(x.AuthorizationAttributes))
+			for k, v := range x.AuthorizationAttributes {
+				xs.AuthorizationAttributes[k] = *v.DeepCopy()
+			}
+		}
+		e.X509Settings = xs
+	}
+	return e, notes
+}
+
+func copyMap(in map[string]string) map[string]string {
+	if in == nil {
+		return nil
+	}
+	out := make(map[string]string, len(in))
+	for k, v := range in {
+		out[k] = v
+	}
+	return out
 }
 
 // ConvertMethod maps a v1beta1 method name to v1: the X.509 method was
@@ -220,32 +304,6 @@ type mixedShape struct {
 			X509Credentials *x5092023 `json:"x509Credentials"`
 		} `json:"authenticationMethods"`
 	} `json:"spec"`
-}
-
-// v1Blocks are the v1 names of the v1beta1 settings blocks.
-var v1Blocks = map[string]string{
-	"customSettings":              "custom",
-	"serviceAccountTokenSettings": "serviceAccountToken",
-	"x509Settings":                "x509Credentials",
-}
-
-// explainUnknownV1beta1 turns the unknown fields of a v1beta1 document into
-// advice when they are v1 names (the manifest mixes generations), and drops
-// the attributes block that mixedShapeNotes already explains.
-func explainUnknownV1beta1(unknown []string) []string {
-	var out []string
-	for _, n := range unknown {
-		if strings.HasSuffix(n, `.x509Credentials.attributes" ignored`) {
-			continue
-		}
-		for v1Name, old := range v1Blocks {
-			if strings.HasSuffix(n, "."+v1Name+`" ignored`) {
-				n += fmt.Sprintf(": %s is the v1 name; under v1beta1 it is %s (or set apiVersion to %s)", v1Name, old, APIVersionV1)
-			}
-		}
-		out = append(out, n)
-	}
-	return out
 }
 
 // inlineAttributesHint is what to do with the 2023 TOML attributes Secret.

@@ -83,76 +83,59 @@ func ListenerRefNote(authnName string, listeners []string) string {
 		"set authenticationRef: %s on the ports of %s", authnName, strings.Join(listeners, ", "))
 }
 
-func convertAuthentication2023(in *authentication2023) (*v1.BrokerAuthentication, []string, error) {
-	out := &v1.BrokerAuthentication{ObjectMeta: *in.ObjectMeta.DeepCopy()}
-	out.APIVersion = APIVersionV1
-	out.Kind = KindBrokerAuthentication
-	notes := []string{"apiVersion " + APIVersion2023 + " converted to " + APIVersionV1}
-	if len(in.Spec.ListenerRef) > 0 {
-		notes = append(notes, ListenerRefNote(in.Name, in.Spec.ListenerRef))
+// convertEntry2023 converts one 2023 entry (one key naming the method);
+// path names it in notes and errors, ns is the object's namespace.
+func convertEntry2023(m method2023, path, ns string) (v1.BrokerAuthenticatorMethods, []string, error) {
+	var e v1.BrokerAuthenticatorMethods
+	var notes []string
+	var set []string
+	if m.Sat != nil {
+		set = append(set, "sat")
 	}
-	if in.Spec.AuthenticationMethods != nil {
-		out.Spec.AuthenticationMethods = make([]v1.BrokerAuthenticatorMethods, 0, len(in.Spec.AuthenticationMethods))
+	if m.X509 != nil {
+		set = append(set, "x509")
 	}
-	for i, m := range in.Spec.AuthenticationMethods {
-		path := fmt.Sprintf("spec.authenticationMethods[%d]", i)
-		var set []string
-		if m.Sat != nil {
-			set = append(set, "sat")
-		}
-		if m.X509 != nil {
-			set = append(set, "x509")
-		}
-		if m.Custom != nil {
-			set = append(set, "custom")
-		}
-		if m.UsernamePassword != nil {
-			set = append(set, "usernamePassword")
-		}
-		if len(set) != 1 {
-			msg := "each 2023 entry has exactly one of sat, x509, custom, usernamePassword"
-			if len(set) > 1 {
-				msg += "; found " + strings.Join(set, ", ") + ": split them into separate entries"
-			}
-			return nil, nil, &ConversionError{Path: path, Msg: msg}
-		}
-		var e v1.BrokerAuthenticatorMethods
-		switch {
-		case m.UsernamePassword != nil:
-			return nil, nil, &ConversionError{Path: path + ".usernamePassword", Msg: UsernamePasswordHint}
-		case m.Sat != nil:
-			e.Method = v1.MethodServiceAccountToken
-			e.ServiceAccountTokenSettings = &v1.BrokerAuthenticatorMethodSat{Audiences: append([]string(nil), m.Sat.Audiences...)}
-			notes = append(notes, path+".sat → method ServiceAccountToken with serviceAccountTokenSettings")
-		case m.X509 != nil:
-			if m.X509.Attributes != nil {
-				return nil, nil, &ConversionError{Path: path + ".x509.attributes", Msg: inlineAttributesHint}
-			}
-			e.Method = v1.MethodX509
-			e.X509Settings = &v1.BrokerAuthenticatorMethodX509{TrustedClientCACert: m.X509.TrustedClientCACert}
-			notes = append(notes, path+".x509 → method X509 with x509Settings")
-		case m.Custom != nil:
-			c := m.Custom
-			e.Method = v1.MethodCustom
-			cs := &v1.BrokerAuthenticatorMethodCustom{Endpoint: c.Endpoint, CACertConfigMap: c.CACert}
-			notes = append(notes, path+".custom → method Custom with customSettings")
-			if c.CACert != "" {
-				notes = append(notes, path+".custom.caCert → customSettings.caCertConfigMap")
-			}
-			if c.Headers != nil {
-				cs.Headers = make(map[string]string, len(c.Headers))
-				for k, v := range c.Headers {
-					cs.Headers[k] = v
-				}
-			}
-			if c.Auth != nil {
-				cs.Auth = &v1.BrokerAuthenticatorCustomAuth{X509: v1.X509ManualCertificate{SecretRef: c.Auth.X509.SecretName}}
-				notes = append(notes, path+".custom.auth.x509.secretName → customSettings.auth.x509.secretRef")
-				notes = append(notes, secretNamespaceNote(path+".custom.auth.x509.namespace", c.Auth.X509.Namespace, in.Namespace)...)
-			}
-			e.CustomSettings = cs
-		}
-		out.Spec.AuthenticationMethods = append(out.Spec.AuthenticationMethods, e)
+	if m.Custom != nil {
+		set = append(set, "custom")
 	}
-	return out, notes, nil
+	if m.UsernamePassword != nil {
+		set = append(set, "usernamePassword")
+	}
+	if len(set) != 1 {
+		msg := "each 2023 entry has exactly one of sat, x509, custom, usernamePassword"
+		if len(set) > 1 {
+			msg += "; found " + strings.Join(set, ", ") + ": split them into separate entries"
+		}
+		return e, nil, &ConversionError{Path: path, Msg: msg}
+	}
+	switch {
+	case m.UsernamePassword != nil:
+		return e, nil, &ConversionError{Path: path + ".usernamePassword", Msg: UsernamePasswordHint}
+	case m.Sat != nil:
+		e.Method = v1.MethodServiceAccountToken
+		e.ServiceAccountTokenSettings = &v1.BrokerAuthenticatorMethodSat{Audiences: append([]string(nil), m.Sat.Audiences...)}
+		notes = append(notes, path+".sat → method ServiceAccountToken with serviceAccountTokenSettings")
+	case m.X509 != nil:
+		if m.X509.Attributes != nil {
+			return e, nil, &ConversionError{Path: path + ".x509.attributes", Msg: inlineAttributesHint}
+		}
+		e.Method = v1.MethodX509
+		e.X509Settings = &v1.BrokerAuthenticatorMethodX509{TrustedClientCACert: m.X509.TrustedClientCACert}
+		notes = append(notes, path+".x509 → method X509 with x509Settings")
+	default:
+		c := m.Custom
+		e.Method = v1.MethodCustom
+		cs := &v1.BrokerAuthenticatorMethodCustom{Endpoint: c.Endpoint, CACertConfigMap: c.CACert, Headers: copyMap(c.Headers)}
+		notes = append(notes, path+".custom → method Custom with customSettings")
+		if c.CACert != "" {
+			notes = append(notes, path+".custom.caCert → customSettings.caCertConfigMap")
+		}
+		if c.Auth != nil {
+			cs.Auth = &v1.BrokerAuthenticatorCustomAuth{X509: v1.X509ManualCertificate{SecretRef: c.Auth.X509.SecretName}}
+			notes = append(notes, path+".custom.auth.x509.secretName → customSettings.auth.x509.secretRef")
+			notes = append(notes, secretNamespaceNote(path+".custom.auth.x509.namespace", c.Auth.X509.Namespace, ns)...)
+		}
+		e.CustomSettings = cs
+	}
+	return e, notes, nil
 }

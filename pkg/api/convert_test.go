@@ -209,14 +209,57 @@ metadata: {name: authn}
 spec:
   authenticationMethods:
   - method: ServiceAccountToken
+    serviceAccountTokenSettings: {audiences: [aio-mq]}
   - method: X509
     x509Settings: {trustedClientCaCert: client-ca}
 `,
 			notes: []string{
+				"spec.authenticationMethods[0].serviceAccountTokenSettings is the v1 name: used as is",
 				"spec.authenticationMethods[1].x509Credentials.attributes ignored: attributes kept in a TOML Secret",
-				`unknown field "spec.authenticationMethods[0].serviceAccountTokenSettings" ignored: serviceAccountTokenSettings is the v1 name; under v1beta1 it is serviceAccountToken`,
 			},
-			absent: []string{`unknown field "spec.authenticationMethods[1].x509Credentials.attributes"`},
+			absent: []string{`unknown field`},
+		},
+		{
+			name:       "2023 apiVersion with the v1 shape",
+			apiVersion: APIVersion2023,
+			in: `
+apiVersion: mq.iotoperations.azure.com/v1beta1
+kind: BrokerAuthentication
+metadata: {name: authn}
+spec:
+  authenticationMethods:
+  - method: Custom
+    customSettings: {endpoint: "https://auth"}
+  - sat: {audiences: [aio-mq]}
+  - method: X509Credentials
+    x509Credentials: {}
+  - colour: blue
+    method: X509
+    x509Settings: {}
+`,
+			want: `
+apiVersion: mqttbroker.iotoperations.azure.com/v1
+kind: BrokerAuthentication
+metadata: {name: authn}
+spec:
+  authenticationMethods:
+  - method: Custom
+    customSettings: {endpoint: "https://auth"}
+  - method: ServiceAccountToken
+    serviceAccountTokenSettings: {audiences: [aio-mq]}
+  - method: X509
+    x509Settings: {}
+  - method: X509
+    x509Settings: {}
+`,
+			notes: []string{
+				"apiVersion mq.iotoperations.azure.com/v1beta1 converted",
+				"spec.authenticationMethods[0].customSettings is the v1 name: used as is",
+				"spec.authenticationMethods[1].sat → method ServiceAccountToken",
+				"spec.authenticationMethods[2].method X509Credentials → X509",
+				"spec.authenticationMethods[3].x509Settings is the v1 name: used as is",
+				`unknown field "spec.authenticationMethods[3].colour" ignored`,
+			},
 		},
 		{
 			name:       "2023 sat, x509, custom",
@@ -370,7 +413,7 @@ spec:
 		{
 			name:       "2023 entry with no known key",
 			apiVersion: APIVersion2023,
-			in:         `spec: {authenticationMethods: [{method: X509}]}`,
+			in:         `spec: {authenticationMethods: [{password: {secretName: db}}]}`,
 			want:       "spec.authenticationMethods[0]: each 2023 entry has exactly one of",
 			conversion: "spec.authenticationMethods[0]",
 		},
