@@ -88,7 +88,7 @@ func TestExplainGolden(t *testing.T) {
 			if got != string(want) {
 				t.Errorf("%s differs (go test ./cmd -run TestExplainGolden -update rewrites it):\n%s", path, got)
 			}
-			if strings.Contains(got, "s3cret") {
+			if strings.Contains(out.String()+errOut.String(), "s3cret") {
 				t.Error("the output shows the password")
 			}
 		})

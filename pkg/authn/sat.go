@@ -27,10 +27,16 @@ type satMethod struct {
 	serviceAccounts map[string]*corev1.ServiceAccount
 	keys            *sat.KeySet
 	review          TokenReviewer
+	// verifiedOffline is the signature check's detail, built once.
+	verifiedOffline string
 }
 
 func newSATMethod(index int, s *v1.BrokerAuthenticatorMethodSat, sas map[string]*corev1.ServiceAccount, opts Options) *satMethod {
 	m := &satMethod{index: index, serviceAccounts: sas, keys: opts.Keys, review: opts.TokenReview}
+	if opts.Keys != nil {
+		m.verifiedOffline = "verified offline with " + opts.Keys.Describe() +
+			" (a TokenReview would also check that the objects the token is bound to still exist)"
+	}
 	if s != nil {
 		m.audiences = s.Audiences
 	}
@@ -52,7 +58,19 @@ func (m *satMethod) evaluate(ctx context.Context, creds *Credentials, now time.T
 	}
 	o := outcome{relevant: true}
 	token := strings.TrimSpace(string(creds.AuthData))
-	header, claims, err := sat.Decode(token)
+	// With offline keys, verifying decodes the token too: one parse, not
+	// two, which matters for a batch of thousands of tokens.
+	var header sat.Header
+	var claims sat.Claims
+	var err, verifyErr error
+	if m.keys != nil {
+		header, claims, verifyErr = m.keys.VerifyTyped(token)
+		if verifyErr != nil {
+			header, claims, err = sat.Decode(token)
+		}
+	} else {
+		header, claims, err = sat.Decode(token)
+	}
 	if err != nil {
 		o.result = Denied
 		o.reason = "the authentication data is not a service account token: " + err.Error()
@@ -61,7 +79,7 @@ func (m *satMethod) evaluate(ctx context.Context, creds *Credentials, now time.T
 	}
 	o.checks = append(o.checks, Check{Name: "token", OK: true, Detail: describeClaims(header, claims)})
 
-	signature, verified := m.verifySignature(ctx, token)
+	signature, verified := m.verifySignature(ctx, token, verifyErr)
 	o.checks = append(o.checks, signature)
 
 	if claims.NotBefore != nil {
@@ -127,14 +145,13 @@ const (
 // verifySignature checks the token offline with the given keys, or with a
 // TokenReview; without either, the signature is unknown and the step can
 // only be indeterminate.
-func (m *satMethod) verifySignature(ctx context.Context, token string) (Check, signatureState) {
+func (m *satMethod) verifySignature(ctx context.Context, token string, offlineErr error) (Check, signatureState) {
 	switch {
 	case m.keys != nil:
-		if _, _, err := m.keys.Verify(token); err != nil {
-			return Check{Name: "signature", OK: false, Detail: err.Error()}, signatureBad
+		if offlineErr != nil {
+			return Check{Name: "signature", OK: false, Detail: offlineErr.Error()}, signatureBad
 		}
-		return Check{Name: "signature", OK: true, Detail: "verified offline with " + m.keys.Describe() +
-			" (a TokenReview would also check that the objects the token is bound to still exist)"}, signatureGood
+		return Check{Name: "signature", OK: true, Detail: m.verifiedOffline}, signatureGood
 	case m.review != nil:
 		status, err := m.review.Review(ctx, token, m.audiences)
 		if err != nil {

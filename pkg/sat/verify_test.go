@@ -11,9 +11,11 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"math/big"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -291,4 +293,40 @@ func FuzzVerify(f *testing.F) {
 		Decode(token)
 		ks.Verify(token)
 	})
+}
+
+// TestVerifyTypedMatchesVerify: the struct decoder of the batch path must
+// read every claim exactly as the map decoder does, and report the same
+// errors.
+func TestVerifyTypedMatchesVerify(t *testing.T) {
+	ks := mustKeySet(t, pemPublic(t, &rsaKey.PublicKey))
+	for _, claims := range []jwt.MapClaims{
+		{"aud": "one", "sub": "s", "exp": 1767225600.25},
+		{"aud": []string{"a", "b"}, "iss": "i", "jti": "j", "nbf": 1, "iat": 2, "exp": 3,
+			"kubernetes.io": map[string]any{"namespace": "ns", "serviceaccount": map[string]any{"name": "sa", "uid": "u"},
+				"pod": map[string]any{"name": "p", "uid": "pu"}, "node": map[string]any{"name": "n"}, "warnafter": 4}},
+		{"aud": nil, "sub": nil},
+		{"aud": 5},
+		{"exp": "soon"},
+		{"kubernetes.io": map[string]any{"pod": "p"}},
+		{"kubernetes.io": map[string]any{"warnafter": 1e300}},
+	} {
+		tok := func() string {
+			s, err := jwt.NewWithClaims(jwt.SigningMethodRS256, claims).SignedString(rsaKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}()
+		_, want, werr := ks.Verify(tok)
+		_, got, gerr := ks.VerifyTyped(tok)
+		if fmt.Sprint(werr) != fmt.Sprint(gerr) {
+			t.Errorf("%v: errors differ: Verify %v, VerifyTyped %v", claims, werr, gerr)
+			continue
+		}
+		want.Raw = nil
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%v: VerifyTyped\n%+v\nwant\n%+v", claims, got, want)
+		}
+	}
 }

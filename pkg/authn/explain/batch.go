@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"sync"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
@@ -49,41 +51,62 @@ func severity(code int) int {
 	return 3
 }
 
+// chunkLines is how many lines are explained concurrently before their
+// results are written, in order.
+const chunkLines = 512
+
+// batchItem is one line of a batch and what became of it.
+type batchItem struct {
+	n    int
+	line []byte
+	out  []byte
+	code int
+	err  error
+}
+
 // Batch explains one case per line of in (JSON, the fields of Case; blank
 // lines are skipped) and writes one compact JSON decision per line to out,
-// in order. A line that cannot be explained is reported on errOut as
+// in input order. A line that cannot be explained is reported on errOut as
 // "name:line: message" and as a LineError on out, and the batch goes on.
-// The result is the worst exit code of all lines.
+// Lines are explained on Workers goroutines (GOMAXPROCS when zero): cases
+// are independent, and custom auth server calls wait on the network. The
+// result is the worst exit code of all lines.
 func (r *Runner) Batch(ctx context.Context, in io.Reader, name string, defaults Case, out, errOut io.Writer) (int, error) {
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
 	w := bufio.NewWriter(out)
 	worst := exitcode.OK
-	note := func(code int) {
-		if severity(code) > severity(worst) {
-			worst = code
+	workers := r.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	chunk := make([]batchItem, 0, chunkLines)
+	flush := func() error {
+		r.explainChunk(ctx, chunk, defaults, workers)
+		for _, it := range chunk {
+			if it.err != nil {
+				fmt.Fprintf(errOut, "%s:%d: %v\n", name, it.n, it.err)
+			}
+			if severity(it.code) > severity(worst) {
+				worst = it.code
+			}
+			w.Write(it.out)
+			w.WriteByte('\n')
 		}
+		chunk = chunk[:0]
+		return nil
 	}
 	for n := 1; sc.Scan(); n++ {
 		line := bytes.TrimSpace(sc.Bytes())
 		if len(line) == 0 {
 			continue
 		}
-		d, err := r.batchLine(ctx, line, defaults)
-		var b []byte
-		if err != nil {
-			fmt.Fprintf(errOut, "%s:%d: %v\n", name, n, err)
-			b, _ = json.Marshal(LineError{Line: n, Error: err.Error()})
-			note(exitcode.Usage)
-		} else {
-			if b, err = json.Marshal(d); err != nil {
-				return worst, err
-			}
-			note(ExitCode(d))
+		chunk = append(chunk, batchItem{n: n, line: append([]byte(nil), line...)})
+		if len(chunk) == chunkLines {
+			flush()
 		}
-		w.Write(b)
-		w.WriteByte('\n')
 	}
+	flush()
 	if err := sc.Err(); err != nil {
 		w.Flush()
 		if errors.Is(err, bufio.ErrTooLong) {
@@ -92,6 +115,36 @@ func (r *Runner) Batch(ctx context.Context, in io.Reader, name string, defaults 
 		return exitcode.Usage, fmt.Errorf("%s: %v", name, err)
 	}
 	return worst, w.Flush()
+}
+
+// explainChunk explains the items on workers goroutines.
+func (r *Runner) explainChunk(ctx context.Context, items []batchItem, defaults Case, workers int) {
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(workers, len(items)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				it := &items[i]
+				d, err := r.batchLine(ctx, it.line, defaults)
+				if err == nil {
+					it.out, err = json.Marshal(d)
+					it.code = ExitCode(d)
+				}
+				if err != nil {
+					it.err = err
+					it.out, _ = json.Marshal(LineError{Line: it.n, Error: err.Error()})
+					it.code = exitcode.Usage
+				}
+			}
+		}()
+	}
+	for i := range items {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 }
 
 func (r *Runner) batchLine(ctx context.Context, line []byte, defaults Case) (*authn.Decision, error) {

@@ -79,7 +79,8 @@ func inputErrorf(format string, args ...any) error {
 	return &InputError{Msg: fmt.Sprintf(format, args...)}
 }
 
-// Runner explains cases against one bundle. It is safe for one goroutine.
+// Runner explains cases against one bundle. It is safe for concurrent use:
+// its caches are locked, and engines do not change once built.
 type Runner struct {
 	Bundle  *bundle.Bundle
 	Options authn.Options
@@ -88,6 +89,9 @@ type Runner struct {
 	Dir string
 	// Clock gives the time for cases without "now".
 	Clock func() time.Time
+	// Workers is how many batch lines are explained at once; GOMAXPROCS
+	// when zero, 1 for strictly one after the other.
+	Workers int
 
 	mu      sync.Mutex
 	engines map[string]*authn.Engine
