@@ -100,21 +100,22 @@ func File(path string, data []byte) (*Result, error) {
 	index := 0
 	for _, c := range chunks {
 		out.Write(c.sep)
-		if countDocs(c.body) > 1 {
+		docs := decodeAll(c.body)
+		if len(docs) > 1 {
 			// Only a "--- content" line can leave two documents in a chunk.
-			if line := needsConversion(c.body); line > 0 {
+			if line := needsConversion(docs); line > 0 {
 				return nil, &Error{File: path, Line: c.bodyLine - 1 + line,
 					Msg: "cannot convert a document that starts on its \"---\" line: put \"---\" on a line of its own"}
 			}
 			out.Write(c.body)
 			continue
 		}
-		doc, err := decodeOne(c.body)
-		if err != nil || doc == nil {
-			// Comments only, or a chunk split wrongly: copy it.
+		if len(docs) == 0 || docs[0].Content[0].Kind != yaml.MappingNode {
+			// Comments only, or not a mapping: nothing to convert.
 			out.Write(c.body)
 			continue
 		}
+		doc := docs[0]
 		conv := &converter{file: path, offset: c.bodyLine - 1, doc: &Document{Index: index, Line: c.bodyLine - 1 + doc.Content[0].Line}}
 		index++
 		changed, err := conv.document(doc.Content[0])
@@ -198,36 +199,26 @@ func split(data []byte) []chunk {
 	return append(out, cur)
 }
 
-// countDocs counts the documents in body; one that does not parse counts as
-// one (the whole file parsed, so this does not happen).
-func countDocs(body []byte) int {
+// decodeAll returns the non-empty documents of a chunk. The whole file
+// parsed already, so a chunk does too.
+func decodeAll(body []byte) []*yaml.Node {
 	dec := yaml.NewDecoder(bytes.NewReader(body))
-	n := 0
+	var docs []*yaml.Node
 	for {
-		var doc yaml.Node
-		err := dec.Decode(&doc)
-		if errors.Is(err, io.EOF) {
-			return n
+		doc := &yaml.Node{}
+		if err := dec.Decode(doc); err != nil {
+			return docs
 		}
-		if err != nil {
-			return max(n, 1)
+		if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
+			docs = append(docs, doc)
 		}
-		n++
 	}
 }
 
-// needsConversion returns the line of the first document in body that
-// convert would change, or 0.
-func needsConversion(body []byte) int {
-	dec := yaml.NewDecoder(bytes.NewReader(body))
-	for {
-		var doc yaml.Node
-		if err := dec.Decode(&doc); err != nil {
-			return 0
-		}
-		if len(doc.Content) == 0 {
-			continue
-		}
+// needsConversion returns the line of the first document that convert
+// would change, or 0.
+func needsConversion(docs []*yaml.Node) int {
+	for _, doc := range docs {
 		root := doc.Content[0]
 		av, kind := scalar(root, "apiVersion"), scalar(root, "kind")
 		if (kind == api.KindBrokerAuthentication || kind == api.KindBrokerListener) &&
@@ -235,21 +226,7 @@ func needsConversion(body []byte) int {
 			return root.Line
 		}
 	}
-}
-
-func decodeOne(body []byte) (*yaml.Node, error) {
-	var doc yaml.Node
-	err := yaml.NewDecoder(bytes.NewReader(body)).Decode(&doc)
-	if errors.Is(err, io.EOF) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
-		return nil, nil
-	}
-	return &doc, nil
+	return 0
 }
 
 // applyEdits makes the edits in the document's text, so that everything
