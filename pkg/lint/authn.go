@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 )
 
 // The methods, by their v1 names; the other generations' spellings are
@@ -73,7 +75,7 @@ func (g *generation) blockMethod(key string) (string, bool) {
 // authnInfo is what the cross-reference rules need from a
 // BrokerAuthentication.
 type authnInfo struct {
-	check   *docCheck
+	hdr     docHeader
 	name    string
 	ns      string
 	x509    bool
@@ -95,6 +97,8 @@ type objectRef struct {
 	path string
 	// defaulted is true when the name is the default (field absent).
 	defaulted bool
+	// pos is where a finding about the reference points.
+	pos manifest.Position
 }
 
 type refRole int
@@ -123,7 +127,7 @@ const methodsPath = "spec.authenticationMethods"
 func (c *docCheck) checkAuthn() *authnInfo {
 	d := c.doc
 	gen := generationOf(d.Version())
-	info := &authnInfo{check: c, name: d.Name, ns: d.Namespace}
+	info := &authnInfo{hdr: headerOf(d), name: d.Name, ns: d.Namespace}
 	if gen == genV1beta1 {
 		c.oldAPI()
 	} else if d.Name == "authn" {
@@ -180,6 +184,13 @@ func (c *docCheck) checkAuthn() *authnInfo {
 					fmt.Sprintf("merge entry %d into entry %d: the first %s entry decides for every client it is relevant to", i, first, raw))
 			} else {
 				seen[entry.method] = i
+			}
+		}
+		for k := range entry.refs {
+			if entry.refs[k].defaulted {
+				entry.refs[k].pos = d.KeyPosition(entry.refs[k].path)
+			} else {
+				entry.refs[k].pos = d.Position(entry.refs[k].path)
 			}
 		}
 		info.entries = append(info.entries, entry)

@@ -54,6 +54,28 @@ type crossCheck struct {
 	findings []Finding
 }
 
+// docHeader is what a finding needs from a document, kept instead of the
+// document so that its YAML tree can be freed once the file is checked.
+type docHeader struct {
+	file  string
+	index int
+	kind  string
+	name  string
+}
+
+func headerOf(d *manifest.Document) docHeader {
+	return docHeader{file: d.File, index: d.Index, kind: d.Kind, name: d.Name}
+}
+
+// add records a cross-reference finding.
+func (x *crossCheck) add(h docHeader, pos manifest.Position, path, rule, msg, hint string) {
+	r, _ := RuleByID(rule)
+	x.findings = append(x.findings, Finding{
+		File: h.file, Line: max(pos.Line, 1), Column: max(pos.Column, 1), Document: h.index,
+		Kind: h.kind, Name: h.name, Field: path, Severity: r.Severity, Rule: rule, Message: msg, Hint: hint,
+	})
+}
+
 func (x *crossCheck) on(d *manifest.Document, lines func() []string) *docCheck {
 	return &docCheck{doc: d, opts: x.opts, lines: lines}
 }
@@ -67,8 +89,8 @@ func (x *crossCheck) run() {
 
 func (x *crossCheck) listenerRefs() {
 	type firstPort struct {
-		l    *listenerInfo
-		path string
+		l *listenerInfo
+		p portInfo
 	}
 	ports := map[int64]firstPort{}
 	var names []string
@@ -78,15 +100,14 @@ func (x *crossCheck) listenerRefs() {
 		}
 	}
 	for _, l := range x.idx.listeners {
-		c := x.on(l.check.doc, l.check.lines)
 		for _, p := range l.ports {
 			if p.hasPort {
 				if first, dup := ports[p.port]; dup && first.l != l && sameNamespace(first.l.ns, l.ns) {
-					c.at(p.path+".port", false, RuleDuplicatePort,
-						fmt.Sprintf("port %d is also used by listener %s (%s:%d)", p.port, first.l.name, first.l.check.doc.File, first.l.check.doc.Position(first.path+".port").Line),
+					x.add(l.hdr, p.portPos, p.path+".port", RuleDuplicatePort,
+						fmt.Sprintf("port %d is also used by listener %s (%s:%d)", p.port, first.l.name, first.l.hdr.file, first.p.portPos.Line),
 						"ports are unique across all listeners of a broker; pick another port")
 				} else if !dup {
-					ports[p.port] = firstPort{l: l, path: p.path}
+					ports[p.port] = firstPort{l: l, p: p}
 				}
 			}
 			if p.authRef == "" {
@@ -105,7 +126,7 @@ func (x *crossCheck) listenerRefs() {
 				} else if len(names) > 0 {
 					hint = "BrokerAuthentications in the inputs: " + quoteList(names)
 				}
-				c.at(p.path+".authenticationRef", false, RuleAuthnRef,
+				x.add(l.hdr, p.refPos, p.path+".authenticationRef", RuleAuthnRef,
 					fmt.Sprintf("authenticationRef %q names no BrokerAuthentication in the inputs", p.authRef), hint)
 				continue
 			}
@@ -115,14 +136,13 @@ func (x *crossCheck) listenerRefs() {
 					if p.hasPort {
 						label = fmt.Sprintf("port %d", p.port)
 					}
-					c.at(p.path+".authenticationRef", false, RuleListenerX509TLS,
+					x.add(l.hdr, p.refPos, p.path+".authenticationRef", RuleListenerX509TLS,
 						fmt.Sprintf("%s uses BrokerAuthentication %s, which has an X509 method, but the port has no tls: clients cannot present certificates", label, a.name),
 						"add TLS to the port:\n"+indent(renderYAML(mapNode("tls", mapNode("mode", "Automatic"))), "  "))
 					break
 				}
 			}
 		}
-		x.flush(c)
 	}
 }
 
@@ -131,7 +151,6 @@ func (x *crossCheck) listenerRefs() {
 func (x *crossCheck) objectRefs() {
 	checked := map[*objectInfo]map[refRole]bool{}
 	for _, a := range x.idx.authns {
-		c := x.on(a.check.doc, a.check.lines)
 		for _, e := range a.entries {
 			for _, ref := range e.refs {
 				obj := x.find(ref, a.ns)
@@ -144,7 +163,7 @@ func (x *crossCheck) objectRefs() {
 					if ref.role == roleClientCA {
 						hint = "not checked; create it with `kubectl aio-authn ca import`, or add its manifest to the inputs to check it"
 					}
-					c.at(ref.path, ref.defaulted, RuleRefAbsent,
+					x.add(a.hdr, ref.pos, ref.path, RuleRefAbsent,
 						fmt.Sprintf("%s %s%s (%s) is not among the inputs", ref.kind, ref.name, how, ref.role), hint)
 					continue
 				}
@@ -165,7 +184,6 @@ func (x *crossCheck) objectRefs() {
 				x.flush(oc)
 			}
 		}
-		x.flush(c)
 	}
 }
 

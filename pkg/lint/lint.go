@@ -2,6 +2,8 @@ package lint
 
 import (
 	"fmt"
+	"io"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -41,10 +43,66 @@ const (
 	kindListener = "BrokerListener"
 )
 
-// Lint checks the files and returns the findings, sorted by file, line and
-// column, and the summary. Files are checked in parallel; the
-// cross-reference rules run once every document is read.
+// Lint checks already parsed files; see LintPaths.
 func Lint(files []*manifest.File, opts Options) *Result {
+	sources := make([]source, len(files))
+	for i, f := range files {
+		sources[i] = source{path: f.Path, load: func() (*manifest.File, error) { return f, nil }}
+	}
+	res, _ := lintSources(sources, opts)
+	return res
+}
+
+// LintPaths reads the paths (files, directories walked for *.yaml, *.yml and
+// *.json, "-" for stdin) and checks them. Files are read, parsed and checked
+// by a bounded pool of workers, and only what the cross-reference rules
+// need is kept of each, so large inputs use all cores and little memory.
+// A path that cannot be read is a *manifest.ReadError (nothing is checked
+// then); YAML syntax errors are findings.
+func LintPaths(paths []string, stdin io.Reader, opts Options) (*Result, error) {
+	Prewarm()
+	expanded, err := manifest.Expand(paths)
+	if err != nil {
+		return nil, err
+	}
+	sources := make([]source, 0, len(expanded))
+	stdinRead := false
+	for _, p := range expanded {
+		if p == "-" {
+			if stdinRead {
+				continue
+			}
+			stdinRead = true
+			if stdin == nil {
+				stdin = os.Stdin
+			}
+			data, err := io.ReadAll(stdin)
+			if err != nil {
+				return nil, &manifest.ReadError{Path: manifest.StdinName, Err: err}
+			}
+			sources = append(sources, source{path: manifest.StdinName, load: func() (*manifest.File, error) {
+				return manifest.Parse(manifest.StdinName, data), nil
+			}})
+			continue
+		}
+		sources = append(sources, source{path: p, load: func() (*manifest.File, error) {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return nil, &manifest.ReadError{Path: p, Err: err}
+			}
+			return manifest.Parse(p, data), nil
+		}})
+	}
+	return lintSources(sources, opts)
+}
+
+// source is one input file, read and parsed by a worker.
+type source struct {
+	path string
+	load func() (*manifest.File, error)
+}
+
+func lintSources(sources []source, opts Options) (*Result, error) {
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
 	}
@@ -55,11 +113,9 @@ func Lint(files []*manifest.File, opts Options) *Result {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	if workers > len(files) {
-		workers = len(files)
-	}
+	workers = max(min(workers, len(sources)), 1)
 
-	perFile := make([]fileOutcome, len(files))
+	perFile := make([]fileOutcome, len(sources))
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
@@ -67,11 +123,16 @@ func Lint(files []*manifest.File, opts Options) *Result {
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				perFile[i] = checkFile(files[i], &opts)
+				f, err := sources[i].load()
+				if err != nil {
+					perFile[i].err = err
+					continue
+				}
+				perFile[i] = checkFile(f, &opts)
 			}
 		}()
 	}
-	for i := range files {
+	for i := range sources {
 		jobs <- i
 	}
 	close(jobs)
@@ -79,11 +140,16 @@ func Lint(files []*manifest.File, opts Options) *Result {
 
 	res := &Result{Findings: []Finding{}}
 	idx := &inputIndex{}
-	for i, f := range files {
-		res.Files = append(res.Files, f.Path)
-		res.Summary.Files++
-		res.Summary.Documents += len(f.Documents)
+	order := map[string]int{}
+	for i, s := range sources {
 		out := perFile[i]
+		if out.err != nil {
+			return nil, out.err
+		}
+		order[s.path] = i
+		res.Files = append(res.Files, s.path)
+		res.Summary.Files++
+		res.Summary.Documents += out.documents
 		res.Findings = append(res.Findings, out.findings...)
 		idx.add(out)
 	}
@@ -91,10 +157,6 @@ func Lint(files []*manifest.File, opts Options) *Result {
 	x.run()
 	res.Findings = append(res.Findings, x.findings...)
 
-	order := map[string]int{}
-	for i, f := range files {
-		order[f.Path] = i
-	}
 	res.Resources = idx.resources(order)
 	res.Summary.Resources = len(res.Resources)
 	for _, f := range res.Findings {
@@ -116,7 +178,7 @@ func Lint(files []*manifest.File, opts Options) *Result {
 	}
 	sortFindings(res.Findings)
 	res.count()
-	return res
+	return res, nil
 }
 
 // fileOutcome is what checking one file yields: its findings and what the
@@ -129,11 +191,12 @@ type fileOutcome struct {
 	objects []*objectInfo
 	// resources are the broker resources of the file.
 	resources []Resource
-	lines     []string
+	documents int
+	err       error
 }
 
 func checkFile(f *manifest.File, opts *Options) fileOutcome {
-	var out fileOutcome
+	out := fileOutcome{documents: len(f.Documents)}
 	var lines []string
 	linesOf := func() []string {
 		if lines == nil {

@@ -61,12 +61,26 @@ func (r *schemaRegistry) load() error {
 	r.once.Do(func() {
 		r.versions = map[schema.GroupVersionKind]*crdVersion{}
 		r.served = map[schema.GroupKind][]string{}
-		for _, b := range crds.YAML() {
-			var crd apiextensionsv1.CustomResourceDefinition
-			if err := yaml.Unmarshal(b, &crd); err != nil {
-				r.err = fmt.Errorf("reading the embedded CRDs: %w", err)
+		// Decoding the CRDs' YAML is a good part of startup: one goroutine
+		// per CRD.
+		docs := crds.YAML()
+		parsed := make([]apiextensionsv1.CustomResourceDefinition, len(docs))
+		errs := make([]error, len(docs))
+		var wg sync.WaitGroup
+		for i, b := range docs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = yaml.Unmarshal(b, &parsed[i])
+			}()
+		}
+		wg.Wait()
+		for i := range parsed {
+			if errs[i] != nil {
+				r.err = fmt.Errorf("reading the embedded CRDs: %w", errs[i])
 				return
 			}
+			crd := &parsed[i]
 			gk := schema.GroupKind{Group: crd.Spec.Group, Kind: crd.Spec.Names.Kind}
 			for i := range crd.Spec.Versions {
 				v := &crd.Spec.Versions[i]
@@ -81,6 +95,23 @@ func (r *schemaRegistry) load() error {
 	})
 	return r.err
 }
+
+// Prewarm builds, in the background, the validators of the GA versions of
+// both kinds, which nearly every run needs: CEL environment and rule
+// compilation then overlap with reading and parsing the inputs instead of
+// delaying the first document. It returns at once; calling it again is
+// free.
+func Prewarm() {
+	prewarmOnce.Do(func() {
+		for _, kind := range []string{kindAuthn, kindListener} {
+			go func() {
+				_, _ = defaultSchemas.lookup(schema.GroupVersionKind{Group: groupBroker, Version: "v1", Kind: kind})
+			}()
+		}
+	})
+}
+
+var prewarmOnce sync.Once
 
 // lookup returns the CRD version for gvk, or nil when the kind is not one
 // of ours or the CRD has no such version.

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Compare `kubectl aio-authn validate` with kubeconform v0.8.0, in the same
+# run, on the same machine:
+#
+#   throughput: a generated corpus of BrokerAuthentication/BrokerListener
+#               documents (hack/corpusgen; N=10000 by default), valid and
+#               invalid, in files of 10 documents;
+#   startup:    one small file (testdata/validate/good/bundle.yaml).
+#
+# kubeconform gets the same CRDs as JSON Schemas (hack/crd2jsonschema, strict:
+# unknown fields rejected) and runs with -strict. Both tools use every core
+# (kubeconform's default 4 workers, validate's GOMAXPROCS workers) and skip
+# kinds they have no schema for. Timing is by hyperfine (installed from apt
+# when missing); kubeconform is installed with `go install` into a cache
+# directory outside the repository.
+#
+#   bash hack/bench-validate.sh            # N=10000 RUNS=5 STARTUP_RUNS=40
+#   N=2000 RUNS=3 bash hack/bench-validate.sh
+#
+# Prints both hyperfine reports, then the two ratios and the targets:
+# corpus throughput >= 3x kubeconform's, single-file time < 2x kubeconform's.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+N=${N:-10000}
+RUNS=${RUNS:-5}
+STARTUP_RUNS=${STARTUP_RUNS:-40}
+KUBECONFORM_VERSION=v0.8.0
+
+cache=${AIO_AUTHN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-aio-authn}/bench
+bin=$cache/kubeconform-$KUBECONFORM_VERSION
+kubeconform=$bin/kubeconform
+if [[ ! -x $kubeconform ]]; then
+	echo "bench: installing kubeconform $KUBECONFORM_VERSION into $bin" >&2
+	mkdir -p "$bin"
+	GOBIN=$bin go install "github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION"
+fi
+
+if ! command -v hyperfine >/dev/null; then
+	sudo=()
+	[[ $(id -u) -eq 0 ]] || sudo=(sudo)
+	echo "bench: installing hyperfine" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	"${sudo[@]}" apt-get install -y -qq hyperfine >/dev/null 2>&1 ||
+		{ "${sudo[@]}" apt-get update -qq && "${sudo[@]}" apt-get install -y -qq hyperfine >/dev/null; }
+fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+go build -o "$work/kubectl-aio_authn" .
+go run ./hack/corpusgen -n "$N" -o "$work/corpus"
+go run ./hack/crd2jsonschema -o "$work/schemas"
+single=testdata/validate/good/bundle.yaml
+
+validate=("$work/kubectl-aio_authn" validate -o json)
+kc=("$kubeconform" -strict -summary -ignore-missing-schemas -output json
+	-schema-location "$work/schemas/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json")
+
+# Both exit 1 on the corpus (it holds invalid documents): -i.
+echo "== corpus: $N documents" >&2
+hyperfine -N -i --warmup 1 --runs "$RUNS" --export-csv "$work/corpus.csv" \
+	-n validate "${validate[*]} $work/corpus" \
+	-n kubeconform "${kc[*]} $work/corpus"
+echo "== startup: $single" >&2
+hyperfine -N -i --warmup 3 --runs "$STARTUP_RUNS" --export-csv "$work/single.csv" \
+	-n validate "${validate[*]} $single" \
+	-n kubeconform "${kc[*]} $single"
+
+# mean seconds of a command in a hyperfine CSV export
+mean() { awk -F, -v cmd="$2" '$1 == cmd { print $2 }' "$1"; }
+vc=$(mean "$work/corpus.csv" validate)
+kcc=$(mean "$work/corpus.csv" kubeconform)
+vs=$(mean "$work/single.csv" validate)
+kcs=$(mean "$work/single.csv" kubeconform)
+awk -v vc="$vc" -v kc="$kcc" -v vs="$vs" -v ks="$kcs" -v n="$N" 'BEGIN {
+	printf "corpus:  validate %.3f s (%.0f docs/s), kubeconform %.3f s (%.0f docs/s): throughput ratio %.2fx (target >= 3x)\n", vc, n/vc, kc, n/kc, kc/vc
+	printf "startup: validate %.1f ms, kubeconform %.1f ms: time ratio %.2fx (target < 2x)\n", vs*1000, ks*1000, vs/ks
+}'
