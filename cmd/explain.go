@@ -36,8 +36,9 @@ type explainOptions struct {
 	output        string
 	batch         string
 
-	bundle *bundle.Bundle
-	keys   *sat.KeySet
+	bundle  *bundle.Bundle
+	keys    *sat.KeySet
+	cluster explainCluster
 }
 
 var explainFormats = []string{"text", "json", "yaml"}
@@ -45,7 +46,7 @@ var explainFormats = []string{"text", "json", "yaml"}
 func newExplainCmd(o *rootOptions) *cobra.Command {
 	e := &explainOptions{rootOptions: o}
 	c := &cobra.Command{
-		Use:   "explain -f BUNDLE [--authn NAME | --listener NAME --port N] [credentials]",
+		Use:   "explain (-f BUNDLE | --from-cluster) [--authn NAME | --listener NAME --port N] [credentials]",
 		Short: "Walk the broker's authentication chain for one client (or a batch) and say why it is let in or not",
 		Long: strings.TrimSpace(`
 Run the broker's authentication flow locally for a client with the given
@@ -60,6 +61,13 @@ ServiceAccounts they reference. A custom auth server is really called (API
 replaces the call. Service account tokens are verified offline with
 --sat-issuer-key; without it a token can be denied (expired, wrong
 audience) but not granted, and the result is indeterminate.
+
+--from-cluster reads the bundle from the cluster instead (the namespace of
+-n, default azure-iot-operations, with the ConfigMaps and Secrets referenced
+and the token's ServiceAccount) and verifies tokens with the cluster's
+signing keys (/openid/v1/jwks); --token-review verifies them with the
+TokenReview API instead, exactly as the broker does (a deleted service
+account or pod makes the token invalid). See docs/cluster.md.
 
 --batch explains one case per line of a JSON Lines file (fields: authn,
 listener, port, username, password, passwordFile, authMethod, authData,
@@ -112,7 +120,7 @@ batch, the worst case).`),
 	f.StringVar(&e.c.Now, "now", "", "decide at this time (RFC 3339) instead of now")
 	f.StringVarP(&e.output, "output", "o", "text", "output format: "+strings.Join(explainFormats, ", ")+" (--batch always writes JSON lines)")
 	f.StringVar(&e.batch, "batch", "", "JSON Lines file of cases (- for standard input): one JSON decision per line")
-	_ = c.MarkFlagRequired("filename")
+	e.cluster.addFlags(c, o)
 	_ = c.RegisterFlagCompletionFunc("output", fixedCompletion(explainFormats...))
 	_ = c.RegisterFlagCompletionFunc("custom-result", fixedCompletion("pass", "fail", "unreachable"))
 	_ = c.RegisterFlagCompletionFunc("auth-method", fixedCompletion(authn.SATMethod))
@@ -146,7 +154,7 @@ func (e *explainOptions) complete(c *cobra.Command) error {
 	if e.batch == "-" && contains(e.files, "-") {
 		return exitcode.Usagef("-f - and --batch - both read standard input: put one of them in a file")
 	}
-	b, err := bundle.Read(e.files, e.In)
+	b, err := e.readBundle(c.Context())
 	if err != nil {
 		var re *manifest.ReadError
 		if errors.As(err, &re) {
@@ -177,7 +185,7 @@ func contains(list []string, s string) bool {
 func (e *explainOptions) runner() *explain.Runner {
 	return &explain.Runner{
 		Bundle:  e.bundle,
-		Options: authn.Options{Keys: e.keys, CustomTimeout: e.customTimeout},
+		Options: authn.Options{Keys: e.keys, TokenReview: e.cluster.reviewer, CustomTimeout: e.customTimeout},
 	}
 }
 
