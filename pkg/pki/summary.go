@@ -65,7 +65,7 @@ func (c *Chain) WriteSummary(w io.Writer, st *ui.Styles) {
 
 	fmt.Fprintf(w, "\n%s\n", st.Bold.Render("Next:"))
 	fmt.Fprintf(w, "  # 1. Trust the root CA: the ConfigMap x509Settings.trustedClientCaCert names\n")
-	fmt.Fprintf(w, "  %s\n", st.Code.Render(fmt.Sprintf("kubectl aio-authn ca import %s --name %s -n %s --dry-run=client -o yaml | kubectl apply --server-side -f -",
+	fmt.Fprintf(w, "  %s\n", st.Code.Render(fmt.Sprintf("kubectl aio-authn ca import %s --name %s -n %s",
 		shellQuote(filepath.Join(dir, ClientCAFile)), DefaultCAConfigMap, BrokerNamespace)))
 	first := c.Clients[0]
 	host := "<broker-address>"
