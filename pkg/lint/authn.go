@@ -372,7 +372,7 @@ func (c *docCheck) check2023() {
 	if v1Shape != "" {
 		c.at("apiVersion", false, RuleGenerationMismatch,
 			fmt.Sprintf("apiVersion %s is the 2023 preview, but %s is of the v1 shape", d.APIVersion, v1Shape),
-			fmt.Sprintf("apiVersion: %s/v1", groupBroker))
+			fmt.Sprintf("apiVersion: %s/v1\nor let convert rewrite the whole document:\n  kubectl aio-authn convert %s --to v1", groupBroker, shellQuote(d.File)))
 		return
 	}
 	c.at("apiVersion", false, RuleOldAPI,

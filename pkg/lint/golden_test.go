@@ -94,3 +94,17 @@ func TestReporters(t *testing.T) {
 		t.Error("unknown format accepted")
 	}
 }
+
+// TestRulesDocumented keeps docs/validate.md's rule table in step with the
+// rule table here.
+func TestRulesDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/validate.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range Rules {
+		if !strings.Contains(string(doc), "| `"+r.ID+"` |") {
+			t.Errorf("docs/validate.md does not list rule %s", r.ID)
+		}
+	}
+}

@@ -33,13 +33,18 @@ type junitCase struct {
 	Name      string         `xml:"name,attr"`
 	ClassName string         `xml:"classname,attr"`
 	Failures  []junitFailure `xml:"failure,omitempty"`
-	SystemOut string         `xml:"system-out,omitempty"`
+	SystemOut *junitText     `xml:"system-out,omitempty"`
 }
 
+// Texts are CDATA so that multi-line hints stay readable in the XML.
 type junitFailure struct {
 	Message string `xml:"message,attr"`
 	Type    string `xml:"type,attr"`
-	Text    string `xml:",chardata"`
+	Text    string `xml:",cdata"`
+}
+
+type junitText struct {
+	Text string `xml:",cdata"`
 }
 
 // Report writes the XML document.
@@ -80,10 +85,12 @@ func (JUnitReporter) Report(w io.Writer, r *Result) error {
 				c.Failures = append(c.Failures, junitFailure{Message: f.Message, Type: f.Rule, Text: text})
 				continue
 			}
-			if c.SystemOut != "" {
-				c.SystemOut += "\n"
+			if c.SystemOut == nil {
+				c.SystemOut = &junitText{}
+			} else {
+				c.SystemOut.Text += "\n"
 			}
-			c.SystemOut += text
+			c.SystemOut.Text += text
 		}
 		suite.Tests = len(suite.Cases)
 		for _, c := range suite.Cases {
