@@ -54,18 +54,18 @@ Findings go to standard output, sorted by file, line and column; the text
 format prints a one-line summary on standard error. Exit status: 0 no
 errors, 1 errors (or warnings with --strict), 2 unreadable input or bad flags.`),
 		Example: o.example(`
-  # Check the manifests of a directory
-  kubectl aio-authn validate testdata/validate
+  # Check what generate prints, before applying it
+  kubectl aio-authn generate authn --method sat --method x509 | kubectl aio-authn validate -
 
-  # Check one file, failing on warnings too (for CI)
-  kubectl aio-authn validate --strict testdata/validate/good/authn-and-listener.yaml
+  # Check every manifest under a directory, failing on warnings too (for CI)
+  kubectl aio-authn validate --strict ./manifests
 
-  # Findings as JSON, or SARIF for code scanning
-  kubectl aio-authn validate -o json testdata/validate
-  kubectl aio-authn validate -o sarif testdata/validate > validate.sarif
+  # Findings as JSON, or as SARIF for code scanning
+  kubectl aio-authn validate -o json ./manifests
+  kubectl aio-authn validate -o sarif ./manifests > validate.sarif
 
-  # Check what a generator prints
-  kubectl aio-authn generate authn --method X509 | kubectl aio-authn validate -`),
+  # Check certificate expiry as of a given day, warning 60 days ahead
+  kubectl aio-authn validate --now 2026-06-01T00:00:00Z --warn-within 1440h ./manifests`),
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			if err := v.complete(args); err != nil {
