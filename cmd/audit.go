@@ -104,7 +104,7 @@ func (a *auditOptions) complete() error {
 	if a.output == "" || a.output == "text" {
 		styles = ui.NewStyles(a.Out)
 	}
-	r, err := lint.NewReporter(a.output, styles, version.Get().Version)
+	r, err := audit.NewReporter(a.output, styles, version.Get().Version)
 	if err != nil {
 		return exitcode.UsageError(err)
 	}

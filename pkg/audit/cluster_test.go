@@ -24,7 +24,6 @@ import (
 	"github.com/aio-authn/kubectl-aio-authn/internal/testenv"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/api/crds"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/kube"
-	"github.com/aio-authn/kubectl-aio-authn/pkg/lint"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -119,7 +118,7 @@ func TestAuditSeededCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, format := range []string{"json", "text"} {
-		r, err := lint.NewReporter(format, nil, "test")
+		r, err := NewReporter(format, nil, "test")
 		if err != nil {
 			t.Fatal(err)
 		}
