@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"encoding/base64"
 	"fmt"
 	"sort"
 	"strings"
@@ -295,6 +296,34 @@ spec:
 			want: []string{"ca-expired@19"}},
 		{name: "ca expiring", files: map[string]string{"a.yaml": x509Authn + bundle(expiring)},
 			want: []string{"ca-expiring@19"}},
+		{name: "custom auth server CA without a certificate", files: map[string]string{"a.yaml": v1Authn + `  - method: Custom
+    customSettings:
+      endpoint: https://auth.example.com
+      caCertConfigMap: auth-server-ca
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: auth-server-ca
+data:
+  ca.crt: ""
+`}, want: []string{"ca-none@17"}},
+		{name: "tls secret with an expired base64 certificate", files: map[string]string{"a.yaml": v1Authn + `  - method: Custom
+    customSettings:
+      endpoint: https://auth.example.com
+      auth:
+        x509:
+          secretRef: broker-client
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: broker-client
+type: kubernetes.io/tls
+data:
+  tls.crt: ` + base64.StdEncoding.EncodeToString([]byte(expired)) + `
+  tls.key: ` + base64.StdEncoding.EncodeToString([]byte("not shown")) + `
+`}, want: []string{"ca-expired@21"}},
 		{name: "tls secret", files: map[string]string{"a.yaml": v1Authn + `  - method: Custom
     customSettings:
       endpoint: https://auth.example.com
@@ -357,6 +386,9 @@ func TestRules(t *testing.T) {
 				got = append(got, s)
 				if f.Line < 1 || f.Column < 1 || f.File == "" || f.Message == "" {
 					t.Errorf("finding without position or message: %+v", f)
+				}
+				if strings.Contains(f.Message+f.Hint, "not shown") || strings.Contains(f.Message+f.Hint, "bm90IHNob3du") {
+					t.Errorf("a finding prints a Secret's key: %+v", f)
 				}
 			}
 			sort.Strings(got)
