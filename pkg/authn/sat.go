@@ -56,7 +56,7 @@ func (m *satMethod) evaluate(ctx context.Context, creds *Credentials, now time.T
 		}
 		return outcome{reason: "no enhanced authentication method K8S-SAT"}
 	}
-	o := outcome{relevant: true}
+	o := outcome{relevant: true, checks: make([]Check, 0, 7)}
 	token := strings.TrimSpace(string(creds.AuthData))
 	// With offline keys, verifying decodes the token too: one parse, not
 	// two, which matters for a batch of thousands of tokens.
@@ -216,18 +216,24 @@ func serviceAccountOf(c sat.Claims) (namespace, name string) {
 
 // describeClaims shows what the token claims, never its signature.
 func describeClaims(h sat.Header, c sat.Claims) string {
-	parts := []string{h.Alg}
+	var b strings.Builder
+	b.Grow(64 + len(h.Kid) + len(c.Issuer) + len(c.Subject))
+	b.WriteString(h.Alg)
 	if h.Kid != "" {
-		parts[0] += " kid " + h.Kid
+		b.WriteString(" kid ")
+		b.WriteString(h.Kid)
 	}
 	if c.Issuer != "" {
-		parts = append(parts, "iss "+c.Issuer)
+		b.WriteString(", iss ")
+		b.WriteString(c.Issuer)
 	}
-	parts = append(parts, "sub "+quote(c.Subject))
+	b.WriteString(", sub ")
+	b.WriteString(quote(c.Subject))
 	if k := c.Kubernetes; k != nil && k.Pod != nil {
-		parts = append(parts, "pod "+k.Namespace+"/"+k.Pod.Name)
+		b.WriteString(", pod ")
+		b.WriteString(k.Namespace + "/" + k.Pod.Name)
 	}
-	return strings.Join(parts, ", ")
+	return b.String()
 }
 
 func firstShared(a, b []string) string {

@@ -129,9 +129,9 @@ func (m *x509Method) evaluate(_ context.Context, creds *Credentials, now time.Ti
 	leaf := creds.Certificates[0]
 	v := m.verify(creds.Certificates, now)
 
-	o.checks = append(o.checks, v.chainCheck, validityCheck(v.chain, now))
+	o.checks = append(o.checks, v.chainCheck, validityCheck(v.chain, now, v.chainCheck.OK))
 	o.checks = append(o.checks, v.clientAuthCheck)
-	keyCheck := keyAlgorithmCheck(v.chain)
+	keyCheck := keyAlgorithmCheck(v.chain, v.chainCheck.OK)
 	o.checks = append(o.checks, keyCheck)
 	for _, c := range o.checks {
 		if !c.OK {
@@ -154,7 +154,7 @@ func (m *x509Method) evaluate(_ context.Context, creds *Credentials, now time.Ti
 	for i, c := range v.chain {
 		if pki.ValidityAt(c, now, 0) == pki.ValidityExpiringSoon {
 			o.warnings = append(o.warnings, fmt.Sprintf("certificate %s (%s of the chain) expires %s, at %s",
-				quote(pki.SubjectString(c)), ordinal(i, len(v.chain)), pki.Relative(c.NotAfter, now), c.NotAfter.UTC().Format(time.RFC3339)))
+				quote(pki.SubjectString(c)), ordinal(i, len(v.chain), true), pki.Relative(c.NotAfter, now), c.NotAfter.UTC().Format(time.RFC3339)))
 		}
 	}
 	return o
@@ -339,15 +339,15 @@ func extKeyUsages(c *x509.Certificate) string {
 
 // validityCheck checks every certificate of the chain at now: the broker
 // refuses a chain with any certificate out of its validity period.
-func validityCheck(chain []*x509.Certificate, now time.Time) Check {
+func validityCheck(chain []*x509.Certificate, now time.Time, anchored bool) Check {
 	var bad []string
 	for i, c := range chain {
 		switch pki.ValidityAt(c, now, 0) {
 		case pki.ValidityExpired:
-			bad = append(bad, fmt.Sprintf("%s (%s of the chain) expired %s, at %s", quote(pki.SubjectString(c)), ordinal(i, len(chain)),
+			bad = append(bad, fmt.Sprintf("%s (%s of the chain) expired %s, at %s", quote(pki.SubjectString(c)), ordinal(i, len(chain), anchored),
 				pki.Relative(c.NotAfter, now), c.NotAfter.UTC().Format(time.RFC3339)))
 		case pki.ValidityNotYetValid:
-			bad = append(bad, fmt.Sprintf("%s (%s of the chain) is not valid until %s", quote(pki.SubjectString(c)), ordinal(i, len(chain)),
+			bad = append(bad, fmt.Sprintf("%s (%s of the chain) is not valid until %s", quote(pki.SubjectString(c)), ordinal(i, len(chain), anchored),
 				c.NotBefore.UTC().Format(time.RFC3339)))
 		}
 	}
@@ -362,11 +362,13 @@ func validityCheck(chain []*x509.Certificate, now time.Time) Check {
 		now.UTC().Format(time.RFC3339), chain[0].NotAfter.UTC().Format(time.RFC3339))}
 }
 
-func ordinal(i, n int) string {
+// ordinal names a certificate's place: the last one of a verified chain is
+// the trust anchor; a chain that did not verify has none.
+func ordinal(i, n int, anchored bool) string {
 	switch {
 	case i == 0:
 		return "leaf"
-	case i == n-1:
+	case i == n-1 && anchored:
 		return "anchor"
 	}
 	return fmt.Sprintf("certificate %d", i+1)
@@ -384,11 +386,11 @@ func sameKeyAlgorithm(chain []*x509.Certificate) (bool, int) {
 
 // keyAlgorithmCheck: the broker requires one key algorithm (EC or RSA)
 // across the chain; curves and sizes may differ.
-func keyAlgorithmCheck(chain []*x509.Certificate) Check {
+func keyAlgorithmCheck(chain []*x509.Certificate, anchored bool) Check {
 	ok, at := sameKeyAlgorithm(chain)
 	if !ok {
 		return Check{Name: "key-algorithms", OK: false, Detail: fmt.Sprintf("the leaf %q is %s but %q (%s of the chain) is %s: the broker requires one key algorithm across the chain",
-			pki.SubjectString(chain[0]), pki.KeyDescription(chain[0]), pki.SubjectString(chain[at]), ordinal(at, len(chain)), pki.KeyDescription(chain[at]))}
+			pki.SubjectString(chain[0]), pki.KeyDescription(chain[0]), pki.SubjectString(chain[at]), ordinal(at, len(chain), anchored), pki.KeyDescription(chain[at]))}
 	}
 	descs := make([]string, len(chain))
 	for i, c := range chain {
@@ -415,7 +417,7 @@ func (m *x509Method) matchAttributes(chain []*x509.Certificate) (map[string]stri
 					attrs[k] = v
 				}
 				return attrs, Check{Name: "attributes", OK: true, Detail: fmt.Sprintf("entry %q matches %q (%s of the chain): %s",
-					a.entry, name.String(), ordinal(i, len(chain)), formatAttributes(attrs))}
+					a.entry, name.String(), ordinal(i, len(chain), true), formatAttributes(attrs))}
 			}
 		}
 	}

@@ -2,7 +2,9 @@ package sat
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -103,4 +105,40 @@ func TestDecodeRejects(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzScannersMatchMapDecoder: whatever the scanners accept, the map
+// decoders accept with the same result, so the batch path reads every
+// token exactly as `sat decode` does.
+func FuzzScannersMatchMapDecoder(f *testing.F) {
+	for _, s := range []string{
+		`{"aud":["a","b"],"exp":1767225600,"nbf":1.5,"iss":"i","sub":"s\u00e9","jti":null,"kubernetes.io":{"namespace":"n","pod":{"name":"p","uid":"u"},"serviceaccount":null,"warnafter":3}}`,
+		`{"aud":"x","aud":null,"exp":1,"exp":null,"EXP":5}`,
+		`{"alg":"RS256","kid":"k","typ":"JWT","x":[1,{"y":true}]}`,
+		`{"kubernetes.io":null}`, `{} trailing`, `{"aud":[1]}`, `{"exp":1e400}`, "{\"s\":\"\xff\"}",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if c, ok := scanClaims(b); ok {
+			want, err := parseClaims(b)
+			if err != nil {
+				t.Fatalf("scanner accepted claims the map decoder rejects (%v): %q", err, b)
+			}
+			want.Raw = nil
+			if !reflect.DeepEqual(c, want) {
+				t.Fatalf("claims differ for %q:\nscan %+v\nmap  %+v", b, c, want)
+			}
+		}
+		if h, ok := scanHeader(b); ok {
+			var raw map[string]any
+			if json.Unmarshal(b, &raw) != nil {
+				t.Fatalf("scanner accepted a header that is not JSON: %q", b)
+			}
+			want, err := parseHeaderMap(b)
+			if err != nil || h != want {
+				t.Fatalf("header %q: scan %+v, map %+v (%v)", b, h, want, err)
+			}
+		}
+	})
 }

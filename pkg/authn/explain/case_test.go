@@ -1,0 +1,87 @@
+package explain
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/aio-authn/kubectl-aio-authn/pkg/bundle"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
+)
+
+func ptr[T any](v T) *T { return &v }
+
+func TestCaseOverDefaults(t *testing.T) {
+	defaults := Case{Authn: "default", Cert: "fan.pem", SATFile: "tok.jwt", Password: ptr("pw"), Now: "2026-01-01T00:00:00Z"}
+	for _, tc := range []struct {
+		name string
+		line Case
+		want Case
+	}{
+		{"empty line takes every default", Case{}, defaults},
+		{"a listener replaces --authn", Case{Listener: "l", Port: ptr(int32(1))},
+			Case{Listener: "l", Port: ptr(int32(1)), Cert: "fan.pem", SATFile: "tok.jwt", Password: ptr("pw"), Now: "2026-01-01T00:00:00Z"}},
+		{"inline auth data replaces --sat-file", Case{AuthMethod: "X", AuthData: ptr("d")},
+			Case{Authn: "default", Cert: "fan.pem", AuthMethod: "X", AuthData: ptr("d"), Password: ptr("pw"), Now: "2026-01-01T00:00:00Z"}},
+		{"a password file replaces --password", Case{PasswordFile: "p"},
+			Case{Authn: "default", Cert: "fan.pem", SATFile: "tok.jwt", PasswordFile: "p", Now: "2026-01-01T00:00:00Z"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := tc.line.Over(defaults)
+			if g, w := dumpCase(got), dumpCase(tc.want); g != w {
+				t.Errorf("got  %s\nwant %s", g, w)
+			}
+		})
+	}
+}
+
+func dumpCase(c Case) string {
+	s := c
+	out := []string{s.Authn, s.Listener, s.Username, s.PasswordFile, s.AuthMethod, s.AuthDataFile, s.SATFile, s.Cert, s.CustomResult, s.Now}
+	if s.Port != nil {
+		out = append(out, "port")
+	}
+	if s.Password != nil {
+		out = append(out, "password="+*s.Password)
+	}
+	if s.AuthData != nil {
+		out = append(out, "data="+*s.AuthData)
+	}
+	return strings.Join(out, "|")
+}
+
+// TestBatchExitIsTheWorstCase: a bad line outranks an undecided case,
+// which outranks a denial.
+func TestBatchExitIsTheWorstCase(t *testing.T) {
+	b, err := bundle.Read([]string{"../../../testdata/examples"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const (
+		granted   = `{"listener": "default", "port": 1883}`
+		denied    = `{"username": "u", "customResult": "unreachable"}`
+		undecided = `{"satFile": "../../../testdata/examples/tokens/mqtt-client.jwt", "customResult": "unreachable", "now": "2026-06-01T00:00:00Z"}`
+		bad       = `{"port": "x"}`
+	)
+	for _, tc := range []struct {
+		lines []string
+		want  int
+	}{
+		{[]string{granted}, exitcode.OK},
+		{[]string{granted, denied}, exitcode.Failure},
+		{[]string{undecided, denied, granted}, exitcode.Indeterminate},
+		{[]string{denied, bad, undecided}, exitcode.Usage},
+		{nil, exitcode.OK},
+	} {
+		r := &Runner{Bundle: b, Workers: 2}
+		var out, errOut bytes.Buffer
+		code, err := r.Batch(context.Background(), strings.NewReader(strings.Join(tc.lines, "\n")), "cases", Case{}, &out, &errOut)
+		if err != nil || code != tc.want {
+			t.Errorf("%v: exit %d (%v), want %d\n%s", tc.lines, code, err, tc.want, errOut.String())
+		}
+		if n := strings.Count(out.String(), "\n"); n != len(tc.lines) {
+			t.Errorf("%v: %d output lines", tc.lines, n)
+		}
+	}
+}
