@@ -290,7 +290,14 @@ func CheckCABundle(certs []BundleCertificate, now time.Time, warnWithin time.Dur
 				Hint:    "the broker documents EC and RSA keys only"})
 		}
 	}
-	if p, ok := mixedKeyAlgorithms(certs); ok {
+	// Leaves are refused on their own; the algorithm rule is about the CAs.
+	var cas []BundleCertificate
+	for _, b := range certs {
+		if IsCA(b.Cert) {
+			cas = append(cas, b)
+		}
+	}
+	if p, ok := mixedKeyAlgorithms(cas); ok {
 		out = append(out, p)
 	}
 	return out
