@@ -283,10 +283,25 @@ func (c *docCheck) run(out *fileOutcome) {
 	case d.Group() == group2023 && (d.Kind == kindAuthn || d.Kind == kindListener):
 		out.resources = append(out.resources, resourceOf(d))
 		c.check2023()
+	case (d.Kind == kindAuthn || d.Kind == kindListener) && looksLikeBrokerGroup(d):
+		// A broker kind under a misspelt or incomplete apiVersion would be
+		// skipped as "another kind" otherwise.
+		out.resources = append(out.resources, resourceOf(d))
+		f := c.at("apiVersion", false, RuleAPIVersion,
+			fmt.Sprintf("apiVersion %q is not an API of the broker", d.APIVersion),
+			fmt.Sprintf("apiVersion: %s/v1", groupBroker))
+		f.rejects = true
 	case d.APIVersion == "v1" && (d.Kind == "ConfigMap" || d.Kind == "Secret"):
 		out.objects = append(out.objects, &objectInfo{doc: d, lines: c.lines})
 	}
 	c.settle()
+}
+
+// looksLikeBrokerGroup reports whether an apiVersion that is not one of the
+// broker's was meant to be: no group/version split, or an iotoperations
+// group.
+func looksLikeBrokerGroup(d *manifest.Document) bool {
+	return !strings.Contains(d.APIVersion, "/") || strings.Contains(d.Group(), "iotoperations")
 }
 
 func resourceOf(d *manifest.Document) Resource {
