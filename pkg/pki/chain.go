@@ -219,7 +219,8 @@ func (spec ChainSpec) Plan() (*ChainPlan, error) {
 	for _, f := range files {
 		p.Files = append(p.Files, filepath.Join(spec.OutDir, f))
 	}
-	if !spec.Force {
+	// In a directory that does not exist yet, nothing is in the way.
+	if _, err := os.Stat(spec.OutDir); err == nil && !spec.Force {
 		if err := CheckFree(p.Files); err != nil {
 			return nil, err
 		}
@@ -461,12 +462,7 @@ func (w *writer) file(name string, data []byte, perm os.FileMode) error {
 	if !w.staged {
 		return WriteFile(filepath.Join(w.dir, name), data, perm, w.force)
 	}
-	f, err := os.OpenFile(filepath.Join(w.dir, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", filepath.Join(w.outDir, name), err)
-	}
-	_, werr := f.Write(data)
-	if err := errors.Join(werr, f.Close()); err != nil {
+	if err := writeNewFile(filepath.Join(w.dir, name), data, perm); err != nil {
 		return fmt.Errorf("writing %s: %w", filepath.Join(w.outDir, name), err)
 	}
 	return nil

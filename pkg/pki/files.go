@@ -63,14 +63,8 @@ func CheckFree(paths []string) error {
 // with overwrite it is a rename, which replaces the file and its mode.
 func WriteFile(path string, data []byte, perm fs.FileMode, overwrite bool) error {
 	dir, base := filepath.Split(path)
-	tmp, f, err := createTemp(dir, base, perm)
+	tmp, err := writeTemp(dir, base, data, perm)
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	_, werr := f.Write(data)
-	cerr := f.Close()
-	if err := errors.Join(werr, cerr); err != nil {
-		os.Remove(tmp)
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	if overwrite {
@@ -81,25 +75,18 @@ func WriteFile(path string, data []byte, perm fs.FileMode, overwrite bool) error
 		return nil
 	}
 	err = os.Link(tmp, path)
-	os.Remove(tmp)
 	switch {
 	case err == nil:
+		os.Remove(tmp)
 		return nil
 	case errors.Is(err, fs.ErrExist):
+		os.Remove(tmp)
 		return &ExistsError{Path: path}
 	}
 	// Some file systems have no hard links: check, then rename.
 	if _, serr := os.Lstat(path); serr == nil {
-		return &ExistsError{Path: path}
-	}
-	tmp, f, err = createTemp(dir, base, perm)
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	_, werr = f.Write(data)
-	if err := errors.Join(werr, f.Close()); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", path, err)
+		return &ExistsError{Path: path}
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		os.Remove(tmp)
@@ -108,16 +95,16 @@ func WriteFile(path string, data []byte, perm fs.FileMode, overwrite bool) error
 	return nil
 }
 
-// createTemp creates a new hidden file next to the target with mode perm
-// (os.CreateTemp would always make it 0600).
-func createTemp(dir, base string, perm fs.FileMode) (string, *os.File, error) {
+// writeTemp writes data to a new hidden file next to the target, with mode
+// perm (os.CreateTemp would always make it 0600), and returns its path.
+func writeTemp(dir, base string, data []byte, perm fs.FileMode) (string, error) {
 	for range 10 {
 		name := filepath.Join(dir, "."+base+".tmp-"+strconv.FormatUint(rand.Uint64(), 36))
-		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+		err := writeNewFile(name, data, perm)
 		if errors.Is(err, fs.ErrExist) {
 			continue
 		}
-		return name, f, err
+		return name, err
 	}
-	return "", nil, fmt.Errorf("could not create a temporary file in %s", dir)
+	return "", fmt.Errorf("could not create a temporary file in %s", dir)
 }
