@@ -60,7 +60,6 @@ func Lint(files []*manifest.File, opts Options) *Result {
 // A path that cannot be read is a *manifest.ReadError (nothing is checked
 // then); YAML syntax errors are findings.
 func LintPaths(paths []string, stdin io.Reader, opts Options) (*Result, error) {
-	Prewarm()
 	expanded, err := manifest.Expand(paths)
 	if err != nil {
 		return nil, err
@@ -196,6 +195,7 @@ type fileOutcome struct {
 }
 
 func checkFile(f *manifest.File, opts *Options) fileOutcome {
+	defaultSchemas.prewarm(f)
 	out := fileOutcome{documents: len(f.Documents)}
 	var lines []string
 	linesOf := func() []string {

@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/api/crds"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 )
 
 // crdVersion is one served version of one CRD, with the validators the API
@@ -52,6 +53,8 @@ type schemaRegistry struct {
 	versions map[schema.GroupVersionKind]*crdVersion
 	// served lists the served versions of each kind, for messages.
 	served map[schema.GroupKind][]string
+	// started records the versions whose build prewarm started.
+	started sync.Map
 }
 
 // defaultSchemas are the embedded CRDs, parsed on first use.
@@ -96,22 +99,22 @@ func (r *schemaRegistry) load() error {
 	return r.err
 }
 
-// Prewarm builds, in the background, the validators of the GA versions of
-// both kinds, which nearly every run needs: CEL environment and rule
-// compilation then overlap with reading and parsing the inputs instead of
-// delaying the first document. It returns at once; calling it again is
-// free.
-func Prewarm() {
-	prewarmOnce.Do(func() {
-		for _, kind := range []string{kindAuthn, kindListener} {
-			go func() {
-				_, _ = defaultSchemas.lookup(schema.GroupVersionKind{Group: groupBroker, Version: "v1", Kind: kind})
-			}()
+// prewarm starts building, in the background, the validators of the
+// broker resources in f, so that the validators of different kinds (CEL
+// environment and rule compilation) are built in parallel while the first
+// document waits for its own. Inputs without broker resources build
+// nothing.
+func (r *schemaRegistry) prewarm(f *manifest.File) {
+	for _, d := range f.Documents {
+		if d.Group() != groupBroker || (d.Kind != kindAuthn && d.Kind != kindListener) {
+			continue
 		}
-	})
+		gvk := schema.GroupVersionKind{Group: groupBroker, Version: d.Version(), Kind: d.Kind}
+		if _, started := r.started.LoadOrStore(gvk, true); !started {
+			go func() { _, _ = r.lookup(gvk) }()
+		}
+	}
 }
-
-var prewarmOnce sync.Once
 
 // lookup returns the CRD version for gvk, or nil when the kind is not one
 // of ours or the CRD has no such version.
