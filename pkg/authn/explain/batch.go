@@ -119,6 +119,12 @@ func (r *Runner) Batch(ctx context.Context, in io.Reader, name string, defaults 
 
 // explainChunk explains the items on workers goroutines.
 func (r *Runner) explainChunk(ctx context.Context, items []batchItem, defaults Case, workers int) {
+	if workers == 1 {
+		for i := range items {
+			r.explainItem(ctx, &items[i], defaults)
+		}
+		return
+	}
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range min(workers, len(items)) {
@@ -126,17 +132,7 @@ func (r *Runner) explainChunk(ctx context.Context, items []batchItem, defaults C
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				it := &items[i]
-				d, err := r.batchLine(ctx, it.line, defaults)
-				if err == nil {
-					it.out, err = json.Marshal(d)
-					it.code = ExitCode(d)
-				}
-				if err != nil {
-					it.err = err
-					it.out, _ = json.Marshal(LineError{Line: it.n, Error: err.Error()})
-					it.code = exitcode.Usage
-				}
+				r.explainItem(ctx, &items[i], defaults)
 			}
 		}()
 	}
@@ -145,6 +141,19 @@ func (r *Runner) explainChunk(ctx context.Context, items []batchItem, defaults C
 	}
 	close(next)
 	wg.Wait()
+}
+
+func (r *Runner) explainItem(ctx context.Context, it *batchItem, defaults Case) {
+	d, err := r.batchLine(ctx, it.line, defaults)
+	if err == nil {
+		it.out, err = json.Marshal(d)
+		it.code = ExitCode(d)
+	}
+	if err != nil {
+		it.err = err
+		it.out, _ = json.Marshal(LineError{Line: it.n, Error: err.Error()})
+		it.code = exitcode.Usage
+	}
 }
 
 func (r *Runner) batchLine(ctx context.Context, line []byte, defaults Case) (*authn.Decision, error) {
