@@ -135,22 +135,7 @@ type Result struct {
 // Failed reports whether the result has errors (after --strict promotion).
 func (r *Result) Failed() bool { return r.Summary.Errors > 0 }
 
-// RulesUsed returns the rules of the findings, in table order.
-func (r *Result) RulesUsed() []Rule {
-	used := map[string]bool{}
-	for _, f := range r.Findings {
-		used[f.Rule] = true
-	}
-	var out []Rule
-	for _, rule := range Rules {
-		if used[rule.ID] {
-			out = append(out, rule)
-		}
-	}
-	return out
-}
-
-// countSeverity fills the summary's severity counts.
+// count fills the summary's severity counts.
 func (r *Result) count() {
 	r.Summary.Errors, r.Summary.Warnings, r.Summary.Infos = 0, 0, 0
 	for _, f := range r.Findings {
