@@ -86,6 +86,15 @@ unreadable input, 3 indeterminate.`),
 		return exitcode.Usagef("%v\nSee '%s --help'.", err, c.CommandPath())
 	})
 	for _, c := range []*cobra.Command{
+		newGenerateCmd(o),
+		newValidateCmd(o),
+		newConvertCmd(o),
+		newCrdsCmd(o),
+		newExplainCmd(o),
+		newCaCmd(o),
+		newCertsCmd(o),
+		newSatCmd(o),
+		newAuditCmd(o),
 		newVersionCmd(o),
 		newCompletionCmd(o),
 	} {
