@@ -195,7 +195,8 @@ type fileOutcome struct {
 }
 
 func checkFile(f *manifest.File, opts *Options) fileOutcome {
-	defaultSchemas.prewarm(f)
+	docs := expandLists(f.Documents)
+	defaultSchemas.prewarm(docs)
 	out := fileOutcome{documents: len(f.Documents)}
 	var lines []string
 	linesOf := func() []string {
@@ -204,13 +205,41 @@ func checkFile(f *manifest.File, opts *Options) fileOutcome {
 		}
 		return lines
 	}
-	for _, d := range f.Documents {
+	for _, d := range docs {
 		c := &docCheck{doc: d, opts: opts, lines: linesOf}
 		c.run(&out)
 		out.findings = append(out.findings, c.findings...)
 	}
 	if f.Err != nil {
 		out.findings = append(out.findings, syntaxFinding(f, linesOf()))
+	}
+	return out
+}
+
+// expandLists replaces each List document (what `kubectl get -o yaml`
+// prints: kind List or FooList with items) by its items, each checked as a
+// document of its own. Items keep the List's document index; their lines
+// and columns are the file's, as for any node.
+func expandLists(docs []*manifest.Document) []*manifest.Document {
+	var out []*manifest.Document
+	for _, d := range docs {
+		items := items(child(d.Root, "items"))
+		if !strings.HasSuffix(d.Kind, "List") || items == nil {
+			out = append(out, d)
+			continue
+		}
+		for _, it := range items {
+			if it == nil || it.Kind != yaml.MappingNode {
+				continue
+			}
+			item := &manifest.Document{File: d.File, Index: d.Index, Line: it.Line, Root: it}
+			item.APIVersion, _ = str(child(it, "apiVersion"))
+			item.Kind, _ = str(child(it, "kind"))
+			md := child(it, "metadata")
+			item.Name, _ = str(child(md, "name"))
+			item.Namespace, _ = str(child(md, "namespace"))
+			out = append(out, item)
+		}
 	}
 	return out
 }

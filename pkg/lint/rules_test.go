@@ -270,6 +270,28 @@ spec:
     authenticationRef: default
     tls: {mode: Automatic}
 `}},
+		{name: "items of a List are checked", files: map[string]string{"a.yaml": `apiVersion: v1
+kind: List
+items:
+- apiVersion: mqttbroker.iotoperations.azure.com/v1
+  kind: BrokerAuthentication
+  metadata:
+    name: default
+  spec:
+    authenticationMethods:
+    - method: serviceAccountToken
+      serviceAccountTokenSettings:
+        audiences: [aio-internal]
+- apiVersion: mqttbroker.iotoperations.azure.com/v1
+  kind: BrokerListener
+  metadata:
+    name: listener
+  spec:
+    ports:
+    - port: 8883
+      authenticationRef: default
+      tls: {mode: Automatic}
+`}, want: []string{"method-enum@10"}},
 		{name: "no authentication", files: map[string]string{"a.yaml": v1Listener + `  - port: 1883
 `}, want: []string{"no-authentication@8"}},
 		{name: "duplicate port in a listener", rejected: rejected(true), files: map[string]string{"a.yaml": satAuthn + v1Listener + `  - port: 8883

@@ -100,12 +100,12 @@ func (r *schemaRegistry) load() error {
 }
 
 // prewarm starts building, in the background, the validators of the
-// broker resources in f, so that the validators of different kinds (CEL
+// broker resources among docs, so that the validators of different kinds (CEL
 // environment and rule compilation) are built in parallel while the first
 // document waits for its own. Inputs without broker resources build
 // nothing.
-func (r *schemaRegistry) prewarm(f *manifest.File) {
-	for _, d := range f.Documents {
+func (r *schemaRegistry) prewarm(docs []*manifest.Document) {
+	for _, d := range docs {
 		if d.Group() != groupBroker || (d.Kind != kindAuthn && d.Kind != kindListener) {
 			continue
 		}
