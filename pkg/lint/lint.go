@@ -116,6 +116,9 @@ func lintSources(sources []source, opts Options) (*Result, error) {
 
 	perFile := make([]fileOutcome, len(sources))
 	jobs := make(chan int)
+	// cpu holds a token per document-checking goroutine, so that a worker
+	// with a large file can use the cores other workers leave idle.
+	cpu := make(chan struct{}, workers)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
@@ -127,7 +130,9 @@ func lintSources(sources []source, opts Options) (*Result, error) {
 					perFile[i].err = err
 					continue
 				}
-				perFile[i] = checkFile(f, &opts)
+				cpu <- struct{}{}
+				perFile[i] = checkFile(f, &opts, cpu)
+				<-cpu
 			}
 		}()
 	}
@@ -194,24 +199,64 @@ type fileOutcome struct {
 	err       error
 }
 
-func checkFile(f *manifest.File, opts *Options) fileOutcome {
+// chunkSize is how many documents of one file a worker checks before
+// offering the rest to idle cores: a file with thousands of documents (a
+// List from kubectl get) should not keep the other cores idle.
+const chunkSize = 64
+
+func checkFile(f *manifest.File, opts *Options, cpu chan struct{}) fileOutcome {
 	docs := expandLists(f.Documents)
 	defaultSchemas.prewarm(docs)
-	out := fileOutcome{documents: len(f.Documents)}
-	var lines []string
-	linesOf := func() []string {
-		if lines == nil {
-			lines = strings.Split(string(f.Data), "\n")
-		}
-		return lines
+	linesOf := sync.OnceValue(func() []string { return strings.Split(string(f.Data), "\n") })
+
+	var chunks [][]*manifest.Document
+	for len(docs) > chunkSize {
+		chunks = append(chunks, docs[:chunkSize])
+		docs = docs[chunkSize:]
 	}
-	for _, d := range docs {
-		c := &docCheck{doc: d, opts: opts, lines: linesOf}
-		c.run(&out)
-		out.findings = append(out.findings, c.findings...)
+	chunks = append(chunks, docs)
+	parts := make([]fileOutcome, len(chunks))
+	var wg sync.WaitGroup
+	for i, chunk := range chunks {
+		if i > 0 && cpu != nil {
+			// Borrow an idle core if there is one; never wait for one,
+			// so that workers cannot block each other.
+			select {
+			case cpu <- struct{}{}:
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					defer func() { <-cpu }()
+					parts[i] = checkDocs(chunk, opts, linesOf)
+				}()
+				continue
+			default:
+			}
+		}
+		parts[i] = checkDocs(chunk, opts, linesOf)
+	}
+	wg.Wait()
+
+	out := fileOutcome{documents: len(f.Documents)}
+	for _, p := range parts {
+		out.findings = append(out.findings, p.findings...)
+		out.authns = append(out.authns, p.authns...)
+		out.listeners = append(out.listeners, p.listeners...)
+		out.objects = append(out.objects, p.objects...)
+		out.resources = append(out.resources, p.resources...)
 	}
 	if f.Err != nil {
 		out.findings = append(out.findings, syntaxFinding(f, linesOf()))
+	}
+	return out
+}
+
+func checkDocs(docs []*manifest.Document, opts *Options, lines func() []string) fileOutcome {
+	var out fileOutcome
+	for _, d := range docs {
+		c := &docCheck{doc: d, opts: opts, lines: lines}
+		c.run(&out)
+		out.findings = append(out.findings, c.findings...)
 	}
 	return out
 }
