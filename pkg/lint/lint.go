@@ -112,13 +112,14 @@ func lintSources(sources []source, opts Options) (*Result, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	cores := max(workers, 1)
 	workers = max(min(workers, len(sources)), 1)
 
 	perFile := make([]fileOutcome, len(sources))
 	jobs := make(chan int)
 	// cpu holds a token per document-checking goroutine, so that a worker
 	// with a large file can use the cores other workers leave idle.
-	cpu := make(chan struct{}, workers)
+	cpu := make(chan struct{}, cores)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)

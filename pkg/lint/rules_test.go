@@ -452,3 +452,28 @@ func TestRules(t *testing.T) {
 		}
 	}
 }
+
+// TestLargeFileChunks checks that a file split across cores gives the same
+// findings, in the same order, as one checked by a single worker.
+func TestLargeFileChunks(t *testing.T) {
+	var b strings.Builder
+	for i := 0; i < 3*chunkSize+5; i++ {
+		if i > 0 {
+			b.WriteString("---\n")
+		}
+		doc := strings.Replace(satAuthn, "name: default", fmt.Sprintf("name: authn-%03d", i), 1)
+		if i%7 == 0 {
+			doc = strings.Replace(doc, "method: ServiceAccountToken", "method: serviceAccountToken", 1)
+		}
+		b.WriteString(strings.TrimSuffix(doc, "---\n"))
+	}
+	data := []byte(b.String())
+	one := Lint([]*manifest.File{manifest.Parse("big.yaml", data)}, Options{Now: testNow, Workers: 1})
+	many := Lint([]*manifest.File{manifest.Parse("big.yaml", data)}, Options{Now: testNow, Workers: 4})
+	if one.Summary.Documents != 3*chunkSize+5 || one.Summary.Errors == 0 {
+		t.Fatalf("summary %+v", one.Summary)
+	}
+	if fmt.Sprint(one.Findings) != fmt.Sprint(many.Findings) || one.Summary != many.Summary {
+		t.Errorf("findings differ between 1 and 4 workers:\n%v\n%v", one.Summary, many.Summary)
+	}
+}
