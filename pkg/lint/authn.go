@@ -218,9 +218,8 @@ func (c *docCheck) settingsBlock(gen *generation, e *yaml.Node, path, raw, metho
 			hasWant = true
 			continue
 		}
-		if m, ok := gen.blockMethod(k); ok {
+		if _, ok := gen.blockMethod(k); ok {
 			wrong = append(wrong, k)
-			_ = m
 			continue
 		}
 		for _, other := range []*generation{genV1, genV1beta1, gen2023} {

@@ -159,7 +159,7 @@ func (x *crossCheck) objectRefs() {
 					if ref.defaulted {
 						how = " (the default)"
 					}
-					hint := fmt.Sprintf("not checked; add its manifest to the inputs to check it")
+					hint := "not checked; add its manifest to the inputs to check it"
 					if ref.role == roleClientCA {
 						hint = "not checked; create it with `kubectl aio-authn ca import`, or add its manifest to the inputs to check it"
 					}
