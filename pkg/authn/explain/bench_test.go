@@ -138,7 +138,7 @@ func reportCPU(b *testing.B, start time.Duration) {
 func runBatch(b *testing.B, workers int, bnd *bundle.Bundle, opts authn.Options, dir string, cases []byte, want string) {
 	b.Helper()
 	var out bytes.Buffer
-	out.Grow(len(cases) * 40)
+	out.Grow(len(cases) * 80)
 	start := cpuTime(b)
 	defer reportCPU(b, start)
 	for b.Loop() {

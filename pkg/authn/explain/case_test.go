@@ -85,3 +85,23 @@ func TestBatchExitIsTheWorstCase(t *testing.T) {
 		}
 	}
 }
+
+func TestUnknownField(t *testing.T) {
+	for line, want := range map[string]string{
+		`{"cert": "a:b", "now" : "x"}`:           "",
+		`{"cert": "x", "usrname": "u"}`:          `json: unknown field "usrname"`,
+		`{"CERT": "x"}`:                          `json: unknown field "CERT"`,
+		`{"c\u0065rt": "x"}`:                     "",
+		`{"cert": "{\"nested\": 1}", "x\"y": 1}`: `json: unknown field "x\"y"`,
+		`{}`:                                     "",
+	} {
+		err := unknownField([]byte(line))
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != want {
+			t.Errorf("unknownField(%s) = %q, want %q", line, got, want)
+		}
+	}
+}
