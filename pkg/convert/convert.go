@@ -18,7 +18,7 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
-	"github.com/aio-authn/kubectl-aio-authn/pkg/api/crds"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/lint"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 )
 
@@ -585,7 +585,7 @@ func (c *converter) checkSchema(root *yaml.Node) {
 	if !ok {
 		return
 	}
-	res, err := crds.Validate(m)
+	res, err := lint.CheckSchema(m)
 	if err != nil {
 		return
 	}

@@ -13,8 +13,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
-	"github.com/aio-authn/kubectl-aio-authn/pkg/api/crds"
 	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/lint"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 )
 
@@ -63,7 +63,7 @@ func checkAgainstCRDs(t *testing.T, name string, out []byte) []*manifest.Documen
 		if !ok {
 			t.Fatalf("%s document %d is not a mapping", name, d.Index)
 		}
-		res, err := crds.Validate(m)
+		res, err := lint.CheckSchema(m)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -17,6 +17,7 @@ import (
 	apiservervalidation "k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
 	metavalidation "k8s.io/apimachinery/pkg/api/validation"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	celconfig "k8s.io/apiserver/pkg/apis/cel"
@@ -185,11 +186,12 @@ type serverIssue struct {
 // document has none (the server fills it in before validating).
 const requestNamespace = "default"
 
-// check runs, on a copy of obj (the kubectl data model of the document),
-// what the API server runs for a create with fieldValidation=Strict:
-// metadata decoding, pruning (unknown fields), defaulting, ObjectMeta
-// validation, the OpenAPI schema, list-type invariants, and the CEL rules
-// (skipped, as the server does, when a blocking error came first).
+// check runs on obj (the kubectl data model of the document, which it
+// prunes and defaults in place: pass a copy to keep it) what the API
+// server runs for a create with fieldValidation=Strict: metadata decoding,
+// pruning (unknown fields), defaulting, ObjectMeta validation, the OpenAPI
+// schema, list-type invariants, and the CEL rules (skipped, as the server
+// does, when a blocking error came first).
 func (v *crdVersion) check(obj map[string]any) []serverIssue {
 	var issues []serverIssue
 	objectMeta, foundMeta, metaUnknown, err := schemaobjectmeta.GetObjectMetaWithOptions(obj, schemaobjectmeta.ObjectMetaOptions{ReturnUnknownFieldPaths: true})
@@ -241,6 +243,56 @@ func (v *crdVersion) check(obj map[string]any) []serverIssue {
 		}
 	}
 	return issues
+}
+
+// SchemaResult is what the API server would say about creating one object
+// with kubectl's default, strict, field validation.
+type SchemaResult struct {
+	// Errors are the reasons it would refuse the object, with the API
+	// server's field paths and wording: metadata, the OpenAPI schema,
+	// list-type invariants and the x-kubernetes-validations (CEL) rules.
+	Errors field.ErrorList
+	// Unknown are the paths of fields that neither the schema nor
+	// ObjectMeta knows; strict field validation refuses them.
+	Unknown []string
+	// Served is false for a version the CRD keeps only to validate it
+	// (v1beta1 BrokerAuthentication): the API server refuses objects of
+	// it whatever Errors says.
+	Served bool
+}
+
+// CheckSchema runs validate's schema checks (the ones the differential test
+// proves against a real API server) on obj, the JSON data model of one
+// manifest as manifest.Document.Object gives it, against the embedded CRD
+// of its apiVersion and kind. obj is not modified: pruning and defaulting
+// work on a copy, as the API server's do. The error says that no embedded
+// CRD has that apiVersion and kind.
+func CheckSchema(obj map[string]any) (*SchemaResult, error) {
+	apiVersion, _ := obj["apiVersion"].(string)
+	kind, _ := obj["kind"].(string)
+	gv, err := schema.ParseGroupVersion(apiVersion)
+	if err != nil {
+		return nil, fmt.Errorf("apiVersion %q: %w", apiVersion, err)
+	}
+	v, err := defaultSchemas.lookup(gv.WithKind(kind))
+	if err != nil {
+		return nil, err
+	}
+	if v == nil {
+		return nil, fmt.Errorf("no embedded CRD has apiVersion %q kind %q", apiVersion, kind)
+	}
+	res := &SchemaResult{Served: v.served}
+	for _, is := range v.check(runtime.DeepCopyJSON(obj)) {
+		switch is.kind {
+		case issueUnknown:
+			res.Unknown = append(res.Unknown, is.path)
+		case issueMeta:
+			res.Errors = append(res.Errors, field.Invalid(field.NewPath("metadata"), field.OmitValueType{}, is.msg))
+		default:
+			res.Errors = append(res.Errors, is.err)
+		}
+	}
+	return res, nil
 }
 
 // blocksCEL mirrors the API server's hasBlockingErr: after these errors the

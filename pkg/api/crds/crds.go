@@ -1,12 +1,15 @@
 // Package crds embeds the CustomResourceDefinitions of BrokerAuthentication and
 // BrokerListener that controller-gen generates from pkg/api (hack/gen-crds.sh).
-// validate checks manifests against them; `crds` prints them.
+// validate checks manifests against them (pkg/lint); `crds` prints them.
 package crds
 
 import (
 	"embed"
 	"io/fs"
 	"sort"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"sigs.k8s.io/yaml"
 )
 
 //go:embed *.yaml
@@ -27,5 +30,22 @@ func YAML() [][]byte {
 		}
 		out = append(out, b)
 	}
+	return out
+}
+
+// Kinds lists "apiVersion kind" for every version of every embedded CRD,
+// sorted.
+func Kinds() []string {
+	var out []string
+	for _, data := range YAML() {
+		var crd apiextensionsv1.CustomResourceDefinition
+		if err := yaml.Unmarshal(data, &crd); err != nil {
+			panic(err) // the embedded CRDs are generated and tested
+		}
+		for _, v := range crd.Spec.Versions {
+			out = append(out, crd.Spec.Group+"/"+v.Name+" "+crd.Spec.Names.Kind)
+		}
+	}
+	sort.Strings(out)
 	return out
 }
