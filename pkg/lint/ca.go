@@ -1,9 +1,9 @@
 package lint
 
 import (
-	"crypto/x509"
+	"bytes"
 	"encoding/base64"
-	"encoding/pem"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -11,39 +11,41 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
 )
 
-// pemCert is one PEM certificate block of a ConfigMap or Secret value.
+// pemCert is one certificate block of a ConfigMap or Secret value, as
+// pkg/pki reads it for ca import and explain too.
 type pemCert struct {
-	cert *x509.Certificate
-	err  error
+	pki.BundleBlock
 	// path is the data key's field path; pos where the block starts.
 	path string
 	pos  manifest.Position
 }
 
-// certsIn decodes the PEM certificate blocks of one value. Positions point
-// at each block's BEGIN line when the value is written literally in the
-// file (data), else at the value.
-func (c *docCheck) certsIn(path string, value *yaml.Node, data []byte) []pemCert {
+// certsIn reads the PEM certificate blocks of one value, going on past
+// blocks that do not parse. Positions point at each block's BEGIN line when
+// the value is written literally in the file, else at the value.
+func (c *docCheck) certsIn(e dataEntry) []pemCert {
 	var out []pemCert
-	begin := 0
-	rest := data
-	for {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			break
-		}
-		if block.Type != "CERTIFICATE" {
-			continue
-		}
-		pc := pemCert{path: path, pos: c.beginLine(value, begin)}
-		begin++
-		pc.cert, pc.err = x509.ParseCertificate(block.Bytes)
-		out = append(out, pc)
+	for _, b := range pki.ScanBundle(e.path, e.bytes) {
+		out = append(out, pemCert{BundleBlock: b, path: e.path, pos: c.beginLine(e.value, beginsAbove(e.bytes, b.Line))})
 	}
 	return out
+}
+
+// beginsAbove counts the "-----BEGIN" markers of data above line (from 1):
+// blocks of every type, as beginLine counts them in the file.
+func beginsAbove(data []byte, line int) int {
+	off := 0
+	for i := 1; i < line; i++ {
+		j := bytes.IndexByte(data[off:], '\n')
+		if j < 0 {
+			break
+		}
+		off += j + 1
+	}
+	return bytes.Count(data[:off], []byte("-----BEGIN"))
 }
 
 // beginLine finds the n-th "-----BEGIN" line of a value written as text in
@@ -100,45 +102,55 @@ func (c *docCheck) entries(field string, base64Encoded bool) []dataEntry {
 
 // checkCABundle checks a ConfigMap used as a CA bundle: at least one CA
 // certificate, every block parses, one key algorithm, none expired or
-// expiring soon.
+// expiring soon. The judgements are pkg/pki's, shared with ca import, ca
+// inspect and explain; this maps them to validate's rules and positions.
 func (c *docCheck) checkCABundle(role refRole) {
-	var certs []pemCert
+	var parsed []pki.BundleCertificate
+	at := map[pki.BundleCertificate]pemCert{}
 	for _, e := range append(c.entries("data", false), c.entries("binaryData", true)...) {
-		certs = append(certs, c.certsIn(e.path, e.value, e.bytes)...)
-	}
-	cas, parsed := 0, 0
-	algos := map[string]pemCert{}
-	var algoOrder []string
-	for _, pc := range certs {
-		if pc.err != nil {
-			c.atPos(pc.pos, pc.path, RuleCABadPEM, fmt.Sprintf("certificate does not parse: %v", pc.err), "replace the PEM block with the CA certificate")
-			continue
+		for _, pc := range c.certsIn(e) {
+			if pc.Err != nil {
+				c.badPEM(pc, "replace the PEM block with the CA certificate")
+				continue
+			}
+			parsed = append(parsed, pc.BundleCertificate)
+			at[pc.BundleCertificate] = pc
 		}
-		parsed++
-		subject := pc.cert.Subject.String()
-		if !pc.cert.IsCA {
+	}
+	for _, p := range pki.CheckCABundle(parsed, c.opts.Now, c.opts.WarnWithin) {
+		pc := at[p.Certificate]
+		switch p.Rule {
+		case pki.RuleNotCA:
 			c.atPos(pc.pos, pc.path, RuleCANotCA,
-				fmt.Sprintf("certificate %q is not a CA certificate", subject),
+				fmt.Sprintf("certificate %q is not a CA certificate", pc.Cert.Subject.String()),
 				"a trust bundle holds the CA (root or intermediate) that issued the certificates, not the certificates themselves")
-		} else {
+			// ca import refuses a leaf, so pki does not judge its dates;
+			// validate only warns about it, so they still matter.
+			c.expiry(pc, "CA certificate")
+		case pki.RuleExpired, pki.RuleNotYetValid, pki.RuleExpiringSoon:
+			c.expiry(pc, "CA certificate")
+		}
+		// RuleMixedKeys is judged below over every certificate, leaves
+		// included; RuleUnsupportedKA has no validate rule.
+	}
+	cas := 0
+	for _, b := range parsed {
+		if pki.IsCA(b.Cert) {
 			cas++
 		}
-		a := keyAlgorithm(pc.cert)
-		if _, ok := algos[a]; !ok {
-			algos[a] = pc
-			algoOrder = append(algoOrder, a)
-		}
-		c.expiry(pc, "CA certificate")
 	}
-	if len(algoOrder) > 1 {
-		second := algos[algoOrder[1]]
+	// Leaves stay in a bundle validate only warns about, so their key
+	// algorithm counts too (pki's CheckCABundle looks at the CAs).
+	if p, ok := pki.MixedKeyAlgorithms(parsed); ok {
+		first, second := parsed[0], at[p.Certificate]
 		c.atPos(second.pos, second.path, RuleCAMixedKeys,
-			fmt.Sprintf("the %s bundle mixes key algorithms: %s (%q) and %s (%q)", role, algoOrder[0], algos[algoOrder[0]].cert.Subject.String(), algoOrder[1], second.cert.Subject.String()),
+			fmt.Sprintf("the %s bundle mixes key algorithms: %s (%q) and %s (%q)", role,
+				pki.KeyAlgorithmOf(first.Cert), first.Cert.Subject.String(), pki.KeyAlgorithmOf(second.Cert), second.Cert.Subject.String()),
 			"every certificate of a client's chain must use the same key algorithm; keep the CAs of one algorithm per chain")
 	}
 	if cas == 0 {
 		msg := fmt.Sprintf("ConfigMap %s (%s) holds no CA certificate", c.doc.Name, role)
-		if parsed > 0 {
+		if len(parsed) > 0 {
 			msg = fmt.Sprintf("ConfigMap %s (%s) holds certificates but none of them is a CA certificate", c.doc.Name, role)
 		}
 		path := "data"
@@ -150,37 +162,35 @@ func (c *docCheck) checkCABundle(role refRole) {
 	}
 }
 
-// expiry reports an expired, not yet valid or soon expiring certificate.
-func (c *docCheck) expiry(pc pemCert, what string) {
-	now := c.opts.Now
-	subject := pc.cert.Subject.String()
-	switch {
-	case now.After(pc.cert.NotAfter):
-		c.atPos(pc.pos, pc.path, RuleCAExpired,
-			fmt.Sprintf("%s %q expired on %s", what, subject, pc.cert.NotAfter.UTC().Format(time.RFC3339)),
-			"replace it with a valid certificate")
-	case now.Before(pc.cert.NotBefore):
-		c.atPos(pc.pos, pc.path, RuleCAExpired,
-			fmt.Sprintf("%s %q is not valid before %s", what, subject, pc.cert.NotBefore.UTC().Format(time.RFC3339)),
-			"check the clock of the machine that issued it")
-	case pc.cert.NotAfter.Sub(now) < c.opts.WarnWithin:
-		days := int(pc.cert.NotAfter.Sub(now).Hours() / 24)
-		c.atPos(pc.pos, pc.path, RuleCAExpiring,
-			fmt.Sprintf("%s %q expires on %s (in %s)", what, subject, pc.cert.NotAfter.UTC().Format(time.RFC3339), plural(days, "day")),
-			"renew it before it expires")
+// badPEM reports a certificate block that gives no certificate.
+func (c *docCheck) badPEM(pc pemCert, hint string) {
+	msg := fmt.Sprintf("certificate does not parse: %v", pc.Err)
+	if errors.Is(pc.Err, pki.ErrTruncatedBlock) {
+		msg = pc.Err.Error()
 	}
+	c.atPos(pc.pos, pc.path, RuleCABadPEM, msg, hint)
 }
 
-func keyAlgorithm(cert *x509.Certificate) string {
-	switch cert.PublicKeyAlgorithm {
-	case x509.ECDSA:
-		return "EC"
-	case x509.RSA:
-		return "RSA"
-	case x509.Ed25519:
-		return "Ed25519"
+// expiry reports an expired, not yet valid or soon expiring certificate,
+// as pki.ValidityAt judges it.
+func (c *docCheck) expiry(pc pemCert, what string) {
+	now := c.opts.Now
+	subject := pc.Cert.Subject.String()
+	switch pki.ValidityAt(pc.Cert, now, c.opts.WarnWithin) {
+	case pki.ValidityExpired:
+		c.atPos(pc.pos, pc.path, RuleCAExpired,
+			fmt.Sprintf("%s %q expired on %s", what, subject, pc.Cert.NotAfter.UTC().Format(time.RFC3339)),
+			"replace it with a valid certificate")
+	case pki.ValidityNotYetValid:
+		c.atPos(pc.pos, pc.path, RuleCAExpired,
+			fmt.Sprintf("%s %q is not valid before %s", what, subject, pc.Cert.NotBefore.UTC().Format(time.RFC3339)),
+			"check the clock of the machine that issued it")
+	case pki.ValidityExpiringSoon:
+		days := int(pc.Cert.NotAfter.Sub(now).Hours() / 24)
+		c.atPos(pc.pos, pc.path, RuleCAExpiring,
+			fmt.Sprintf("%s %q expires on %s (in %s)", what, subject, pc.Cert.NotAfter.UTC().Format(time.RFC3339), plural(days, "day")),
+			"renew it before it expires")
 	}
-	return cert.PublicKeyAlgorithm.String()
 }
 
 // checkTLSSecret checks the Secret the broker presents to the custom auth
@@ -228,14 +238,14 @@ func (c *docCheck) checkTLSSecret() {
 		c.at(crt.path, false, RuleTLSSecret, "tls.crt is not valid base64", "data values are base64; use stringData for plain PEM")
 		return
 	}
-	certs := c.certsIn(crt.path, crt.value, crt.bytes)
+	certs := c.certsIn(crt)
 	if len(certs) == 0 {
 		c.at(crt.path, false, RuleTLSSecret, "tls.crt holds no PEM certificate", "tls.crt holds the client certificate, then its intermediates, in PEM")
 		return
 	}
 	leaf := certs[0]
-	if leaf.err != nil {
-		c.atPos(leaf.pos, leaf.path, RuleCABadPEM, fmt.Sprintf("certificate does not parse: %v", leaf.err), "replace tls.crt with the client certificate")
+	if leaf.Err != nil {
+		c.badPEM(leaf, "replace tls.crt with the client certificate")
 		return
 	}
 	c.expiry(leaf, "client certificate")

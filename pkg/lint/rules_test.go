@@ -58,6 +58,9 @@ func ruleCases(t testing.TB) []ruleCase {
 	expired := makeCert(t, certSpec{cn: "Old Root", ca: true, notBefore: testNow.AddDate(-3, 0, 0), notAfter: testNow.AddDate(0, 0, -1)})
 	future := makeCert(t, certSpec{cn: "Future Root", ca: true, notBefore: testNow.AddDate(0, 0, 2), notAfter: testNow.AddDate(3, 0, 0)})
 	expiring := makeCert(t, certSpec{cn: "Soon Root", ca: true, notAfter: testNow.AddDate(0, 0, 10)})
+	expiredLeaf := makeCert(t, certSpec{cn: "old device", notBefore: testNow.AddDate(-3, 0, 0), notAfter: testNow.AddDate(0, 0, -1)})
+	rsaLeaf := makeCert(t, certSpec{cn: "rsa device", rsa: true})
+	const keyBlock = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"
 	x509Authn := v1Authn + `  - method: X509
     x509Settings:
       trustedClientCaCert: client-ca
@@ -322,6 +325,17 @@ items:
 			want: []string{"ca-expired@19"}},
 		{name: "ca expiring", files: map[string]string{"a.yaml": x509Authn + bundle(expiring)},
 			want: []string{"ca-expiring@19"}},
+		// A leaf is only a warning here, so it stays in the bundle: its
+		// dates and key algorithm still count.
+		{name: "ca expired leaf", files: map[string]string{"a.yaml": x509Authn + bundle(ecCA, expiredLeaf)},
+			want: []string{"ca-expired@29", "ca-not-ca@29"}},
+		{name: "ca leaf of another key algorithm", files: map[string]string{"a.yaml": x509Authn + bundle(ecCA, rsaLeaf)},
+			want: []string{"ca-mixed-keys@29", "ca-not-ca@29"}},
+		// Positions count every BEGIN line of the value, a key's too.
+		{name: "ca after a key block", files: map[string]string{"a.yaml": x509Authn + bundle(keyBlock, expired)},
+			want: []string{"ca-expired@22"}},
+		{name: "ca truncated block", files: map[string]string{"a.yaml": x509Authn + bundle(ecCA, ecCA2[:len(ecCA2)/2])},
+			want: []string{"ca-bad-pem@29"}},
 		{name: "custom auth server CA without a certificate", files: map[string]string{"a.yaml": v1Authn + `  - method: Custom
     customSettings:
       endpoint: https://auth.example.com

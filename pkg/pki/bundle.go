@@ -117,12 +117,27 @@ func (b BundleCertificate) Position() string { return fmt.Sprintf("%s:%d", b.Sou
 // PEM certificate at all.
 var ErrNoCertificate = errors.New("no PEM certificate found")
 
-// ParseBundle reads every "CERTIFICATE" block of PEM data, in order. Other
-// blocks (keys, requests) and text between blocks are skipped, as OpenSSL
-// skips them. A block that does not parse is an error naming source and
-// line; data without any certificate wraps ErrNoCertificate.
-func ParseBundle(source string, data []byte) ([]BundleCertificate, error) {
-	var out []BundleCertificate
+// ErrTruncatedBlock is the Err of a last certificate block whose PEM does
+// not decode.
+var ErrTruncatedBlock = errors.New("the certificate block is not valid PEM (truncated, or missing its -----END CERTIFICATE----- line)")
+
+// BundleBlock is one "CERTIFICATE" block of a PEM bundle as ScanBundle finds
+// it: its certificate, or why it gives none.
+type BundleBlock struct {
+	// BundleCertificate locates the block (Source, Index among the
+	// bundle's certificate blocks, Line of its BEGIN marker); its Cert is
+	// nil when Err is set.
+	BundleCertificate
+	// Err is x509's reason the block does not parse, or ErrTruncatedBlock.
+	Err error
+}
+
+// ScanBundle reads every "CERTIFICATE" block of PEM data, in order, going on
+// past blocks that do not parse, for callers that report on each block
+// (validate). Other blocks (keys, requests) and text between blocks are
+// skipped, as OpenSSL skips them.
+func ScanBundle(source string, data []byte) []BundleBlock {
+	var out []BundleBlock
 	rest := data
 	for {
 		block, next := pem.Decode(rest)
@@ -139,15 +154,32 @@ func ParseBundle(source string, data []byte) ([]BundleCertificate, error) {
 		if block.Type != "CERTIFICATE" {
 			continue
 		}
-		cert, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("%s:%d: certificate %d does not parse: %v", source, line, len(out), err)
-		}
-		out = append(out, BundleCertificate{Cert: cert, Source: source, Index: len(out), Line: line})
+		b := BundleBlock{BundleCertificate: BundleCertificate{Source: source, Index: len(out), Line: line}}
+		b.Cert, b.Err = x509.ParseCertificate(block.Bytes)
+		out = append(out, b)
 	}
 	if i := bytes.Index(rest, []byte("-----BEGIN CERTIFICATE-----")); i >= 0 {
 		line := 1 + bytes.Count(data[:len(data)-len(rest)+i], []byte("\n"))
-		return nil, fmt.Errorf("%s:%d: the certificate block is not valid PEM (truncated, or missing its -----END CERTIFICATE----- line)", source, line)
+		out = append(out, BundleBlock{BundleCertificate: BundleCertificate{Source: source, Index: len(out), Line: line}, Err: ErrTruncatedBlock})
+	}
+	return out
+}
+
+// ParseBundle reads every "CERTIFICATE" block of PEM data, in order, as
+// ScanBundle does, but all must parse: the first block that does not is an
+// error naming source and line. Data without any certificate wraps
+// ErrNoCertificate.
+func ParseBundle(source string, data []byte) ([]BundleCertificate, error) {
+	blocks := ScanBundle(source, data)
+	out := make([]BundleCertificate, 0, len(blocks))
+	for _, b := range blocks {
+		switch {
+		case errors.Is(b.Err, ErrTruncatedBlock):
+			return nil, fmt.Errorf("%s: %w", b.Position(), b.Err)
+		case b.Err != nil:
+			return nil, fmt.Errorf("%s: certificate %d does not parse: %v", b.Position(), b.Index, b.Err)
+		}
+		out = append(out, b.BundleCertificate)
 	}
 	if len(out) == 0 {
 		hint := "pass a PEM file with -----BEGIN CERTIFICATE----- blocks"
@@ -297,15 +329,17 @@ func CheckCABundle(certs []BundleCertificate, now time.Time, warnWithin time.Dur
 			cas = append(cas, b)
 		}
 	}
-	if p, ok := mixedKeyAlgorithms(cas); ok {
+	if p, ok := MixedKeyAlgorithms(cas); ok {
 		out = append(out, p)
 	}
 	return out
 }
 
-// mixedKeyAlgorithms reports a bundle whose certificates use more than one
-// key algorithm, naming each algorithm with its certificates.
-func mixedKeyAlgorithms(certs []BundleCertificate) (BundleProblem, bool) {
+// MixedKeyAlgorithms reports certificates that use more than one key
+// algorithm: the problem names each algorithm with its certificates and is
+// about the first certificate whose algorithm differs from the first one's.
+// CheckCABundle applies it to the CAs of a bundle.
+func MixedKeyAlgorithms(certs []BundleCertificate) (BundleProblem, bool) {
 	if len(certs) == 0 {
 		return BundleProblem{}, false
 	}

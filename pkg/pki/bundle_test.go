@@ -90,6 +90,38 @@ func TestParseBundleErrors(t *testing.T) {
 	}
 }
 
+func TestScanBundleGoesOnPastBadBlocks(t *testing.T) {
+	root, inter := readFixture(t, "root_ca_cert.pem"), readFixture(t, "intermediate_ca_cert.pem")
+	key := readFixture(t, "thermostat_key.pem")
+	broken := strings.Replace(string(root), "MII", "MIX", 1)
+	truncated := string(root[:len(root)/2])
+	data := string(key) + broken + string(inter) + truncated
+	lineOf := func(prefix string) int { return strings.Count(prefix, "\n") + 1 }
+	blocks := ScanBundle("bundle.pem", []byte(data))
+	want := []struct {
+		line      int
+		ok        bool
+		truncated bool
+	}{
+		{lineOf(string(key)), false, false},
+		{lineOf(string(key) + broken), true, false},
+		{lineOf(string(key) + broken + string(inter)), false, true},
+	}
+	if len(blocks) != len(want) {
+		t.Fatalf("%d blocks, want %d (the key skipped): %+v", len(blocks), len(want), blocks)
+	}
+	for i, b := range blocks {
+		w := want[i]
+		if b.Index != i || b.Line != w.line || b.Source != "bundle.pem" || (b.Cert != nil) != w.ok || (b.Err == nil) != w.ok ||
+			errors.Is(b.Err, ErrTruncatedBlock) != w.truncated {
+			t.Errorf("block %d: index %d line %d cert %v err %v, want line %d parsed %v truncated %v", i, b.Index, b.Line, b.Cert != nil, b.Err, w.line, w.ok, w.truncated)
+		}
+	}
+	if SubjectString(blocks[1].Cert) != "CN = Contoso Test Devices, O = Contoso" {
+		t.Errorf("second block is %q", SubjectString(blocks[1].Cert))
+	}
+}
+
 func mustDER(t *testing.T, pemData []byte) []byte {
 	t.Helper()
 	certs, err := ParseBundle("x", pemData)
