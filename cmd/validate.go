@@ -104,7 +104,7 @@ func (v *validateOptions) complete(args []string) error {
 	if v.output == "" || v.output == "text" {
 		styles = ui.NewStyles(v.Out)
 	}
-	r, err := lint.NewReporter(v.output, styles, version.Get().Version)
+	r, err := lint.NewReporter(v.output, lint.ReportOptions{Styles: styles, Version: version.Get().Version})
 	if err != nil {
 		return exitcode.UsageError(err)
 	}

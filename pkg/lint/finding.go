@@ -68,8 +68,15 @@ type Finding struct {
 	hidden bool
 }
 
-// Location renders file:line:col.
+// Location renders file:line:col, file:line for a finding without a
+// column, and the file alone for one without a line.
 func (f Finding) Location() string {
+	switch {
+	case f.Line < 1:
+		return f.File
+	case f.Column < 1:
+		return fmt.Sprintf("%s:%d", f.File, f.Line)
+	}
 	return fmt.Sprintf("%s:%d:%d", f.File, f.Line, f.Column)
 }
 

@@ -33,7 +33,7 @@ func checkInvariants(t *testing.T, res *Result) {
 		t.Fatalf("summary %+v does not count %d findings", s, len(res.Findings))
 	}
 	for _, format := range Formats {
-		r, err := NewReporter(format, nil, "fuzz")
+		r, err := NewReporter(format, ReportOptions{Version: "fuzz"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -79,7 +79,7 @@ func TestReporters(t *testing.T) {
 	res := Lint(read, Options{Now: goldenNow})
 	for _, format := range Formats {
 		t.Run(format, func(t *testing.T) {
-			r, err := NewReporter(format, nil, "v0.0.0-test")
+			r, err := NewReporter(format, ReportOptions{Version: "v0.0.0-test"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -90,7 +90,7 @@ func TestReporters(t *testing.T) {
 			compareGolden(t, filepath.Join("pkg/lint/testdata", "report."+format+".golden"), buf.Bytes())
 		})
 	}
-	if _, err := NewReporter("yaml", nil, ""); err == nil {
+	if _, err := NewReporter("yaml", ReportOptions{}); err == nil {
 		t.Error("unknown format accepted")
 	}
 }

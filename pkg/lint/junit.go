@@ -11,7 +11,11 @@ import (
 // error finding. Warnings and infos go to the testcase's system-out.
 // Findings about no resource (YAML syntax errors) get a testcase of their
 // own named after the file.
-type JUnitReporter struct{}
+type JUnitReporter struct {
+	// Command is the kubectl aio-authn command the result comes from,
+	// which names the report; empty means validate.
+	Command string
+}
 
 type junitSuites struct {
 	XMLName  xml.Name     `xml:"testsuites"`
@@ -48,8 +52,12 @@ type junitText struct {
 }
 
 // Report writes the XML document.
-func (JUnitReporter) Report(w io.Writer, r *Result) error {
-	out := junitSuites{Name: "kubectl aio-authn validate"}
+func (j JUnitReporter) Report(w io.Writer, r *Result) error {
+	command := j.Command
+	if command == "" {
+		command = "validate"
+	}
+	out := junitSuites{Name: "kubectl aio-authn " + command}
 	for _, file := range r.Files {
 		suite := junitSuite{Name: file}
 		caseOf := map[int]int{} // document index -> case index

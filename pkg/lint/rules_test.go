@@ -446,7 +446,7 @@ func TestRules(t *testing.T) {
 			sort.Strings(want)
 			if strings.Join(got, " ") != strings.Join(want, " ") {
 				var b strings.Builder
-				r, _ := NewReporter("text", nil, "")
+				r, _ := NewReporter("text", ReportOptions{})
 				_ = r.Report(&b, res)
 				t.Errorf("findings = %v, want %v\n%s", got, want, b.String())
 			}

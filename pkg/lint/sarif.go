@@ -13,7 +13,16 @@ import (
 type SARIFReporter struct {
 	// Version is the tool version recorded in the driver.
 	Version string
+	// InformationURI is where viewers send readers of the rules; empty
+	// means DocsValidate.
+	InformationURI string
+	// ExtraRules are listed after Rules (those with an ID Rules has are
+	// not listed again).
+	ExtraRules []Rule
 }
+
+// DocsValidate is the validate guide, the SARIF driver's informationUri.
+const DocsValidate = "https://github.com/aio-authn/kubectl-aio-authn/blob/main/docs/validate.md"
 
 type sarifLog struct {
 	Schema  string     `json:"$schema"`
@@ -55,8 +64,9 @@ type sarifDefault struct {
 }
 
 type sarifResult struct {
-	RuleID    string          `json:"ruleId"`
-	RuleIndex int             `json:"ruleIndex"`
+	RuleID string `json:"ruleId"`
+	// RuleIndex is absent for a rule the driver does not list.
+	RuleIndex *int            `json:"ruleIndex,omitempty"`
 	Level     string          `json:"level"`
 	Message   sarifText       `json:"message"`
 	Locations []sarifLocation `json:"locations"`
@@ -68,7 +78,9 @@ type sarifLocation struct {
 
 type sarifPhysical struct {
 	ArtifactLocation sarifArtifact `json:"artifactLocation"`
-	Region           sarifRegion   `json:"region"`
+	// Region is absent for a finding about a whole file: SARIF lines and
+	// columns start at 1.
+	Region *sarifRegion `json:"region,omitempty"`
 }
 
 type sarifArtifact struct {
@@ -77,7 +89,7 @@ type sarifArtifact struct {
 
 type sarifRegion struct {
 	StartLine   int `json:"startLine"`
-	StartColumn int `json:"startColumn"`
+	StartColumn int `json:"startColumn,omitempty"`
 }
 
 func sarifLevel(s Severity) string {
@@ -104,11 +116,16 @@ func ruleName(id string) string {
 
 // Report writes the SARIF log.
 func (s SARIFReporter) Report(w io.Writer, r *Result) error {
-	driver := sarifDriver{Name: "kubectl-aio-authn", Version: s.Version,
-		InformationURI: "https://github.com/aio-authn/kubectl-aio-authn/blob/main/docs/validate.md"}
+	driver := sarifDriver{Name: "kubectl-aio-authn", Version: s.Version, InformationURI: s.InformationURI}
+	if driver.InformationURI == "" {
+		driver.InformationURI = DocsValidate
+	}
 	index := map[string]int{}
-	for i, rule := range Rules {
-		index[rule.ID] = i
+	for _, rule := range append(append([]Rule(nil), Rules...), s.ExtraRules...) {
+		if _, listed := index[rule.ID]; listed {
+			continue
+		}
+		index[rule.ID] = len(driver.Rules)
 		driver.Rules = append(driver.Rules, sarifRule{
 			ID: rule.ID, Name: ruleName(rule.ID),
 			ShortDescription:     sarifText{rule.Summary},
@@ -123,15 +140,16 @@ func (s SARIFReporter) Report(w io.Writer, r *Result) error {
 		if f.Hint != "" {
 			msg += "\nhint: " + f.Hint
 		}
-		uri := filepath.ToSlash(f.File)
-		results = append(results, sarifResult{
-			RuleID: f.Rule, RuleIndex: index[f.Rule], Level: sarifLevel(f.Severity),
-			Message: sarifText{msg},
-			Locations: []sarifLocation{{PhysicalLocation: sarifPhysical{
-				ArtifactLocation: sarifArtifact{URI: uri},
-				Region:           sarifRegion{StartLine: f.Line, StartColumn: f.Column},
-			}}},
-		})
+		res := sarifResult{RuleID: f.Rule, Level: sarifLevel(f.Severity), Message: sarifText{msg}}
+		if i, ok := index[f.Rule]; ok {
+			res.RuleIndex = &i
+		}
+		loc := sarifPhysical{ArtifactLocation: sarifArtifact{URI: filepath.ToSlash(f.File)}}
+		if f.Line >= 1 {
+			loc.Region = &sarifRegion{StartLine: f.Line, StartColumn: f.Column}
+		}
+		res.Locations = []sarifLocation{{PhysicalLocation: loc}}
+		results = append(results, res)
 	}
 	log := sarifLog{
 		Schema:  "https://json.schemastore.org/sarif-2.1.0.json",
