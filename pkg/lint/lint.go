@@ -334,13 +334,11 @@ func (c *docCheck) atPos(pos manifest.Position, path, rule, msg, hint string) *F
 
 func (c *docCheck) run(out *fileOutcome) {
 	d := c.doc
-	if n := expandedSize(d.Root, map[*yaml.Node]int64{}, 0); n > maxExpandedNodes {
+	if p := d.AliasProblem(); p != nil {
 		// A "billion laughs" document: expanding its aliases, as kubectl
 		// and every check here would, takes unbounded time and memory.
 		// kubectl refuses such documents too.
-		f := c.atPos(manifest.Position{Line: d.Line, Column: 1}, "", RuleYAMLSyntax,
-			fmt.Sprintf("the document's aliases expand to more than %d values", maxExpandedNodes),
-			"write the repeated parts out, or use fewer nested aliases")
+		f := c.atPos(p.Pos, "", RuleYAMLSyntax, p.Msg, "write the repeated parts out, or use fewer nested aliases")
 		f.rejects = true
 		return
 	}
@@ -456,36 +454,6 @@ func schemaRejections(f *manifest.File) map[int][]string {
 		out[k.index] = reasons
 	}
 	return out
-}
-
-// maxExpandedNodes bounds the size of a document with its aliases
-// expanded; real manifests are orders of magnitude smaller.
-const maxExpandedNodes = 1_000_000
-
-// expandedSize counts the nodes of n with aliases expanded, stopping early
-// past maxExpandedNodes. Sizes are memoized per node, so shared subtrees are
-// counted without walking them again.
-func expandedSize(n *yaml.Node, memo map[*yaml.Node]int64, depth int) int64 {
-	if n == nil || depth > 10000 {
-		return 1
-	}
-	if s, ok := memo[n]; ok {
-		return s
-	}
-	memo[n] = 1 // a cycle counts once
-	var s int64 = 1
-	if n.Kind == yaml.AliasNode {
-		s = expandedSize(n.Alias, memo, depth+1)
-	} else {
-		for _, c := range n.Content {
-			s += expandedSize(c, memo, depth+1)
-			if s > maxExpandedNodes {
-				break
-			}
-		}
-	}
-	memo[n] = s
-	return s
 }
 
 // node helpers over the document's YAML tree.

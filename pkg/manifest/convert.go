@@ -17,27 +17,101 @@ type Problem struct {
 	// Path is the field path of the offending key.
 	Path string
 	Pos  Position
-	// Kind is "duplicate-key" or "non-string-key".
+	// Kind is "duplicate-key", "non-string-key" or "alias-expansion" (see
+	// MaxExpandedValues).
 	Kind string
 	Msg  string
 	// First is where the key first appeared, for duplicates.
 	First Position
 }
 
+// MaxExpandedValues bounds the size of a document with its aliases
+// expanded. A "billion laughs" document (aliases of aliases) expands to
+// exponentially many values, which every reader that expands aliases (this
+// package's Object, kubectl's YAML decoder) would build; real manifests are
+// orders of magnitude smaller.
+const MaxExpandedValues = 1_000_000
+
+// ErrAliasExpansion is JSON's error for a document past MaxExpandedValues.
+var ErrAliasExpansion = fmt.Errorf("the document's aliases expand to more than %d values", MaxExpandedValues)
+
+// AliasProblem returns an "alias-expansion" Problem, at the document's first
+// line, when the document's aliases expand to more than MaxExpandedValues
+// values, and nil otherwise. It costs one walk over the node tree; Object
+// and JSON check it first.
+func (d *Document) AliasProblem() *Problem {
+	if (&aliasCounter{}).size(d.Root, 0) <= MaxExpandedValues {
+		return nil
+	}
+	pos := Position{Line: d.Line, Column: 1}
+	if pos.Line < 1 && d.Root != nil {
+		pos = nodePos(d.Root)
+	}
+	return &Problem{Pos: pos, Kind: "alias-expansion", Msg: ErrAliasExpansion.Error()}
+}
+
+// aliasCounter counts the nodes of a tree with aliases expanded (an alias
+// counts as what it stands for), stopping early past MaxExpandedValues. Only
+// an anchored node can be reached twice, so only those sizes are
+// remembered: shared subtrees are counted once, and a document without
+// anchors costs no allocation.
+type aliasCounter struct {
+	memo map[*yaml.Node]int64
+}
+
+func (c *aliasCounter) size(n *yaml.Node, depth int) int64 {
+	if n == nil || depth > maxDepth {
+		return 1
+	}
+	if n.Kind == yaml.AliasNode {
+		return c.size(n.Alias, depth+1)
+	}
+	if n.Anchor != "" {
+		if s, ok := c.memo[n]; ok {
+			return s
+		}
+		if c.memo == nil {
+			c.memo = map[*yaml.Node]int64{}
+		}
+		c.memo[n] = 1 // a cycle counts once
+	}
+	var s int64 = 1
+	for _, child := range n.Content {
+		s += c.size(child, depth+1)
+		if s > MaxExpandedValues {
+			break
+		}
+	}
+	if n.Anchor != "" {
+		c.memo[n] = s
+	}
+	return s
+}
+
 // Object converts the document to the JSON data model that kubectl sends to
 // the API server (what sigs.k8s.io/yaml's YAMLToJSON produces), and reports
 // the duplicate and non-string keys it met. Like kubectl, the last value of a
 // duplicated key wins, and unquoted YAML 1.1 booleans (yes, no, on, off)
-// become booleans.
+// become booleans. A document whose aliases expand past MaxExpandedValues
+// is not converted: the object is nil and the one problem is AliasProblem's.
 func (d *Document) Object() (any, []Problem) {
+	if p := d.AliasProblem(); p != nil {
+		return nil, []Problem{*p}
+	}
 	c := converter{}
 	v := c.value(d.Root, "")
 	return v, c.problems
 }
 
-// JSON is Object marshalled to JSON.
+// JSON is Object marshalled to JSON. A document whose aliases expand past
+// MaxExpandedValues is an error wrapping ErrAliasExpansion.
 func (d *Document) JSON() ([]byte, []Problem, error) {
 	v, problems := d.Object()
+	for _, p := range problems {
+		if p.Kind == "alias-expansion" {
+			return nil, problems, fmt.Errorf("%w: write the repeated parts out, or use fewer nested aliases", ErrAliasExpansion)
+		}
+	}
 	b, err := json.Marshal(v)
 	return b, problems, err
 }

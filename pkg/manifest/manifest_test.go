@@ -1,6 +1,8 @@
 package manifest
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -126,5 +128,69 @@ func TestReadPathsWalksDirectories(t *testing.T) {
 	}
 	if _, err := ReadPaths([]string{filepath.Join(dir, "missing.yaml")}, nil); err == nil || !strings.Contains(err.Error(), "no such file") {
 		t.Errorf("missing path: err = %v", err)
+	}
+}
+
+// billionLaughs is a resource whose aliases expand to 10^9 values: each
+// level lists the previous one ten times.
+func billionLaughs() string {
+	var b strings.Builder
+	b.WriteString("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: lol}\ndata:\n  l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n")
+	for i := 1; i <= 8; i++ {
+		p := fmt.Sprintf("*l%d", i-1)
+		fmt.Fprintf(&b, "  l%d: &l%d [%s]\n", i, i, strings.Repeat(p+", ", 9)+p)
+	}
+	return b.String()
+}
+
+func TestObjectRefusesBillionLaughs(t *testing.T) {
+	src := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: first}\n---\n" + billionLaughs()
+	f := Parse("lol.yaml", []byte(src))
+	if f.Err != nil || len(f.Documents) != 2 {
+		t.Fatalf("parse: %v, %d documents", f.Err, len(f.Documents))
+	}
+	d := f.Documents[1]
+	want := Problem{Pos: Position{Line: 5, Column: 1}, Kind: "alias-expansion", Msg: "the document's aliases expand to more than 1000000 values"}
+	if p := d.AliasProblem(); p == nil || *p != want {
+		t.Fatalf("AliasProblem() = %+v, want %+v", p, want)
+	}
+	v, problems := d.Object()
+	if v != nil || len(problems) != 1 || problems[0] != want {
+		t.Errorf("Object() = %T, %+v; want nil and %+v", v, problems, want)
+	}
+	b, problems, err := d.JSON()
+	if b != nil || len(problems) != 1 || !errors.Is(err, ErrAliasExpansion) {
+		t.Errorf("JSON() = %q, %+v, %v; want an error wrapping ErrAliasExpansion", b, problems, err)
+	}
+	if p := f.Documents[0].AliasProblem(); p != nil {
+		t.Errorf("a document without aliases: %+v", p)
+	}
+}
+
+// TestAliasLimitBoundary builds documents whose expansion is exactly
+// MaxExpandedValues, and one more: a sequence (1 value) holding an anchored
+// list of 999 scalars (1000 values), 998 aliases of it (1000 each) and n
+// scalars.
+func TestAliasLimitBoundary(t *testing.T) {
+	doc := func(n int) *Document {
+		var b strings.Builder
+		b.WriteString("- &a [" + strings.TrimSuffix(strings.Repeat("x, ", 999), ", ") + "]\n")
+		b.WriteString(strings.Repeat("- *a\n", 998))
+		b.WriteString(strings.Repeat("- y\n", n))
+		f := Parse("edge.yaml", []byte(b.String()))
+		if f.Err != nil {
+			t.Fatal(f.Err)
+		}
+		return f.Documents[0]
+	}
+	at := doc(MaxExpandedValues - 999_001)
+	if p := at.AliasProblem(); p != nil {
+		t.Errorf("%d values refused: %+v", MaxExpandedValues, p)
+	}
+	if v, problems := at.Object(); len(problems) != 0 || len(v.([]any)) != 999+MaxExpandedValues-999_001 {
+		t.Errorf("Object() at the limit: %d items, problems %+v", len(v.([]any)), problems)
+	}
+	if p := doc(MaxExpandedValues - 999_001 + 1).AliasProblem(); p == nil || p.Kind != "alias-expansion" {
+		t.Errorf("%d values accepted", MaxExpandedValues+1)
 	}
 }
