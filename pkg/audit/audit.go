@@ -14,7 +14,6 @@ package audit
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -171,8 +170,7 @@ func Audit(s *kube.Snapshot, opts Options) (*Report, error) {
 	res.Summary.Files += len(a.extraFiles)
 	res.Summary.Documents += len(a.extraFiles)
 	res.Summary.Resources += len(a.extraResources)
-	sortFindings(res.Findings)
-	count(res)
+	res.Resettle()
 
 	rep := &Report{Result: res, Scope: Scope{
 		Namespace: s.Namespace, Listeners: len(s.Listeners), Authentications: len(s.Authentications),
@@ -347,42 +345,6 @@ func (a *auditor) missingRefs() {
 					fmt.Sprintf("port %d: secret %s with the server certificate does not exist in namespace %q: the port cannot serve TLS", p.Port, p.TLS.Manual.SecretRef, l.Namespace),
 					fmt.Sprintf("kubectl create secret tls %s --cert server_cert.pem --key server_key.pem -n %s", p.TLS.Manual.SecretRef, l.Namespace))
 			}
-		}
-	}
-}
-
-// sortFindings orders findings like validate does: by file, line, column,
-// then severity and rule.
-func sortFindings(fs []lint.Finding) {
-	rank := map[lint.Severity]int{lint.SeverityError: 0, lint.SeverityWarning: 1, lint.SeverityInfo: 2}
-	sort.SliceStable(fs, func(i, j int) bool {
-		a, b := fs[i], fs[j]
-		switch {
-		case a.File != b.File:
-			return a.File < b.File
-		case a.Line != b.Line:
-			return a.Line < b.Line
-		case a.Column != b.Column:
-			return a.Column < b.Column
-		case rank[a.Severity] != rank[b.Severity]:
-			return rank[a.Severity] < rank[b.Severity]
-		case a.Rule != b.Rule:
-			return a.Rule < b.Rule
-		}
-		return a.Message < b.Message
-	})
-}
-
-func count(r *lint.Result) {
-	r.Summary.Errors, r.Summary.Warnings, r.Summary.Infos = 0, 0, 0
-	for _, f := range r.Findings {
-		switch f.Severity {
-		case lint.SeverityError:
-			r.Summary.Errors++
-		case lint.SeverityWarning:
-			r.Summary.Warnings++
-		default:
-			r.Summary.Infos++
 		}
 	}
 }

@@ -142,6 +142,13 @@ type Result struct {
 // Failed reports whether the result has errors (after --strict promotion).
 func (r *Result) Failed() bool { return r.Summary.Errors > 0 }
 
+// Resettle sorts the findings as Lint does and counts them again, for
+// callers that add findings of their own to a Result or drop some (audit).
+func (r *Result) Resettle() {
+	sortFindings(r.Findings)
+	r.count()
+}
+
 // count fills the summary's severity counts.
 func (r *Result) count() {
 	r.Summary.Errors, r.Summary.Warnings, r.Summary.Infos = 0, 0, 0

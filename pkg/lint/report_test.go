@@ -119,3 +119,22 @@ func TestReportOptions(t *testing.T) {
 		t.Errorf("junit report without a command:\n%s", buf.String())
 	}
 }
+
+func TestResettle(t *testing.T) {
+	r := &Result{Findings: []Finding{
+		{File: "b.yaml", Line: 1, Column: 1, Severity: SeverityInfo, Rule: "x"},
+		{File: "a.yaml", Line: 2, Column: 1, Severity: SeverityWarning, Rule: "x"},
+		{File: "a.yaml", Line: 2, Column: 1, Severity: SeverityError, Rule: "y"},
+	}}
+	r.Resettle()
+	var got []string
+	for _, f := range r.Findings {
+		got = append(got, f.Location()+" "+string(f.Severity))
+	}
+	if strings.Join(got, ", ") != "a.yaml:2:1 error, a.yaml:2:1 warning, b.yaml:1:1 info" {
+		t.Errorf("order: %s", strings.Join(got, ", "))
+	}
+	if s := r.Summary; s.Errors != 1 || s.Warnings != 1 || s.Infos != 1 {
+		t.Errorf("summary %+v", s)
+	}
+}
