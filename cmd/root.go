@@ -22,6 +22,10 @@ import (
 // plugin, which is how it is installed.
 const pluginName = "kubectl aio-authn"
 
+// binaryName is the executable kubectl runs for "kubectl aio-authn". Shell
+// completion registers for this name.
+const binaryName = "kubectl-aio_authn"
+
 // rootOptions is what every command shares: the I/O streams and the standard
 // kubectl connection flags, added once here so cluster commands read them the
 // way kubectl does.
@@ -56,8 +60,12 @@ func displayName(arg0 string) string {
 // NewRootCmd builds the command tree.
 func NewRootCmd(streams genericiooptions.IOStreams, name string) *cobra.Command {
 	o := &rootOptions{IOStreams: streams, kube: genericclioptions.NewConfigFlags(true), name: name}
+	use := name
+	if name == pluginName {
+		use = binaryName
+	}
 	root := &cobra.Command{
-		Use:   "aio-authn",
+		Use:   use,
 		Short: "Write, check, rehearse and debug Azure IoT Operations MQTT broker authentication",
 		Long: strings.TrimSpace(`
 kubectl aio-authn helps operators of the Azure IoT Operations MQTT broker get

@@ -1,27 +1,27 @@
-# fish completion for aio-authn                            -*- shell-script -*-
+# fish completion for kubectl-aio_authn                    -*- shell-script -*-
 
-function __aio_authn_debug
+function __kubectl_aio_authn_debug
     set -l file "$BASH_COMP_DEBUG_FILE"
     if test -n "$file"
         echo "$argv" >> $file
     end
 end
 
-function __aio_authn_perform_completion
-    __aio_authn_debug "Starting __aio_authn_perform_completion"
+function __kubectl_aio_authn_perform_completion
+    __kubectl_aio_authn_debug "Starting __kubectl_aio_authn_perform_completion"
 
     # Extract all args except the last one
     set -l args (commandline -opc)
     # Extract the last arg and escape it in case it is a space
     set -l lastArg (string escape -- (commandline -ct))
 
-    __aio_authn_debug "args: $args"
-    __aio_authn_debug "last arg: $lastArg"
+    __kubectl_aio_authn_debug "args: $args"
+    __kubectl_aio_authn_debug "last arg: $lastArg"
 
     # Disable ActiveHelp which is not supported for fish shell
-    set -l requestComp "AIO_AUTHN_ACTIVE_HELP=0 $args[1] __complete $args[2..-1] $lastArg"
+    set -l requestComp "KUBECTL_AIO_AUTHN_ACTIVE_HELP=0 $args[1] __complete $args[2..-1] $lastArg"
 
-    __aio_authn_debug "Calling $requestComp"
+    __kubectl_aio_authn_debug "Calling $requestComp"
     set -l results (eval $requestComp 2> /dev/null)
 
     # Some programs may output extra empty lines after the directive.
@@ -44,9 +44,9 @@ function __aio_authn_perform_completion
     # completions must be prefixed with the flag
     set -l flagPrefix (string match -r -- '-.*=' "$lastArg")
 
-    __aio_authn_debug "Comps: $comps"
-    __aio_authn_debug "DirectiveLine: $directiveLine"
-    __aio_authn_debug "flagPrefix: $flagPrefix"
+    __kubectl_aio_authn_debug "Comps: $comps"
+    __kubectl_aio_authn_debug "DirectiveLine: $directiveLine"
+    __kubectl_aio_authn_debug "flagPrefix: $flagPrefix"
 
     for comp in $comps
         printf "%s%s\n" "$flagPrefix" "$comp"
@@ -55,84 +55,84 @@ function __aio_authn_perform_completion
     printf "%s\n" "$directiveLine"
 end
 
-# this function limits calls to __aio_authn_perform_completion, by caching the result behind $__aio_authn_perform_completion_once_result
-function __aio_authn_perform_completion_once
-    __aio_authn_debug "Starting __aio_authn_perform_completion_once"
+# this function limits calls to __kubectl_aio_authn_perform_completion, by caching the result behind $__kubectl_aio_authn_perform_completion_once_result
+function __kubectl_aio_authn_perform_completion_once
+    __kubectl_aio_authn_debug "Starting __kubectl_aio_authn_perform_completion_once"
 
-    if test -n "$__aio_authn_perform_completion_once_result"
-        __aio_authn_debug "Seems like a valid result already exists, skipping __aio_authn_perform_completion"
+    if test -n "$__kubectl_aio_authn_perform_completion_once_result"
+        __kubectl_aio_authn_debug "Seems like a valid result already exists, skipping __kubectl_aio_authn_perform_completion"
         return 0
     end
 
-    set --global __aio_authn_perform_completion_once_result (__aio_authn_perform_completion)
-    if test -z "$__aio_authn_perform_completion_once_result"
-        __aio_authn_debug "No completions, probably due to a failure"
+    set --global __kubectl_aio_authn_perform_completion_once_result (__kubectl_aio_authn_perform_completion)
+    if test -z "$__kubectl_aio_authn_perform_completion_once_result"
+        __kubectl_aio_authn_debug "No completions, probably due to a failure"
         return 1
     end
 
-    __aio_authn_debug "Performed completions and set __aio_authn_perform_completion_once_result"
+    __kubectl_aio_authn_debug "Performed completions and set __kubectl_aio_authn_perform_completion_once_result"
     return 0
 end
 
-# this function is used to clear the $__aio_authn_perform_completion_once_result variable after completions are run
-function __aio_authn_clear_perform_completion_once_result
-    __aio_authn_debug ""
-    __aio_authn_debug "========= clearing previously set __aio_authn_perform_completion_once_result variable =========="
-    set --erase __aio_authn_perform_completion_once_result
-    __aio_authn_debug "Successfully erased the variable __aio_authn_perform_completion_once_result"
+# this function is used to clear the $__kubectl_aio_authn_perform_completion_once_result variable after completions are run
+function __kubectl_aio_authn_clear_perform_completion_once_result
+    __kubectl_aio_authn_debug ""
+    __kubectl_aio_authn_debug "========= clearing previously set __kubectl_aio_authn_perform_completion_once_result variable =========="
+    set --erase __kubectl_aio_authn_perform_completion_once_result
+    __kubectl_aio_authn_debug "Successfully erased the variable __kubectl_aio_authn_perform_completion_once_result"
 end
 
-function __aio_authn_requires_order_preservation
-    __aio_authn_debug ""
-    __aio_authn_debug "========= checking if order preservation is required =========="
+function __kubectl_aio_authn_requires_order_preservation
+    __kubectl_aio_authn_debug ""
+    __kubectl_aio_authn_debug "========= checking if order preservation is required =========="
 
-    __aio_authn_perform_completion_once
-    if test -z "$__aio_authn_perform_completion_once_result"
-        __aio_authn_debug "Error determining if order preservation is required"
+    __kubectl_aio_authn_perform_completion_once
+    if test -z "$__kubectl_aio_authn_perform_completion_once_result"
+        __kubectl_aio_authn_debug "Error determining if order preservation is required"
         return 1
     end
 
-    set -l directive (string sub --start 2 $__aio_authn_perform_completion_once_result[-1])
-    __aio_authn_debug "Directive is: $directive"
+    set -l directive (string sub --start 2 $__kubectl_aio_authn_perform_completion_once_result[-1])
+    __kubectl_aio_authn_debug "Directive is: $directive"
 
     set -l shellCompDirectiveKeepOrder 32
     set -l keeporder (math (math --scale 0 $directive / $shellCompDirectiveKeepOrder) % 2)
-    __aio_authn_debug "Keeporder is: $keeporder"
+    __kubectl_aio_authn_debug "Keeporder is: $keeporder"
 
     if test $keeporder -ne 0
-        __aio_authn_debug "This does require order preservation"
+        __kubectl_aio_authn_debug "This does require order preservation"
         return 0
     end
 
-    __aio_authn_debug "This doesn't require order preservation"
+    __kubectl_aio_authn_debug "This doesn't require order preservation"
     return 1
 end
 
 
 # This function does two things:
-# - Obtain the completions and store them in the global __aio_authn_comp_results
+# - Obtain the completions and store them in the global __kubectl_aio_authn_comp_results
 # - Return false if file completion should be performed
-function __aio_authn_prepare_completions
-    __aio_authn_debug ""
-    __aio_authn_debug "========= starting completion logic =========="
+function __kubectl_aio_authn_prepare_completions
+    __kubectl_aio_authn_debug ""
+    __kubectl_aio_authn_debug "========= starting completion logic =========="
 
     # Start fresh
-    set --erase __aio_authn_comp_results
+    set --erase __kubectl_aio_authn_comp_results
 
-    __aio_authn_perform_completion_once
-    __aio_authn_debug "Completion results: $__aio_authn_perform_completion_once_result"
+    __kubectl_aio_authn_perform_completion_once
+    __kubectl_aio_authn_debug "Completion results: $__kubectl_aio_authn_perform_completion_once_result"
 
-    if test -z "$__aio_authn_perform_completion_once_result"
-        __aio_authn_debug "No completion, probably due to a failure"
+    if test -z "$__kubectl_aio_authn_perform_completion_once_result"
+        __kubectl_aio_authn_debug "No completion, probably due to a failure"
         # Might as well do file completion, in case it helps
         return 1
     end
 
-    set -l directive (string sub --start 2 $__aio_authn_perform_completion_once_result[-1])
-    set --global __aio_authn_comp_results $__aio_authn_perform_completion_once_result[1..-2]
+    set -l directive (string sub --start 2 $__kubectl_aio_authn_perform_completion_once_result[-1])
+    set --global __kubectl_aio_authn_comp_results $__kubectl_aio_authn_perform_completion_once_result[1..-2]
 
-    __aio_authn_debug "Completions are: $__aio_authn_comp_results"
-    __aio_authn_debug "Directive is: $directive"
+    __kubectl_aio_authn_debug "Completions are: $__kubectl_aio_authn_comp_results"
+    __kubectl_aio_authn_debug "Directive is: $directive"
 
     set -l shellCompDirectiveError 1
     set -l shellCompDirectiveNoSpace 2
@@ -146,7 +146,7 @@ function __aio_authn_prepare_completions
 
     set -l compErr (math (math --scale 0 $directive / $shellCompDirectiveError) % 2)
     if test $compErr -eq 1
-        __aio_authn_debug "Received error directive: aborting."
+        __kubectl_aio_authn_debug "Received error directive: aborting."
         # Might as well do file completion, in case it helps
         return 1
     end
@@ -154,7 +154,7 @@ function __aio_authn_prepare_completions
     set -l filefilter (math (math --scale 0 $directive / $shellCompDirectiveFilterFileExt) % 2)
     set -l dirfilter (math (math --scale 0 $directive / $shellCompDirectiveFilterDirs) % 2)
     if test $filefilter -eq 1; or test $dirfilter -eq 1
-        __aio_authn_debug "File extension filtering or directory filtering not supported"
+        __kubectl_aio_authn_debug "File extension filtering or directory filtering not supported"
         # Do full file completion instead
         return 1
     end
@@ -162,7 +162,7 @@ function __aio_authn_prepare_completions
     set -l nospace (math (math --scale 0 $directive / $shellCompDirectiveNoSpace) % 2)
     set -l nofiles (math (math --scale 0 $directive / $shellCompDirectiveNoFileComp) % 2)
 
-    __aio_authn_debug "nospace: $nospace, nofiles: $nofiles"
+    __kubectl_aio_authn_debug "nospace: $nospace, nofiles: $nofiles"
 
     # If we want to prevent a space, or if file completion is NOT disabled,
     # we need to count the number of valid completions.
@@ -171,22 +171,22 @@ function __aio_authn_prepare_completions
     # criteria than the prefix.
     if test $nospace -ne 0; or test $nofiles -eq 0
         set -l prefix (commandline -t | string escape --style=regex)
-        __aio_authn_debug "prefix: $prefix"
+        __kubectl_aio_authn_debug "prefix: $prefix"
 
-        set -l completions (string match -r -- "^$prefix.*" $__aio_authn_comp_results)
-        set --global __aio_authn_comp_results $completions
-        __aio_authn_debug "Filtered completions are: $__aio_authn_comp_results"
+        set -l completions (string match -r -- "^$prefix.*" $__kubectl_aio_authn_comp_results)
+        set --global __kubectl_aio_authn_comp_results $completions
+        __kubectl_aio_authn_debug "Filtered completions are: $__kubectl_aio_authn_comp_results"
 
         # Important not to quote the variable for count to work
-        set -l numComps (count $__aio_authn_comp_results)
-        __aio_authn_debug "numComps: $numComps"
+        set -l numComps (count $__kubectl_aio_authn_comp_results)
+        __kubectl_aio_authn_debug "numComps: $numComps"
 
         if test $numComps -eq 1; and test $nospace -ne 0
             # We must first split on \t to get rid of the descriptions to be
             # able to check what the actual completion will be.
             # We don't need descriptions anyway since there is only a single
             # real completion which the shell will expand immediately.
-            set -l split (string split --max 1 \t $__aio_authn_comp_results[1])
+            set -l split (string split --max 1 \t $__kubectl_aio_authn_comp_results[1])
 
             # Fish won't add a space if the completion ends with any
             # of the following characters: @=/:.,
@@ -194,16 +194,16 @@ function __aio_authn_prepare_completions
             if not string match -r -q "[@=/:.,]" -- "$lastChar"
                 # In other cases, to support the "nospace" directive we trick the shell
                 # by outputting an extra, longer completion.
-                __aio_authn_debug "Adding second completion to perform nospace directive"
-                set --global __aio_authn_comp_results $split[1] $split[1].
-                __aio_authn_debug "Completions are now: $__aio_authn_comp_results"
+                __kubectl_aio_authn_debug "Adding second completion to perform nospace directive"
+                set --global __kubectl_aio_authn_comp_results $split[1] $split[1].
+                __kubectl_aio_authn_debug "Completions are now: $__kubectl_aio_authn_comp_results"
             end
         end
 
         if test $numComps -eq 0; and test $nofiles -eq 0
             # To be consistent with bash and zsh, we only trigger file
             # completion when there are no other completions
-            __aio_authn_debug "Requesting file completion"
+            __kubectl_aio_authn_debug "Requesting file completion"
             return 1
         end
     end
@@ -215,21 +215,21 @@ end
 # so we can properly delete any completions provided by another script.
 # Only do this if the program can be found, or else fish may print some errors; besides,
 # the existing completions will only be loaded if the program can be found.
-if type -q "aio-authn"
+if type -q "kubectl-aio_authn"
     # The space after the program name is essential to trigger completion for the program
     # and not completion of the program name itself.
     # Also, we use '> /dev/null 2>&1' since '&>' is not supported in older versions of fish.
-    complete --do-complete "aio-authn " > /dev/null 2>&1
+    complete --do-complete "kubectl-aio_authn " > /dev/null 2>&1
 end
 
 # Remove any pre-existing completions for the program since we will be handling all of them.
-complete -c aio-authn -e
+complete -c kubectl-aio_authn -e
 
-# this will get called after the two calls below and clear the $__aio_authn_perform_completion_once_result global
-complete -c aio-authn -n '__aio_authn_clear_perform_completion_once_result'
-# The call to __aio_authn_prepare_completions will setup __aio_authn_comp_results
+# this will get called after the two calls below and clear the $__kubectl_aio_authn_perform_completion_once_result global
+complete -c kubectl-aio_authn -n '__kubectl_aio_authn_clear_perform_completion_once_result'
+# The call to __kubectl_aio_authn_prepare_completions will setup __kubectl_aio_authn_comp_results
 # which provides the program's completion choices.
 # If this doesn't require order preservation, we don't use the -k flag
-complete -c aio-authn -n 'not __aio_authn_requires_order_preservation && __aio_authn_prepare_completions' -f -a '$__aio_authn_comp_results'
+complete -c kubectl-aio_authn -n 'not __kubectl_aio_authn_requires_order_preservation && __kubectl_aio_authn_prepare_completions' -f -a '$__kubectl_aio_authn_comp_results'
 # otherwise we use the -k flag
-complete -k -c aio-authn -n '__aio_authn_requires_order_preservation && __aio_authn_prepare_completions' -f -a '$__aio_authn_comp_results'
+complete -k -c kubectl-aio_authn -n '__kubectl_aio_authn_requires_order_preservation && __kubectl_aio_authn_prepare_completions' -f -a '$__kubectl_aio_authn_comp_results'

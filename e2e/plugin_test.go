@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -129,5 +130,47 @@ func TestCompletionsAreCurrent(t *testing.T) {
 		if string(want) != r.stdout {
 			t.Errorf("completions/%s is stale: run go test ./e2e -run TestCompletionsAreCurrent -update", name)
 		}
+	}
+}
+
+// TestBashCompletesTheBinary sources the committed bash completion script and
+// runs the completion function bash would call for `kubectl-aio_authn ex<TAB>`
+// and for a flag value, proving the script is registered for the binary's
+// real name and reaches the binary's completions.
+func TestBashCompletesTheBinary(t *testing.T) {
+	// Cobra's bash scripts build on the bash-completion package, as users'
+	// shells do; hack/install-deps.sh installs it.
+	const bashCompletion = "/usr/share/bash-completion/bash_completion"
+	if _, err := os.Stat(bashCompletion); err != nil {
+		t.Fatalf("%s is missing: run bash hack/install-deps.sh", bashCompletion)
+	}
+	script := filepath.Join(repoRoot, "completions", "kubectl-aio_authn.bash")
+	complete := func(line string) []string {
+		t.Helper()
+		words := strings.Fields(line)
+		if strings.HasSuffix(line, " ") {
+			words = append(words, "")
+		}
+		quoted := make([]string, len(words))
+		for i, w := range words {
+			quoted[i] = "'" + w + "'"
+		}
+		prog := fmt.Sprintf(`source %q
+source %q
+complete -p kubectl-aio_authn >/dev/null || exit 9
+COMP_WORDS=(%s); COMP_CWORD=%d; COMP_LINE=%q; COMP_POINT=${#COMP_LINE}
+__start_kubectl-aio_authn
+printf '%%s\n' "${COMPREPLY[@]}"`, bashCompletion, script, strings.Join(quoted, " "), len(words)-1, line)
+		r := run(t, "", "bash", "-c", prog)
+		if r.code != 0 {
+			t.Fatalf("bash completion of %q: exit %d\n%s", line, r.code, r.stderr)
+		}
+		return strings.Fields(r.stdout)
+	}
+	if got := complete("kubectl-aio_authn ex"); strings.Join(got, ",") != "explain" {
+		t.Errorf("completing `kubectl-aio_authn ex` = %v, want [explain]", got)
+	}
+	if got := strings.Join(complete("kubectl-aio_authn completion "), ","); !strings.Contains(got, "kubectl") || !strings.Contains(got, "bash") {
+		t.Errorf("completing `completion ` = %v, want the shells", got)
 	}
 }

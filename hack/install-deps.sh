@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the Debian packages the test suite needs: etcd (for the test control
 # plane of internal/testenv), mosquitto and its clients (a real MQTT 5 broker
-# that tests start themselves) and openssl. Idempotent, and a fast no-op when
+# that tests start themselves), openssl, and bash-completion (the completion
+# test sources it, as users' shells do). Idempotent, and a fast no-op when
 # everything is present; `apt-get update` runs once, only when something is
 # missing.
 #
@@ -10,7 +11,7 @@
 # daemons of packages installed here are stopped and disabled again.
 set -euo pipefail
 
-packages=(etcd-server mosquitto mosquitto-clients openssl)
+packages=(etcd-server mosquitto mosquitto-clients openssl bash-completion)
 
 installed() {
 	[[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" == installed ]]
