@@ -16,6 +16,13 @@ import (
 	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
 )
 
+// CertificateExpiringSoon is how close to its notAfter a certificate of a
+// granted chain earns a warning. It is shorter than the 30 days validate and
+// ca import use for CAs: test leaves are minted for 30 days, and device
+// certificates rotate on their own schedule, so only an imminent expiry (the
+// broker closes the connection then) is worth a warning at connect time.
+const CertificateExpiringSoon = 7 * 24 * time.Hour
+
 // x509Method is an X509 entry with its trusted CAs parsed once.
 type x509Method struct {
 	index     int
@@ -152,7 +159,7 @@ func (m *x509Method) evaluate(_ context.Context, creds *Credentials, now time.Ti
 	expiry := leaf.NotAfter.UTC()
 	o.expiresAt = &expiry
 	for i, c := range v.chain {
-		if pki.ValidityAt(c, now, 0) == pki.ValidityExpiringSoon {
+		if pki.ValidityAt(c, now, CertificateExpiringSoon) == pki.ValidityExpiringSoon {
 			o.warnings = append(o.warnings, fmt.Sprintf("certificate %s (%s of the chain) expires %s, at %s",
 				quote(pki.SubjectString(c)), ordinal(i, len(v.chain), true), pki.Relative(c.NotAfter, now), c.NotAfter.UTC().Format(time.RFC3339)))
 		}
@@ -342,7 +349,7 @@ func extKeyUsages(c *x509.Certificate) string {
 func validityCheck(chain []*x509.Certificate, now time.Time, anchored bool) Check {
 	var bad []string
 	for i, c := range chain {
-		switch pki.ValidityAt(c, now, 0) {
+		switch pki.ValidityAt(c, now, CertificateExpiringSoon) {
 		case pki.ValidityExpired:
 			bad = append(bad, fmt.Sprintf("%s (%s of the chain) expired %s, at %s", quote(pki.SubjectString(c)), ordinal(i, len(chain), anchored),
 				pki.Relative(c.NotAfter, now), c.NotAfter.UTC().Format(time.RFC3339)))

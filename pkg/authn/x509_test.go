@@ -65,6 +65,9 @@ func TestX509(t *testing.T) {
 	serverOnly := certSpec{subject: name("server-cert"), key: ecKeys[3], eku: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}.issue(t, p.intermediate)
 	noEKU := certSpec{subject: name("legacy-device"), key: ecKeys[3], eku: []x509.ExtKeyUsage{}}.issue(t, p.intermediate)
 	shortLived := certSpec{subject: name("short"), key: ecKeys[3], notAfter: t0.Add(72 * time.Hour)}.issue(t, p.intermediate)
+	// A freshly minted test leaf (certs chain's default is 30 days) is not
+	// "expiring soon".
+	monthLeft := certSpec{subject: name("month"), key: ecKeys[3], notAfter: t0.Add(20 * 24 * time.Hour)}.issue(t, p.intermediate)
 	stranger := certSpec{subject: name("Other Root"), key: ecKeys[3], ca: true}.issue(t, nil)
 	strangerLeaf := certSpec{subject: name("intruder"), key: ecKeys[2]}.issue(t, stranger)
 	expiredRoot := certSpec{subject: name("Old Root"), key: ecKeys[0], ca: true, notBefore: t0.Add(-800 * 24 * time.Hour), notAfter: t0.Add(-time.Hour)}.issue(t, nil)
@@ -82,6 +85,7 @@ func TestX509(t *testing.T) {
 		reason     string
 		attributes map[string]string
 		warning    string
+		noWarnings bool
 	}{
 		{name: "leaf and issuer both match: the leaf's entry wins", configMaps: trustRoot, attrs: bothMatch,
 			chain: []*x509.Certificate{p.leaf.cert, p.intermediate.cert}, result: Granted,
@@ -113,6 +117,8 @@ func TestX509(t *testing.T) {
 			chain: []*x509.Certificate{noEKU.cert, p.intermediate.cert}, result: Granted},
 		{name: "expiring soon", configMaps: trustRoot,
 			chain: []*x509.Certificate{shortLived.cert, p.intermediate.cert}, result: Granted, warning: `certificate "CN = short, C = US" (leaf of the chain) expires in 3d`},
+		{name: "weeks left is no warning", configMaps: trustRoot,
+			chain: []*x509.Certificate{monthLeft.cert, p.intermediate.cert}, result: Granted, noWarnings: true},
 		{name: "trusted CA ConfigMap missing", configMaps: nil,
 			chain: []*x509.Certificate{p.leaf.cert}, result: Indeterminate, reason: "ConfigMap client-ca (the trusted client CAs) is not in the bundle: add it with -f"},
 		{name: "trusted CA ConfigMap empty", configMaps: map[string]*corev1.ConfigMap{"client-ca": configMap("client-ca", map[string]string{"readme": "nothing here"})},
@@ -163,6 +169,9 @@ func TestX509(t *testing.T) {
 			}
 			if tc.warning != "" && !strings.Contains(strings.Join(d.Warnings, "\n"), tc.warning) {
 				t.Errorf("warnings %q, want one containing %q", d.Warnings, tc.warning)
+			}
+			if tc.noWarnings && len(d.Warnings) > 0 {
+				t.Errorf("warnings %q, want none", d.Warnings)
 			}
 			if tc.result == Denied && d.Connack.Code != CodeNotAuthorized {
 				t.Errorf("connack %+v, want 0x87", d.Connack)
