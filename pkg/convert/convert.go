@@ -291,7 +291,7 @@ func applyEdits(body []byte, edits []edit) ([]byte, bool) {
 func encode(doc *yaml.Node, original []byte) ([]byte, error) {
 	if t := bytes.TrimSpace(original); len(t) > 0 && t[0] == '{' {
 		var buf bytes.Buffer
-		writeJSON(&buf, doc.Content[0], "")
+		manifest.WriteJSON(&buf, doc.Content[0])
 		buf.WriteByte('\n')
 		return buf.Bytes(), nil
 	}

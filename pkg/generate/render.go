@@ -10,10 +10,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 )
 
 // Formats are the output formats of the generate commands.
@@ -80,13 +81,13 @@ func Render(w io.Writer, format string, header []string, objs ...any) error {
 	case "json":
 		var buf bytes.Buffer
 		if len(nodes) == 1 {
-			writeJSON(&buf, nodes[0], "")
+			manifest.WriteJSON(&buf, nodes[0])
 		} else {
 			list := &yaml.Node{Kind: yaml.MappingNode}
 			items := &yaml.Node{Kind: yaml.SequenceNode, Content: nodes}
 			list.Content = append(list.Content,
 				strNode("apiVersion"), strNode("v1"), strNode("kind"), strNode("List"), strNode("items"), items)
-			writeJSON(&buf, list, "")
+			manifest.WriteJSON(&buf, list)
 		}
 		buf.WriteByte('\n')
 		_, err := w.Write(buf.Bytes())
@@ -166,54 +167,4 @@ func reorder(content []*yaml.Node, first []string) []*yaml.Node {
 		}
 	}
 	return out
-}
-
-// writeJSON writes a node tree as indented JSON, keeping key order.
-func writeJSON(buf *bytes.Buffer, n *yaml.Node, indent string) {
-	inner := indent + "  "
-	switch n.Kind {
-	case yaml.MappingNode:
-		if len(n.Content) == 0 {
-			buf.WriteString("{}")
-			return
-		}
-		buf.WriteString("{\n")
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			buf.WriteString(inner)
-			buf.WriteString(strconv.Quote(n.Content[i].Value))
-			buf.WriteString(": ")
-			writeJSON(buf, n.Content[i+1], inner)
-			if i+2 < len(n.Content) {
-				buf.WriteByte(',')
-			}
-			buf.WriteByte('\n')
-		}
-		buf.WriteString(indent + "}")
-	case yaml.SequenceNode:
-		if len(n.Content) == 0 {
-			buf.WriteString("[]")
-			return
-		}
-		buf.WriteString("[\n")
-		for i, c := range n.Content {
-			buf.WriteString(inner)
-			writeJSON(buf, c, inner)
-			if i+1 < len(n.Content) {
-				buf.WriteByte(',')
-			}
-			buf.WriteByte('\n')
-		}
-		buf.WriteString(indent + "]")
-	default:
-		switch n.Tag {
-		case "!!int", "!!float", "!!bool", "!!null":
-			buf.WriteString(n.Value)
-		default:
-			// Not json.Marshal: it would escape <, > and & for HTML.
-			enc := json.NewEncoder(buf)
-			enc.SetEscapeHTML(false)
-			_ = enc.Encode(n.Value) // a string always encodes
-			buf.Truncate(buf.Len() - 1)
-		}
-	}
 }
