@@ -90,13 +90,11 @@ flags or the cluster could not be read.`),
 }
 
 func (a *auditOptions) complete() error {
-	if a.now != "" {
-		t, err := time.Parse(time.RFC3339, a.now)
-		if err != nil {
-			return exitcode.Usagef("--now %q is not an RFC 3339 time: write it like 2026-01-02T15:04:05Z", a.now)
-		}
-		a.nowTime = t
+	now, err := parseNowFlag(a.now)
+	if err != nil {
+		return err
 	}
+	a.nowTime = now
 	if a.warnWithin < 0 {
 		return exitcode.Usagef("--warn-within %s is negative: give a duration such as 720h", a.warnWithin)
 	}

@@ -3,7 +3,6 @@ package cmd
 import (
 	"encoding/json"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -71,16 +70,4 @@ func (o *caInspectOptions) run(args []string) error {
 	}
 	pki.WriteInspection(o.Out, doc.Certificates, now, ui.NewStyles(o.Out))
 	return nil
-}
-
-// parseNowFlag reads a --now flag: an RFC 3339 time, or now when empty.
-func parseNowFlag(s string) (time.Time, error) {
-	if s == "" {
-		return time.Now(), nil
-	}
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return time.Time{}, exitcode.Usagef("--now %q is not an RFC 3339 time: write it like 2026-01-02T15:04:05Z", s)
-	}
-	return t, nil
 }

@@ -90,13 +90,11 @@ errors, 1 errors (or warnings with --strict), 2 unreadable input or bad flags.`)
 
 func (v *validateOptions) complete(args []string) error {
 	v.paths = args
-	if v.now != "" {
-		t, err := time.Parse(time.RFC3339, v.now)
-		if err != nil {
-			return exitcode.Usagef("--now %q is not an RFC 3339 time: write it like 2026-01-02T15:04:05Z", v.now)
-		}
-		v.nowTime = t
+	now, err := parseNowFlag(v.now)
+	if err != nil {
+		return err
 	}
+	v.nowTime = now
 	if v.warnWithin < 0 {
 		return exitcode.Usagef("--warn-within %s is negative: give a duration such as 720h", v.warnWithin)
 	}
