@@ -351,7 +351,10 @@ func parseClaimsTyped(b []byte) (Claims, error) {
 // to encoding/json) it gives up and the caller falls back to the map
 // decoder, so it can never accept what that decoder rejects.
 type claimScanner struct {
-	b     []byte
+	// b is the whole document as one string, so every key and value the
+	// scanner returns is a substring of it: one copy per document instead
+	// of one allocation per string.
+	b     string
 	i     int
 	depth int
 }
@@ -380,7 +383,7 @@ func (s *claimScanner) peek() byte {
 }
 
 func (s *claimScanner) literal(lit string) bool {
-	if len(s.b)-s.i >= len(lit) && string(s.b[s.i:s.i+len(lit)]) == lit {
+	if len(s.b)-s.i >= len(lit) && s.b[s.i:s.i+len(lit)] == lit {
 		s.i += len(lit)
 		return true
 	}
@@ -403,10 +406,10 @@ func (s *claimScanner) str() (string, bool) {
 		case c == '"':
 			s.i++
 			if plain {
-				return string(s.b[start+1 : s.i-1]), true
+				return s.b[start+1 : s.i-1], true
 			}
 			var out string
-			if err := json.Unmarshal(s.b[start:s.i], &out); err != nil {
+			if err := json.Unmarshal([]byte(s.b[start:s.i]), &out); err != nil {
 				return "", false
 			}
 			return out, true
@@ -600,7 +603,7 @@ func (s *claimScanner) ref(into **Ref) bool {
 // scanClaims is parseClaimsTyped's fast path; false means "ask the map
 // decoder".
 func scanClaims(b []byte) (Claims, bool) {
-	s := &claimScanner{b: b}
+	s := &claimScanner{b: string(b)}
 	var c Claims
 	ok := s.object(func(key string) bool {
 		switch key {
@@ -676,7 +679,7 @@ func scanClaims(b []byte) (Claims, bool) {
 // scanHeader is parseHeader's fast path: a header with a string alg, string
 // kid/typ and no crit; anything else goes to the map decoder.
 func scanHeader(b []byte) (Header, bool) {
-	s := &claimScanner{b: b}
+	s := &claimScanner{b: string(b)}
 	var h Header
 	hasAlg := false
 	ok := s.object(func(key string) bool {
