@@ -207,7 +207,7 @@ func New(cfg Config, opts Options) *Engine {
 // decides, a relevant and invalid method denies, and credentials relevant to
 // no method are denied.
 func (e *Engine) Explain(ctx context.Context, creds Credentials, now time.Time) *Decision {
-	d := &Decision{Attributes: map[string]string{}, Steps: make([]Step, 0, len(e.methods)), Warnings: []string{}}
+	d := &Decision{Steps: make([]Step, 0, len(e.methods)), Warnings: []string{}}
 	decided := false
 	for i, m := range e.methods {
 		step := Step{Index: i, Method: e.kinds[i]}
@@ -233,10 +233,7 @@ func (e *Engine) Explain(ctx context.Context, creds Credentials, now time.Time) 
 		d.Decision = o.result
 		switch o.result {
 		case Granted:
-			d.Username, d.ExpiresAt = o.username, o.expiresAt
-			if o.attributes != nil {
-				d.Attributes = o.attributes
-			}
+			d.Username, d.ExpiresAt, d.Attributes = o.username, o.expiresAt, o.attributes
 			d.Connack = connack(CodeSuccess)
 		case Denied:
 			code := CodeNotAuthorized
@@ -245,6 +242,10 @@ func (e *Engine) Explain(ctx context.Context, creds Credentials, now time.Time) 
 			}
 			d.Connack = connack(code)
 		}
+	}
+	if d.Attributes == nil {
+		// Made only here: a granting method usually brings its own map.
+		d.Attributes = map[string]string{}
 	}
 	if !decided {
 		d.Decision = Denied

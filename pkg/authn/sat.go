@@ -3,6 +3,7 @@ package authn
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -171,7 +172,7 @@ func (m *satMethod) verifySignature(ctx context.Context, token string, offlineEr
 
 func (m *satMethod) audienceCheck(aud []string) Check {
 	if shared := firstShared(aud, m.audiences); shared != "" {
-		return Check{Name: "audience", OK: true, Detail: fmt.Sprintf("aud %s includes %q", jsonList(aud), shared)}
+		return Check{Name: "audience", OK: true, Detail: "aud " + jsonList(aud) + " includes " + quote(shared)}
 	}
 	if len(aud) == 0 {
 		return Check{Name: "audience", OK: false, Detail: fmt.Sprintf("the token has no aud; the BrokerAuthentication accepts %s", jsonList(m.audiences))}
@@ -198,7 +199,7 @@ func (m *satMethod) attributesFor(claims sat.Claims, checks []Check) (map[string
 			attrs[rest] = v
 		}
 	}
-	return attrs, append(checks, Check{Name: "attributes", OK: true, Detail: fmt.Sprintf("ServiceAccount %s/%s: %s", ns, name, formatAttributes(attrs))})
+	return attrs, append(checks, Check{Name: "attributes", OK: true, Detail: "ServiceAccount " + ns + "/" + name + ": " + formatAttributes(attrs)})
 }
 
 // serviceAccountOf prefers the kubernetes.io claim and falls back to the
@@ -255,9 +256,13 @@ func firstOr(list []string, fallback string) string {
 }
 
 func jsonList(list []string) string {
-	parts := make([]string, len(list))
+	var buf [128]byte
+	b := append(buf[:0], '[')
 	for i, s := range list {
-		parts[i] = quote(s)
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = strconv.AppendQuote(b, s)
 	}
-	return "[" + strings.Join(parts, ", ") + "]"
+	return string(append(b, ']'))
 }

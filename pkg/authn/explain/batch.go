@@ -209,13 +209,16 @@ func unknownField(line []byte) error {
 			if j >= len(line) || line[j] != ':' {
 				continue // a value, not a key
 			}
-			key := string(line[start+1 : i])
 			if escaped {
+				var key string
 				if err := json.Unmarshal(line[start:i+1], &key); err != nil {
 					return err
 				}
-			}
-			if !caseFields[key] {
+				if !caseFields[key] {
+					return fmt.Errorf("json: unknown field %q", key)
+				}
+			} else if key := line[start+1 : i]; !caseFields[string(key)] {
+				// Indexing the map with string(key) copies nothing.
 				return fmt.Errorf("json: unknown field %q", key)
 			}
 		}
