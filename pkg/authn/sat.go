@@ -217,24 +217,25 @@ func serviceAccountOf(c sat.Claims) (namespace, name string) {
 
 // describeClaims shows what the token claims, never its signature.
 func describeClaims(h sat.Header, c sat.Claims) string {
-	var b strings.Builder
-	b.Grow(64 + len(h.Kid) + len(c.Issuer) + len(c.Subject))
-	b.WriteString(h.Alg)
+	var buf [256]byte
+	b := append(buf[:0], h.Alg...)
 	if h.Kid != "" {
-		b.WriteString(" kid ")
-		b.WriteString(h.Kid)
+		b = append(b, " kid "...)
+		b = append(b, h.Kid...)
 	}
 	if c.Issuer != "" {
-		b.WriteString(", iss ")
-		b.WriteString(c.Issuer)
+		b = append(b, ", iss "...)
+		b = append(b, c.Issuer...)
 	}
-	b.WriteString(", sub ")
-	b.WriteString(quote(c.Subject))
+	b = append(b, ", sub "...)
+	b = strconv.AppendQuote(b, c.Subject)
 	if k := c.Kubernetes; k != nil && k.Pod != nil {
-		b.WriteString(", pod ")
-		b.WriteString(k.Namespace + "/" + k.Pod.Name)
+		b = append(b, ", pod "...)
+		b = append(b, k.Namespace...)
+		b = append(b, '/')
+		b = append(b, k.Pod.Name...)
 	}
-	return b.String()
+	return string(b)
 }
 
 func firstShared(a, b []string) string {

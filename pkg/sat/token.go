@@ -75,15 +75,16 @@ func splitToken(token string) (header, payload, signature string, err error) {
 	if token == "" {
 		return "", "", "", malformed("empty")
 	}
-	parts := strings.Split(token, ".")
-	switch len(parts) {
+	switch parts := strings.Count(token, ".") + 1; parts {
 	case 3:
 	case 5:
 		return "", "", "", malformed("5 parts: this is an encrypted token (JWE), not a signed one")
 	default:
-		return "", "", "", malformed("%d dot-separated parts, want 3 (header.payload.signature)", len(parts))
+		return "", "", "", malformed("%d dot-separated parts, want 3 (header.payload.signature)", parts)
 	}
-	return parts[0], parts[1], parts[2], nil
+	header, rest, _ := strings.Cut(token, ".")
+	payload, signature, _ = strings.Cut(rest, ".")
+	return header, payload, signature, nil
 }
 
 // decodeSegment decodes one base64url part. JWS uses unpadded base64url;
