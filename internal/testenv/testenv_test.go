@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -294,4 +296,40 @@ func decodeClaims(t *testing.T, token string) map[string]any {
 		t.Fatalf("token payload: %v", err)
 	}
 	return claims
+}
+
+// fatalRecorder is a testing.TB whose Fatalf records instead of stopping, to
+// see what Shared tells each of its callers.
+type fatalRecorder struct {
+	testing.TB
+	fatals []string
+}
+
+func (r *fatalRecorder) Fatalf(format string, args ...any) {
+	r.fatals = append(r.fatals, fmt.Sprintf(format, args...))
+}
+
+// TestSharedSetupFailureFailsEveryCaller: a failed Setup must fail every test
+// that asks for the control plane, not only the first.
+func TestSharedSetupFailureFailsEveryCaller(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a control plane")
+	}
+	calls := 0
+	s := &testenv.Shared{Setup: func(*testenv.ControlPlane) error { calls++; return errors.New("no CRDs today") }}
+	defer s.Stop()
+	rec := &fatalRecorder{TB: t}
+	s.Get(rec)
+	s.Get(rec)
+	if calls != 1 {
+		t.Errorf("Setup ran %d times, want once", calls)
+	}
+	if len(rec.fatals) != 2 {
+		t.Fatalf("fatals = %q, want one per caller", rec.fatals)
+	}
+	for _, f := range rec.fatals {
+		if !strings.Contains(f, "no CRDs today") {
+			t.Errorf("fatal %q does not carry the setup error", f)
+		}
+	}
 }

@@ -29,35 +29,18 @@ import (
 var update = flag.Bool("update", false, "rewrite golden files")
 
 // cluster is the real control plane the cluster tests share.
-var cluster testenv.Shared
+var cluster = testenv.Shared{Setup: testenv.CRDSetup(crds.YAML())}
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	code := m.Run()
-	if err := cluster.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, "stopping test control plane:", err)
-		if code == 0 {
-			code = 1
-		}
-	}
-	os.Exit(code)
+	os.Exit(cluster.Main(m))
 }
 
-var crdsOnce sync.Once
-
+// controlPlane returns the shared control plane with the broker's CRDs
+// installed.
 func controlPlane(t testing.TB) *testenv.ControlPlane {
 	t.Helper()
-	cp := cluster.Get(t)
-	var err error
-	crdsOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		err = cp.InstallCRDs(ctx, crds.YAML())
-	})
-	if err != nil {
-		t.Fatalf("installing the broker CRDs: %v", err)
-	}
-	return cp
+	return cluster.Get(t)
 }
 
 // seedDir holds the seed manifests and golden reports, shared with the

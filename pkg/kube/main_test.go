@@ -3,13 +3,11 @@ package kube
 import (
 	"context"
 	"flag"
-	"fmt"
 	"net/http"
 	"os"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -21,37 +19,18 @@ import (
 
 // cluster is the real control plane (etcd + kube-apiserver) the tests of
 // this package share; each test works in namespaces of its own.
-var cluster testenv.Shared
+var cluster = testenv.Shared{Setup: testenv.CRDSetup(crds.YAML())}
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	code := m.Run()
-	if err := cluster.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, "stopping test control plane:", err)
-		if code == 0 {
-			code = 1
-		}
-	}
-	os.Exit(code)
+	os.Exit(cluster.Main(m))
 }
-
-var crdsOnce sync.Once
 
 // controlPlane returns the shared control plane with the broker's CRDs
 // installed.
 func controlPlane(t *testing.T) *testenv.ControlPlane {
 	t.Helper()
-	cp := cluster.Get(t)
-	var err error
-	crdsOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		err = cp.InstallCRDs(ctx, crds.YAML())
-	})
-	if err != nil {
-		t.Fatalf("installing the broker CRDs: %v", err)
-	}
-	return cp
+	return cluster.Get(t)
 }
 
 // namespace creates a namespace for one test, with the service accounts
