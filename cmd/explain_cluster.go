@@ -82,7 +82,7 @@ func (e *explainOptions) readBundle(ctx context.Context) (*bundle.Bundle, error)
 		if err != nil {
 			continue // the engine reports a malformed token
 		}
-		saNS, saName := serviceAccountOf(claims)
+		saNS, saName := claims.ServiceAccount()
 		if saName == "" {
 			continue
 		}
@@ -133,17 +133,4 @@ func (e *explainOptions) caseTokens() []string {
 		}
 	}
 	return tokens
-}
-
-// serviceAccountOf names the token's service account from its
-// kubernetes.io claim, else its subject (system:serviceaccount:NS:NAME).
-func serviceAccountOf(c sat.Claims) (namespace, name string) {
-	if k := c.Kubernetes; k != nil && k.ServiceAccount.Name != "" {
-		return k.Namespace, k.ServiceAccount.Name
-	}
-	parts := strings.Split(c.Subject, ":")
-	if len(parts) == 4 && parts[0] == "system" && parts[1] == "serviceaccount" {
-		return parts[2], parts[3]
-	}
-	return "", ""
 }

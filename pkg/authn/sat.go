@@ -184,7 +184,7 @@ func (m *satMethod) audienceCheck(aud []string) Check {
 // attributesFor reads the client's ServiceAccount annotations, when the
 // ServiceAccount is in the bundle.
 func (m *satMethod) attributesFor(claims sat.Claims, checks []Check) (map[string]string, []Check) {
-	ns, name := serviceAccountOf(claims)
+	ns, name := claims.ServiceAccount()
 	if name == "" {
 		return map[string]string{}, append(checks, Check{Name: "attributes", OK: true, Detail: "the token names no service account: no attributes"})
 	}
@@ -200,19 +200,6 @@ func (m *satMethod) attributesFor(claims sat.Claims, checks []Check) (map[string
 		}
 	}
 	return attrs, append(checks, Check{Name: "attributes", OK: true, Detail: "ServiceAccount " + ns + "/" + name + ": " + formatAttributes(attrs)})
-}
-
-// serviceAccountOf prefers the kubernetes.io claim and falls back to the
-// subject, system:serviceaccount:<ns>:<name>.
-func serviceAccountOf(c sat.Claims) (namespace, name string) {
-	if k := c.Kubernetes; k != nil && k.ServiceAccount.Name != "" {
-		return k.Namespace, k.ServiceAccount.Name
-	}
-	parts := strings.Split(c.Subject, ":")
-	if len(parts) == 4 && parts[0] == "system" && parts[1] == "serviceaccount" {
-		return parts[2], parts[3]
-	}
-	return "", ""
 }
 
 // describeClaims shows what the token claims, never its signature.

@@ -57,6 +57,20 @@ type Claims struct {
 	Raw map[string]any
 }
 
+// ServiceAccount names the token's service account: from the kubernetes.io
+// claim when present, else from the subject, system:serviceaccount:NS:NAME.
+// Both are empty for a token of no service account.
+func (c Claims) ServiceAccount() (namespace, name string) {
+	if k := c.Kubernetes; k != nil && k.ServiceAccount.Name != "" {
+		return k.Namespace, k.ServiceAccount.Name
+	}
+	parts := strings.Split(c.Subject, ":")
+	if len(parts) == 4 && parts[0] == "system" && parts[1] == "serviceaccount" {
+		return parts[2], parts[3]
+	}
+	return "", ""
+}
+
 // MalformedError reports a token that is not a well-formed compact JWS with
 // the claims a service account token has.
 type MalformedError struct{ Msg string }

@@ -142,3 +142,25 @@ func FuzzScannersMatchMapDecoder(f *testing.F) {
 		}
 	})
 }
+
+func TestClaimsServiceAccount(t *testing.T) {
+	tests := []struct {
+		name     string
+		claims   Claims
+		ns, want string
+	}{
+		{"kubernetes.io claim wins", Claims{Subject: "system:serviceaccount:other:sub",
+			Kubernetes: &KubernetesClaims{Namespace: "aio", ServiceAccount: Ref{Name: "mqtt-client"}}}, "aio", "mqtt-client"},
+		{"subject when no claim", Claims{Subject: "system:serviceaccount:aio:sensor"}, "aio", "sensor"},
+		{"claim without a service account name", Claims{Subject: "system:serviceaccount:aio:sensor",
+			Kubernetes: &KubernetesClaims{Namespace: "aio"}}, "aio", "sensor"},
+		{"not a service account", Claims{Subject: "alice"}, "", ""},
+		{"too many parts", Claims{Subject: "system:serviceaccount:a:b:c"}, "", ""},
+	}
+	for _, tt := range tests {
+		ns, name := tt.claims.ServiceAccount()
+		if ns != tt.ns || name != tt.want {
+			t.Errorf("%s: ServiceAccount() = %q/%q, want %q/%q", tt.name, ns, name, tt.ns, tt.want)
+		}
+	}
+}
