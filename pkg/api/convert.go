@@ -213,16 +213,9 @@ func convertEntry(m v1beta1.BrokerAuthenticatorMethods, path, ns string) (v1.Bro
 	}
 	if c := m.Custom; c != nil {
 		notes = append(notes, path+".custom → customSettings")
-		cs := &v1.BrokerAuthenticatorMethodCustom{Endpoint: c.Endpoint, CACertConfigMap: c.CACert, Headers: copyMap(c.Headers)}
-		if c.CACert != "" {
-			notes = append(notes, path+".custom.caCert → customSettings.caCertConfigMap")
-		}
-		if c.Auth != nil {
-			cs.Auth = &v1.BrokerAuthenticatorCustomAuth{X509: v1.X509ManualCertificate{SecretRef: c.Auth.X509.SecretName}}
-			notes = append(notes, path+".custom.auth.x509.secretName → customSettings.auth.x509.secretRef")
-			notes = append(notes, secretNamespaceNote(path+".custom.auth.x509.namespace", c.Auth.X509.Namespace, ns)...)
-		}
-		e.CustomSettings = cs
+		var more []string
+		e.CustomSettings, more = convertCustom(c, path, ns)
+		notes = append(notes, more...)
 	}
 	if s := m.ServiceAccountToken; s != nil {
 		notes = append(notes, path+".serviceAccountToken → serviceAccountTokenSettings")
@@ -371,4 +364,21 @@ func jsonKind(t reflect.Type) string {
 		return "object"
 	}
 	return t.String()
+}
+
+// convertCustom converts a preview custom block (the same in the 2023 and
+// mid-2024 shapes) to v1 customSettings, with a note for each renamed field.
+// path is the entry's field path; ns the object's namespace.
+func convertCustom(c *v1beta1.BrokerAuthenticatorMethodCustom, path, ns string) (*v1.BrokerAuthenticatorMethodCustom, []string) {
+	var notes []string
+	cs := &v1.BrokerAuthenticatorMethodCustom{Endpoint: c.Endpoint, CACertConfigMap: c.CACert, Headers: copyMap(c.Headers)}
+	if c.CACert != "" {
+		notes = append(notes, path+".custom.caCert → customSettings.caCertConfigMap")
+	}
+	if c.Auth != nil {
+		cs.Auth = &v1.BrokerAuthenticatorCustomAuth{X509: v1.X509ManualCertificate{SecretRef: c.Auth.X509.SecretName}}
+		notes = append(notes, path+".custom.auth.x509.secretName → customSettings.auth.x509.secretRef")
+		notes = append(notes, secretNamespaceNote(path+".custom.auth.x509.namespace", c.Auth.X509.Namespace, ns)...)
+	}
+	return cs, notes
 }

@@ -7,6 +7,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/api/v1beta1"
 )
 
 // authentication2023 is the BrokerAuthentication of the 2023 preview
@@ -27,9 +28,10 @@ type authenticationSpec2023 struct {
 
 // method2023 is one entry of the 2023 chain: exactly one of its keys is set.
 type method2023 struct {
-	Sat    *sat2023    `json:"sat,omitempty"`
-	X509   *x5092023   `json:"x509,omitempty"`
-	Custom *custom2023 `json:"custom,omitempty"`
+	Sat  *sat2023  `json:"sat,omitempty"`
+	X509 *x5092023 `json:"x509,omitempty"`
+	// The 2023 custom block has the shape the mid-2024 preview kept.
+	Custom *v1beta1.BrokerAuthenticatorMethodCustom `json:"custom,omitempty"`
 	// UsernamePassword is only detected: v1 has no equivalent.
 	UsernamePassword *map[string]any `json:"usernamePassword,omitempty"`
 }
@@ -47,17 +49,6 @@ type x5092023 struct {
 type secretName2023 struct {
 	SecretName string `json:"secretName"`
 	Namespace  string `json:"namespace,omitempty"`
-}
-
-type custom2023 struct {
-	Endpoint string            `json:"endpoint"`
-	CACert   string            `json:"caCert,omitempty"`
-	Auth     *customAuth2023   `json:"auth,omitempty"`
-	Headers  map[string]string `json:"headers,omitempty"`
-}
-
-type customAuth2023 struct {
-	X509 secretName2023 `json:"x509"`
 }
 
 // Keys2023 are the one-key-per-entry method names of the 2023 shape, with the
@@ -125,17 +116,10 @@ func convertEntry2023(m method2023, path, ns string) (v1.BrokerAuthenticatorMeth
 	default:
 		c := m.Custom
 		e.Method = v1.MethodCustom
-		cs := &v1.BrokerAuthenticatorMethodCustom{Endpoint: c.Endpoint, CACertConfigMap: c.CACert, Headers: copyMap(c.Headers)}
 		notes = append(notes, path+".custom → method Custom with customSettings")
-		if c.CACert != "" {
-			notes = append(notes, path+".custom.caCert → customSettings.caCertConfigMap")
-		}
-		if c.Auth != nil {
-			cs.Auth = &v1.BrokerAuthenticatorCustomAuth{X509: v1.X509ManualCertificate{SecretRef: c.Auth.X509.SecretName}}
-			notes = append(notes, path+".custom.auth.x509.secretName → customSettings.auth.x509.secretRef")
-			notes = append(notes, secretNamespaceNote(path+".custom.auth.x509.namespace", c.Auth.X509.Namespace, ns)...)
-		}
-		e.CustomSettings = cs
+		var more []string
+		e.CustomSettings, more = convertCustom(c, path, ns)
+		notes = append(notes, more...)
 	}
 	return e, notes, nil
 }
