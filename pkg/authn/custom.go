@@ -147,7 +147,7 @@ func (m *customMethod) evaluate(ctx context.Context, creds *Credentials, _ time.
 	switch res.Outcome {
 	case customauth.Granted:
 		o := outcome{relevant: true, result: Granted, username: usernameOf(creds), attributes: res.Attributes, expiresAt: res.Expiry, warnings: m.warnings}
-		detail := fmt.Sprintf("%d: attributes %s", res.Status, formatAttributes(res.Attributes))
+		detail := fmt.Sprintf("%d: attributes %s", res.Status, FormatAttributes(res.Attributes, "(none)"))
 		if res.Expiry != nil {
 			utc := res.Expiry.UTC()
 			o.expiresAt = &utc

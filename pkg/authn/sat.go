@@ -199,7 +199,7 @@ func (m *satMethod) attributesFor(claims sat.Claims, checks []Check) (map[string
 			attrs[rest] = v
 		}
 	}
-	return attrs, append(checks, Check{Name: "attributes", OK: true, Detail: "ServiceAccount " + ns + "/" + name + ": " + formatAttributes(attrs)})
+	return attrs, append(checks, Check{Name: "attributes", OK: true, Detail: "ServiceAccount " + ns + "/" + name + ": " + FormatAttributes(attrs, "(none)")})
 }
 
 // describeClaims shows what the token claims, never its signature.

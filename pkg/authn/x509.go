@@ -424,14 +424,19 @@ func (m *x509Method) matchAttributes(chain []*x509.Certificate) (map[string]stri
 					attrs[k] = v
 				}
 				return attrs, Check{Name: "attributes", OK: true, Detail: fmt.Sprintf("entry %q matches %q (%s of the chain): %s",
-					a.entry, name.String(), ordinal(i, len(chain), true), formatAttributes(attrs))}
+					a.entry, name.String(), ordinal(i, len(chain), true), FormatAttributes(attrs, "(none)"))}
 			}
 		}
 	}
 	return map[string]string{}, Check{Name: "attributes", OK: true, Detail: "no authorizationAttributes entry matches a subject of the chain: no attributes"}
 }
 
-func formatAttributes(attrs map[string]string) string {
+// FormatAttributes writes attributes as "k=v, k=v" sorted by name, or none
+// when there are no attributes.
+func FormatAttributes(attrs map[string]string, none string) string {
+	if len(attrs) == 0 {
+		return none
+	}
 	keys := make([]string, 0, len(attrs))
 	for k := range attrs {
 		keys = append(keys, k)
@@ -440,9 +445,6 @@ func formatAttributes(attrs map[string]string) string {
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = k + "=" + attrs[k]
-	}
-	if len(parts) == 0 {
-		return "(none)"
 	}
 	return strings.Join(parts, ", ")
 }

@@ -3,7 +3,6 @@ package explain
 import (
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"time"
 
@@ -115,7 +114,7 @@ func verdict(d *authn.Decision, st *ui.Styles) string {
 		if d.Username != nil {
 			s += fmt.Sprintf(" as %q", *d.Username)
 		}
-		s += "; attributes " + attributesText(d.Attributes)
+		s += "; attributes " + authn.FormatAttributes(d.Attributes, "none")
 		if d.ExpiresAt != nil {
 			s += "; expires " + d.ExpiresAt.UTC().Format(time.RFC3339)
 		} else {
@@ -133,20 +132,4 @@ func verdict(d *authn.Decision, st *ui.Styles) string {
 		return style.Render(s) + " (exit 3: no CONNACK known)"
 	}
 	return style.Render(s) + fmt.Sprintf(" — CONNACK %s %s", d.Connack.Hex(), d.Connack.Name)
-}
-
-func attributesText(attrs map[string]string) string {
-	if len(attrs) == 0 {
-		return "none"
-	}
-	keys := make([]string, 0, len(attrs))
-	for k := range attrs {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + attrs[k]
-	}
-	return strings.Join(parts, ", ")
 }
