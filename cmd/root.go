@@ -48,10 +48,11 @@ func (o *rootOptions) example(s string) string {
 }
 
 // displayName returns the name to show in help: the plugin name when the
-// binary is kubectl's plugin (kubectl-aio_authn), else the binary's name.
+// binary is kubectl's plugin (kubectl-aio_authn), else the binary's name. Test
+// binaries (*.test) count as the plugin, so tests see the help users see.
 func displayName(arg0 string) string {
 	base := strings.TrimSuffix(filepath.Base(arg0), ".exe")
-	if base == "" || strings.HasPrefix(base, "kubectl-") || base == "cmd.test" || strings.HasSuffix(base, ".test") {
+	if base == "" || strings.HasPrefix(base, "kubectl-") || strings.HasSuffix(base, ".test") {
 		return pluginName
 	}
 	return base
