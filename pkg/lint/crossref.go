@@ -77,7 +77,7 @@ func (x *crossCheck) add(h docHeader, pos manifest.Position, path, rule, msg, hi
 }
 
 func (x *crossCheck) on(d *manifest.Document, lines func() []string) *docCheck {
-	return &docCheck{doc: d, opts: x.opts, lines: lines}
+	return &docCheck{doc: d, opts: x.opts, lines: lines, gen: genV1}
 }
 
 func (x *crossCheck) flush(c *docCheck) { x.findings = append(x.findings, c.findings...) }
@@ -93,12 +93,6 @@ func (x *crossCheck) listenerRefs() {
 		p portInfo
 	}
 	ports := map[int64]firstPort{}
-	var names []string
-	for _, a := range x.idx.authns {
-		if a.name != "" {
-			names = append(names, a.name)
-		}
-	}
 	for _, l := range x.idx.listeners {
 		for _, p := range l.ports {
 			if p.hasPort {
@@ -120,14 +114,7 @@ func (x *crossCheck) listenerRefs() {
 				}
 			}
 			if len(found) == 0 {
-				hint := "add the BrokerAuthentication to the inputs, or fix the name"
-				if s := suggest(p.authRef, names); s != "" {
-					hint = fmt.Sprintf("did you mean %q?", s)
-				} else if len(names) > 0 {
-					hint = "BrokerAuthentications in the inputs: " + quoteList(names)
-				}
-				x.add(l.hdr, p.refPos, p.path+".authenticationRef", RuleAuthnRef,
-					fmt.Sprintf("authenticationRef %q names no BrokerAuthentication in the inputs", p.authRef), hint)
+				x.absentAuthn(l, p)
 				continue
 			}
 			for _, a := range found {
@@ -144,6 +131,33 @@ func (x *crossCheck) listenerRefs() {
 			}
 		}
 	}
+}
+
+// absentAuthn reports a port's authenticationRef to a BrokerAuthentication
+// the inputs do not hold. When they hold others of the listener's
+// namespace, the name is likely a typo: an error with the closest one.
+// When they hold none there, the authn is probably applied separately
+// (AIO deploys "default"): a note, as for ConfigMaps.
+func (x *crossCheck) absentAuthn(l *listenerInfo, p portInfo) {
+	var names []string
+	for _, a := range x.idx.authns {
+		if a.name != "" && sameNamespace(a.ns, l.ns) {
+			names = append(names, a.name)
+		}
+	}
+	path := p.path + ".authenticationRef"
+	if len(names) == 0 {
+		x.add(l.hdr, p.refPos, path, RuleRefAbsent,
+			fmt.Sprintf("BrokerAuthentication %s (authenticationRef) is not among the inputs", p.authRef),
+			"not checked; add its manifest to the inputs to check it (AIO deploys the BrokerAuthentication default itself)")
+		return
+	}
+	hint := "BrokerAuthentications of this namespace in the inputs: " + quoteList(names)
+	if s := suggest(p.authRef, names); s != "" {
+		hint = fmt.Sprintf("did you mean %q?", s)
+	}
+	x.add(l.hdr, p.refPos, path, RuleAuthnRef,
+		fmt.Sprintf("authenticationRef %q names no BrokerAuthentication in the inputs, which hold others in this namespace", p.authRef), hint)
 }
 
 // objectRefs checks the ConfigMaps and Secrets the authns reference, or

@@ -31,7 +31,7 @@ func (c *docCheck) checkListener() *listenerInfo {
 	d := c.doc
 	info := &listenerInfo{hdr: headerOf(d), name: d.Name, ns: d.Namespace}
 	if d.Version() == "v1beta1" {
-		c.oldAPI()
+		c.previewAPI()
 	}
 	for i, p := range items(child(child(d.Root, "spec"), "ports")) {
 		path := fmt.Sprintf("spec.ports[%d]", i)

@@ -70,7 +70,7 @@ func (c *docCheck) unknownField(path string, v *crdVersion) *Finding {
 		key = segs[n-1].key
 	}
 	parent := parentPath(path, key)
-	gen := generationOf(c.doc.Version())
+	gen := c.gen
 	for _, l := range legacyNames {
 		if l.gen != gen || l.key != key || !l.parent.MatchString(parent) {
 			continue
