@@ -60,7 +60,9 @@ ServiceAccounts they reference. A custom auth server is really called (API
 0.5.0, TLS with the referenced CA, a short timeout); --custom-result
 replaces the call. Service account tokens are verified offline with
 --sat-issuer-key; without it a token can be denied (expired, wrong
-audience) but not granted, and the result is indeterminate.
+audience) but not granted, and the result is indeterminate. An X509 entry
+with additionalValidation AzureDeviceRegistry is indeterminate too unless
+--adr-device says whether the leaf's CN names an enabled device.
 
 --from-cluster reads the bundle from the cluster instead (the namespace of
 -n, default azure-iot-operations, with the ConfigMaps and Secrets referenced
@@ -71,7 +73,7 @@ account or pod makes the token invalid). See docs/cluster.md.
 
 --batch explains one case per line of a JSON Lines file (fields: authn,
 listener, port, username, password, passwordFile, authMethod, authData,
-authDataFile, satFile, cert, customResult, now; relative paths are relative
+authDataFile, satFile, cert, customResult, adrDevice, now; relative paths are relative
 to the file) and prints one JSON decision per line; flags given on the
 command line are the defaults of every case.
 
@@ -116,6 +118,7 @@ batch, the worst case).`),
 	f.StringVar(&e.c.Cert, "cert", "", "PEM file with the certificate the client presents in TLS: leaf first, then intermediates")
 	f.StringVar(&e.issuerKey, "sat-issuer-key", "", "PEM public key(s) or JWKS file to verify service account tokens offline")
 	f.StringVar(&e.c.CustomResult, "custom-result", "", "what-if instead of calling the custom auth server: pass, fail or unreachable")
+	f.StringVar(&e.c.ADRDevice, "adr-device", "", "what-if for additionalValidation AzureDeviceRegistry: the client's device (its leaf CN) is enabled, disabled or missing in Azure Device Registry")
 	f.DurationVar(&e.customTimeout, "custom-timeout", customauth.DefaultTimeout, "how long to wait for the custom auth server")
 	f.StringVar(&e.c.Now, "now", "", "decide at this time (RFC 3339) instead of now")
 	f.StringVarP(&e.output, "output", "o", "text", "output format: "+strings.Join(explainFormats, ", ")+" (--batch always writes JSON lines)")
@@ -123,6 +126,7 @@ batch, the worst case).`),
 	e.cluster.addFlags(c, o)
 	_ = c.RegisterFlagCompletionFunc("output", fixedCompletion(explainFormats...))
 	_ = c.RegisterFlagCompletionFunc("custom-result", fixedCompletion("pass", "fail", "unreachable"))
+	_ = c.RegisterFlagCompletionFunc("adr-device", fixedCompletion("enabled", "disabled", "missing"))
 	_ = c.RegisterFlagCompletionFunc("auth-method", fixedCompletion(authn.SATMethod))
 	return c
 }

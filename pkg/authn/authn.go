@@ -84,6 +84,20 @@ const (
 	CustomUnreachable CustomResult = "unreachable"
 )
 
+// ADRDevice states what Azure Device Registry holds for a client's device,
+// for what-if runs: with x509Settings.additionalValidation
+// AzureDeviceRegistry the broker also requires the leaf certificate's CN to
+// name an enabled device there, which nothing offline can look up.
+type ADRDevice string
+
+// The device states.
+const (
+	ADRUnknown  ADRDevice = ""
+	ADREnabled  ADRDevice = "enabled"
+	ADRDisabled ADRDevice = "disabled"
+	ADRMissing  ADRDevice = "missing"
+)
+
 // Options are the verifiers the engine may use.
 type Options struct {
 	// Keys verify tokens offline; nil when none were given.
@@ -94,6 +108,10 @@ type Options struct {
 	CustomTimeout time.Duration
 	// CustomResult, when set, replaces every custom auth server call.
 	CustomResult CustomResult
+	// ADRDevice, when set, is the state of the client's device in Azure
+	// Device Registry; unset, an X509 entry with additionalValidation
+	// AzureDeviceRegistry cannot decide (indeterminate).
+	ADRDevice ADRDevice
 }
 
 // Result is the outcome of a decision or of one step.
@@ -191,7 +209,7 @@ func New(cfg Config, opts Options) *Engine {
 		e.kinds = append(e.kinds, entry.Method)
 		switch entry.Method {
 		case v1.MethodX509:
-			e.methods = append(e.methods, newX509Method(i, ns, entry.X509Settings, cfg.ConfigMaps))
+			e.methods = append(e.methods, newX509Method(i, ns, entry.X509Settings, cfg.ConfigMaps, opts.ADRDevice))
 		case v1.MethodServiceAccountToken:
 			e.methods = append(e.methods, newSATMethod(i, entry.ServiceAccountTokenSettings, cfg.ServiceAccounts, opts))
 		case v1.MethodCustom:

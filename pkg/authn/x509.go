@@ -35,6 +35,10 @@ type x509Method struct {
 	// so that two entries for one subject resolve the same way every run.
 	attributes []subjectAttributes
 	warnings   []string
+	// adr is set by additionalValidation AzureDeviceRegistry; device is
+	// what the operator stated about the client's device.
+	adr    bool
+	device ADRDevice
 }
 
 type subjectAttributes struct {
@@ -43,8 +47,8 @@ type subjectAttributes struct {
 	attributes map[string]string
 }
 
-func newX509Method(index int, namespace string, s *v1.BrokerAuthenticatorMethodX509, configMaps map[string]*corev1.ConfigMap) *x509Method {
-	m := &x509Method{index: index, configMap: v1.DefaultTrustedClientCACert}
+func newX509Method(index int, namespace string, s *v1.BrokerAuthenticatorMethodX509, configMaps map[string]*corev1.ConfigMap, device ADRDevice) *x509Method {
+	m := &x509Method{index: index, configMap: v1.DefaultTrustedClientCACert, device: device}
 	if s == nil {
 		s = &v1.BrokerAuthenticatorMethodX509{}
 	}
@@ -75,9 +79,7 @@ func newX509Method(index int, namespace string, s *v1.BrokerAuthenticatorMethodX
 		}
 		m.attributes = append(m.attributes, subjectAttributes{entry: name, subject: subject, attributes: a.Attributes})
 	}
-	if s.AdditionalValidation == v1.AdditionalValidationAzureDeviceRegistry {
-		m.warnings = append(m.warnings, field+".additionalValidation AzureDeviceRegistry is not checked here: the broker also requires the device to be registered in Azure Device Registry")
-	}
+	m.adr = s.AdditionalValidation == v1.AdditionalValidationAzureDeviceRegistry
 	return m
 }
 
@@ -155,6 +157,18 @@ func (m *x509Method) evaluate(_ context.Context, creds *Credentials, now time.Ti
 	username := leaf.Subject.CommonName
 	o.username = &username
 	o.checks = append(o.checks, Check{Name: "username", OK: true, Detail: fmt.Sprintf("leaf CN %q", username)})
+	if m.adr {
+		adr := m.deviceCheck(username)
+		o.checks = append(o.checks, adr)
+		if !adr.OK {
+			o.result, o.reason = Denied, adr.Detail
+			if m.device == ADRUnknown && username != "" {
+				o.result = Indeterminate
+			}
+			return o
+		}
+		o.reason += "; " + adr.Detail
+	}
 	o.attributes = attrs
 	expiry := leaf.NotAfter.UTC()
 	o.expiresAt = &expiry
@@ -165,6 +179,29 @@ func (m *x509Method) evaluate(_ context.Context, creds *Credentials, now time.Ti
 		}
 	}
 	return o
+}
+
+// deviceCheck is the extra requirement of additionalValidation
+// AzureDeviceRegistry: the leaf's CN names an enabled device in Azure Device
+// Registry. Only the operator can say whether it does (--adr-device); the
+// broker looks it up at connect time and every 10 minutes after.
+func (m *x509Method) deviceCheck(cn string) Check {
+	c := Check{Name: "azure-device-registry"}
+	switch {
+	case cn == "":
+		c.Detail = "additionalValidation AzureDeviceRegistry: the leaf certificate has no CN, so it names no device in Azure Device Registry"
+	case m.device == ADREnabled:
+		c.OK = true
+		c.Detail = fmt.Sprintf("what-if --adr-device enabled: device %q taken as enabled in Azure Device Registry (not looked up; the broker checks it at connect time and every 10 minutes)", cn)
+	case m.device == ADRDisabled:
+		c.Detail = fmt.Sprintf("what-if --adr-device disabled: device %q is disabled in Azure Device Registry, and the broker lets in only enabled devices", cn)
+	case m.device == ADRMissing:
+		c.Detail = fmt.Sprintf("what-if --adr-device missing: Azure Device Registry has no device %q, and the broker requires the leaf's CN to name one", cn)
+	default:
+		c.Detail = fmt.Sprintf("additionalValidation AzureDeviceRegistry: the broker also requires an enabled device named %q (the leaf's CN) in Azure Device Registry, "+
+			"which cannot be looked up offline; state it with --adr-device enabled|disabled|missing", cn)
+	}
+	return c
 }
 
 // verification is what chain building found, with the failure attributed to
