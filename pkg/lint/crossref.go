@@ -105,6 +105,7 @@ func (x *crossCheck) listenerRefs() {
 				}
 			}
 			if p.authRef == "" {
+				x.noAuthn(l, p)
 				continue
 			}
 			var found []*authnInfo
@@ -131,6 +132,43 @@ func (x *crossCheck) listenerRefs() {
 			}
 		}
 	}
+}
+
+// noAuthn warns about a port without authenticationRef. The hint names a
+// BrokerAuthentication the inputs hold in the listener's namespace
+// ("default" first), so that following it does not make a dangling
+// reference; with none there, the default AIO deploys.
+func (x *crossCheck) noAuthn(l *listenerInfo, p portInfo) {
+	label := p.path
+	if p.hasPort {
+		label = fmt.Sprintf("port %d", p.port)
+	}
+	// The best candidate: "default", then one the port can serve (X.509
+	// needs TLS), then any.
+	var best *authnInfo
+	rank := func(a *authnInfo) int {
+		switch {
+		case a.name == "default" && (p.hasTLS || !a.x509):
+			return 3
+		case p.hasTLS || !a.x509:
+			return 2
+		}
+		return 1
+	}
+	for _, a := range x.idx.authns {
+		if a.name != "" && sameNamespace(a.ns, l.ns) && (best == nil || rank(a) > rank(best)) {
+			best = a
+		}
+	}
+	hint := mapNode("authenticationRef", "default")
+	if best != nil {
+		hint = mapNode("authenticationRef", best.name)
+		if best.x509 && !p.hasTLS {
+			hint = mapNode("authenticationRef", best.name, "tls", mapNode("mode", "Automatic"))
+		}
+	}
+	x.add(l.hdr, p.portPos, p.path+".port", RuleNoAuthn,
+		fmt.Sprintf("%s has no authenticationRef: authentication is disabled on it", label), renderYAML(hint))
 }
 
 // absentAuthn reports a port's authenticationRef to a BrokerAuthentication

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
 
 // realWorldCase is one file of testdata/realworld: a manifest copied from
@@ -91,7 +92,7 @@ func TestRealWorld(t *testing.T) {
 			sort.Strings(want.errors)
 			if strings.Join(got, " ") != strings.Join(want.errors, " ") {
 				var buf bytes.Buffer
-				_ = (&TextReporter{}).Report(&buf, res)
+				_ = (&TextReporter{Styles: ui.PlainStyles()}).Report(&buf, res)
 				t.Errorf("error rules %q, want %q\n%s", got, want.errors, buf.String())
 			}
 		})
