@@ -99,7 +99,7 @@ func (o *convertOptions) Run(paths []string) error {
 		converted += len(r.Converted)
 	}
 	if converted == 0 {
-		fmt.Fprintln(o.ErrOut, "nothing to convert: no BrokerAuthentication or BrokerListener of an older API version")
+		fmt.Fprintln(o.ErrOut, "nothing to convert: no BrokerAuthentication or BrokerListener of an older API version, nor an enum value in another spelling than the API's")
 	}
 	if o.inPlace {
 		for _, r := range results {

@@ -81,9 +81,10 @@ func DecodeBrokerAuthentication(apiVersion string, data []byte) (obj *v1.BrokerA
 		if err != nil {
 			return nil, nil, err
 		}
+		// The 2025 preview has v1's shape: nothing to convert, so no note
+		// but the fields no shape knows.
 		out.APIVersion = APIVersionV1
-		notes := []string{"apiVersion " + APIVersionV1beta1 + " in the 2025 preview shape (the v1 shape) read as v1"}
-		return out, append(notes, unknown...), nil
+		return out, unknown, nil
 	case APIVersion2023:
 		return decodeOlder(apiVersion, data)
 	}

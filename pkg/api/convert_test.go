@@ -244,8 +244,7 @@ spec:
       trustedClientCaCert: client-ca
       additionalValidation: AzureDeviceRegistry
 `,
-			notes:  []string{"apiVersion mqttbroker.iotoperations.azure.com/v1beta1 in the 2025 preview shape (the v1 shape) read as v1"},
-			absent: []string{"converted", "renamed"},
+			noNotes: true,
 		},
 		{
 			name:       "enum values in any letter case read canonically",

@@ -160,7 +160,7 @@ func (r *Runner) Explain(ctx context.Context, c Case) (*authn.Decision, Target, 
 	target.Authentication = a
 	d := r.engine(a, whatIf, device).Explain(ctx, creds, now)
 	for _, n := range a.Notes {
-		d.Warnings = append(d.Warnings, "converted from "+a.APIVersion+": "+n)
+		d.Warnings = append(d.Warnings, "conversion: "+n) // a.APIVersion is v1 already
 	}
 	return d, target, nil
 }
