@@ -1,7 +1,10 @@
 package api
 
 import (
+	"fmt"
 	"regexp"
+
+	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/api/mid2024"
 	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
@@ -58,4 +61,54 @@ func EnumAt(fields []EnumField, kind, path string) (EnumField, bool) {
 		}
 	}
 	return EnumField{}, false
+}
+
+// Spelling is an enum value written in another letter case than the API's.
+type Spelling struct {
+	// Path is the field path, e.g. spec.ports[0].tls.mode.
+	Path string
+	// Node is the value's scalar, with its position and text.
+	Node *yaml.Node
+	// Canonical is the API's spelling.
+	Canonical string
+}
+
+// NoncanonicalSpellings finds, in a document of kind, the enum fields whose
+// value is a known one in another letter case: what the cluster accepts and
+// validate notes, and what convert rewrites.
+func NoncanonicalSpellings(root *yaml.Node, kind string, fields []EnumField) []Spelling {
+	var out []Spelling
+	var walk func(n *yaml.Node, path string, depth int)
+	walk = func(n *yaml.Node, path string, depth int) {
+		for n != nil && n.Kind == yaml.AliasNode {
+			n = n.Alias
+		}
+		if n == nil || depth > 32 {
+			return
+		}
+		switch n.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				p := n.Content[i].Value
+				if path != "" {
+					p = path + "." + p
+				}
+				walk(n.Content[i+1], p, depth+1)
+			}
+		case yaml.SequenceNode:
+			for i, it := range n.Content {
+				walk(it, fmt.Sprintf("%s[%d]", path, i), depth+1)
+			}
+		case yaml.ScalarNode:
+			f, ok := EnumAt(fields, kind, path)
+			if !ok {
+				return
+			}
+			if c, ok := v1.Canonical(n.Value, f.Values); ok && c != n.Value {
+				out = append(out, Spelling{Path: path, Node: n, Canonical: c})
+			}
+		}
+	}
+	walk(root, "", 0)
+	return out
 }

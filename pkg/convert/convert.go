@@ -444,41 +444,12 @@ func (c *converter) document(root *yaml.Node) (bool, error) {
 // not) that are in another letter case than the API's, as generate writes
 // them. It reports whether it changed any.
 func (c *converter) canonicalSpellings(root *yaml.Node, kind string) bool {
-	changed := false
-	var walk func(n *yaml.Node, path string, depth int)
-	walk = func(n *yaml.Node, path string, depth int) {
-		if n == nil || depth > 32 {
-			return
-		}
-		switch n.Kind {
-		case yaml.MappingNode:
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				p := n.Content[i].Value
-				if path != "" {
-					p = path + "." + p
-				}
-				walk(n.Content[i+1], p, depth+1)
-			}
-		case yaml.SequenceNode:
-			for i, it := range n.Content {
-				walk(it, fmt.Sprintf("%s[%d]", path, i), depth+1)
-			}
-		case yaml.ScalarNode:
-			f, ok := api.EnumAt(api.EnumFields, kind, path)
-			if !ok {
-				return
-			}
-			for _, v := range f.Values {
-				if strings.EqualFold(v, n.Value) && v != n.Value {
-					c.change(n, path, n.Value+" → "+v)
-					c.replace(n, v)
-					changed = true
-				}
-			}
-		}
+	found := api.NoncanonicalSpellings(root, kind, api.EnumFields)
+	for _, sp := range found {
+		c.change(sp.Node, sp.Path, sp.Node.Value+" → "+sp.Canonical)
+		c.replace(sp.Node, sp.Canonical)
 	}
-	walk(root, "", 0)
-	return changed
+	return len(found) > 0
 }
 
 func (c *converter) setAPIVersion(key, av *yaml.Node) {

@@ -2,9 +2,6 @@ package lint
 
 import (
 	"fmt"
-	"strings"
-
-	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
 )
@@ -22,41 +19,12 @@ func (c *docCheck) enumFields() []api.EnumField {
 // the canonical spelling is what the documentation and generated manifests
 // use.
 func (c *docCheck) enumSpellings() {
-	fields := c.enumFields()
-	var walk func(n *yaml.Node, path string, depth int)
-	walk = func(n *yaml.Node, path string, depth int) {
-		n = resolve(n)
-		if n == nil || depth > 32 {
-			return
-		}
-		switch n.Kind {
-		case yaml.MappingNode:
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				p := n.Content[i].Value
-				if path != "" {
-					p = path + "." + p
-				}
-				walk(n.Content[i+1], p, depth+1)
-			}
-		case yaml.SequenceNode:
-			for i, it := range n.Content {
-				walk(it, fmt.Sprintf("%s[%d]", path, i), depth+1)
-			}
-		case yaml.ScalarNode:
-			f, ok := api.EnumAt(fields, c.doc.Kind, path)
-			if !ok {
-				return
-			}
-			for _, v := range f.Values {
-				if strings.EqualFold(v, n.Value) && v != n.Value {
-					c.at(path, false, RuleNoncanonical,
-						fmt.Sprintf("%s %q is accepted (the cluster takes any letter case); the API spells it %q", lastKey(path), n.Value, v),
-						renderYAML(mapNode(lastKey(path), v)))
-				}
-			}
-		}
+	for _, sp := range api.NoncanonicalSpellings(c.doc.Root, c.doc.Kind, c.enumFields()) {
+		key := lastKey(sp.Path)
+		c.at(sp.Path, false, RuleNoncanonical,
+			fmt.Sprintf("%s %q is accepted (the cluster takes any letter case); the API spells it %q", key, sp.Node.Value, sp.Canonical),
+			renderYAML(mapNode(key, sp.Canonical)))
 	}
-	walk(c.doc.Root, "", 0)
 }
 
 // enumTypo explains a value that the schema's case-insensitive pattern

@@ -37,9 +37,9 @@ var (
 
 // legacyNames is the table of renamed and removed fields (reference §1).
 var legacyNames = []legacyName{
-	{gen: genV1, parent: entryPath, key: "custom", use: "customSettings", note: "custom is the v1beta1 name", method: methodCustom},
-	{gen: genV1, parent: entryPath, key: "serviceAccountToken", use: "serviceAccountTokenSettings", note: "serviceAccountToken is the v1beta1 name", method: methodSAT},
-	{gen: genV1, parent: entryPath, key: "x509Credentials", use: "x509Settings", note: "x509Credentials is the v1beta1 name", method: methodX509},
+	{gen: genV1, parent: entryPath, key: "custom", use: "customSettings", note: "custom is the mid-2024 v1beta1 name", method: methodCustom},
+	{gen: genV1, parent: entryPath, key: "serviceAccountToken", use: "serviceAccountTokenSettings", note: "serviceAccountToken is the mid-2024 v1beta1 name", method: methodSAT},
+	{gen: genV1, parent: entryPath, key: "x509Credentials", use: "x509Settings", note: "x509Credentials is the mid-2024 v1beta1 name", method: methodX509},
 	{gen: genV1, parent: entryPath, key: "sat", use: "serviceAccountTokenSettings", note: "sat is the 2023 preview's entry", method: methodSAT},
 	{gen: genV1, parent: entryPath, key: "x509", use: "x509Settings", note: "x509 is the 2023 preview's entry", method: methodX509},
 	{gen: genV1, parent: entryPath, key: "usernamePassword", note: "username/password authentication was removed after the 2023 preview; use a Custom auth server for it"},
@@ -49,9 +49,9 @@ var legacyNames = []legacyName{
 	{gen: genV1beta1, parent: entryPath, key: "sat", use: "serviceAccountToken", note: "sat is the 2023 preview's entry", method: methodSAT},
 	{gen: genV1beta1, parent: entryPath, key: "x509", use: "x509Credentials", note: "x509 is the 2023 preview's entry", method: methodX509},
 	{gen: genV1beta1, parent: entryPath, key: "usernamePassword", note: "username/password authentication was removed after the 2023 preview; use a Custom auth server for it"},
-	{gen: genV1, parent: v1CustomPath, key: "caCert", use: "caCertConfigMap", note: "caCert is the v1beta1 name"},
+	{gen: genV1, parent: v1CustomPath, key: "caCert", use: "caCertConfigMap", note: "caCert is the mid-2024 v1beta1 name"},
 	{gen: genV1beta1, parent: betaCustom, key: "caCertConfigMap", use: "caCert", note: "caCertConfigMap is the v1 name"},
-	{gen: genV1, parent: v1AuthX509, key: "secretName", use: "secretRef", note: "secretName is the v1beta1 name"},
+	{gen: genV1, parent: v1AuthX509, key: "secretName", use: "secretRef", note: "secretName is the mid-2024 v1beta1 name"},
 	{gen: genV1, parent: v1AuthX509, key: "namespace", note: "v1 has no namespace here: the Secret is in the broker's namespace"},
 	{gen: genV1beta1, parent: betaAuthX509, key: "secretRef", use: "secretName", note: "secretRef is the v1 name"},
 	{gen: genV1, parent: x509Block, key: "attributes", use: "authorizationAttributes", note: "attributes.secretName (a TOML file in a Secret) is the 2023 shape; newer APIs take the attributes inline"},
