@@ -50,3 +50,31 @@ func TestMicrosoftSDKBundle(t *testing.T) {
 		})
 	}
 }
+
+// TestADRDeviceWhatIf: the device state comes from a case (a batch line) or
+// the command line, and anything but enabled, disabled or missing is an
+// input error.
+func TestADRDeviceWhatIf(t *testing.T) {
+	b, err := bundle.Read([]string{"../../../testdata/explain/adr.yaml", "../../../testdata/examples/client-ca.yaml"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Runner{Bundle: b, Options: authn.Options{ADRDevice: authn.ADREnabled},
+		Clock: func() time.Time { return time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC) }}
+	cert := "../../../testdata/examples/clients/smart-fan.pem"
+	for _, tc := range []struct {
+		device string
+		want   authn.Result
+	}{{"", authn.Granted}, {"disabled", authn.Denied}, {"missing", authn.Denied}} {
+		d, _, err := r.Explain(context.Background(), Case{Cert: cert, ADRDevice: tc.device})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Decision != tc.want {
+			t.Errorf("adrDevice %q: %s, want %s", tc.device, d.Decision, tc.want)
+		}
+	}
+	if _, _, err := r.Explain(context.Background(), Case{Cert: cert, ADRDevice: "on"}); err == nil {
+		t.Error("adrDevice \"on\" was accepted")
+	}
+}
