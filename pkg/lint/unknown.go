@@ -56,6 +56,7 @@ var legacyNames = []legacyName{
 	{gen: genV1beta1, parent: betaAuthX509, key: "secretRef", use: "secretName", note: "secretRef is the v1 name"},
 	{gen: genV1, parent: x509Block, key: "attributes", use: "authorizationAttributes", note: "attributes.secretName (a TOML file in a Secret) is the 2023 shape; newer APIs take the attributes inline"},
 	{gen: genV1beta1, parent: x509Block, key: "attributes", use: "authorizationAttributes", note: "attributes.secretName (a TOML file in a Secret) is the 2023 shape; newer APIs take the attributes inline"},
+	{gen: genV1beta1, parent: x509Block, key: "additionalValidation", note: "additionalValidation belongs to the 2025 preview shape, v1's: write the entry as method: X509 with x509Settings (the 2025 v1beta1 and v1 both take it)"},
 	{gen: genV1, parent: specPath, key: "listenerRef", note: "listenerRef is the 2023 shape; listener ports now reference the authn with authenticationRef"},
 	{gen: genV1beta1, parent: specPath, key: "listenerRef", note: "listenerRef is the 2023 shape; listener ports now reference the authn with authenticationRef"},
 }
