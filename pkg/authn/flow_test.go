@@ -40,7 +40,10 @@ func results(d *Decision) string {
 
 // chainConfig is the docs' chain: Custom, then SAT, then X509.
 func chainConfig(t *testing.T, s *authServer, p testPKI) Config {
+	objects := boundObjects("0c1d", "9a8b")
 	return Config{
+		ServiceAccounts: objects.ServiceAccounts,
+		Pods:            objects.Pods,
 		Authentication: authentication(customEntry(s.URL), satEntry("aio-internal"), x509Entry(map[string]v1.BrokerAuthenticatorMethodX509Attributes{
 			"fan": attr("CN = smart-fan, OU = Devices, C = US", "building", "17"),
 		})),
