@@ -43,7 +43,18 @@ func tokenClaims(aud ...string) jwt.MapClaims {
 
 func signToken(t testing.TB, method jwt.SigningMethod, key any, claims jwt.MapClaims) string {
 	t.Helper()
-	s, err := jwt.NewWithClaims(method, claims).SignedString(key)
+	return signWithKid(t, method, key, "", claims)
+}
+
+// signWithKid signs with golang-jwt, an implementation independent of the
+// code under test; kid "" leaves the header without one.
+func signWithKid(t testing.TB, method jwt.SigningMethod, key any, kid string, claims jwt.MapClaims) string {
+	t.Helper()
+	tok := jwt.NewWithClaims(method, claims)
+	if kid != "" {
+		tok.Header["kid"] = kid
+	}
+	s, err := tok.SignedString(key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +155,7 @@ func TestServiceAccountToken(t *testing.T) {
 			AuthData: []byte(signToken(t, jwt.SigningMethodRS256, rsaKeys[0], with(tokenClaims("aio-internal"), "iat", t0.Add(30*time.Second).Unix())))},
 			result: Granted, relevant: true, detail: "issued 30s in the future, at 2026-06-01T12:00:30Z: within the API server's 60s leeway"},
 		{name: "kid that names no key, with a PEM key", keys: keys, creds: Credentials{AuthMethod: "K8S-SAT",
-			AuthData: []byte(signKid(t, rsaKeys[0], "no-such-key", tokenClaims("aio-internal")))},
+			AuthData: []byte(signWithKid(t, jwt.SigningMethodRS256, rsaKeys[0], "no-such-key", tokenClaims("aio-internal")))},
 			result: Denied, relevant: true, failed: "signature", reason: `the token's kid "no-such-key" names none of the keys`},
 		{name: "no verifier", creds: Credentials{AuthMethod: "K8S-SAT", AuthData: []byte(good)},
 			result: Indeterminate, relevant: true, reason: "add --sat-issuer-key F"},
@@ -235,19 +246,6 @@ func boundObjects(saUID, podUID string) Config {
 		Pods: map[string]*corev1.Pod{"azure-iot-operations/mqtt-client": {
 			ObjectMeta: metav1.ObjectMeta{Name: "mqtt-client", Namespace: "azure-iot-operations", UID: types.UID(podUID)}}},
 	}
-}
-
-// signKid signs with an explicit kid header, as the API server's tokens
-// carry one.
-func signKid(t testing.TB, key any, kid string, claims jwt.MapClaims) string {
-	t.Helper()
-	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
-	tok.Header["kid"] = kid
-	s, err := tok.SignedString(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
 }
 
 // TestServiceAccountTokenBoundObjects: offline, a token is valid only while
