@@ -288,17 +288,17 @@ func boundCheck(name, kind, resource, ns string, ref sat.Ref, obj metav1.Object,
 	lower := strings.ToLower(kind)
 	switch {
 	case lookupErr != nil:
-		return Check{Name: name, OK: false, Detail: "cannot look up " + what + ": " + lookupErr.Error() + "; the API server accepts the token only while that " + lower + " exists with uid " + orNone(ref.UID)}, false
+		return Check{Name: name, OK: false, Detail: "cannot look up " + what + ": " + lookupErr.Error() + "; the API server accepts the token only while that " + kind + " exists with uid " + orNone(ref.UID)}, false
 	case obj == nil && source == inCluster:
 		return Check{Name: name, OK: false, Detail: fmt.Sprintf("%s does not exist in the cluster: the API server refuses the token (%s %q not found)", what, resource, ref.Name)}, true
 	case obj == nil:
 		return Check{Name: name, OK: false, Detail: fmt.Sprintf("%s is not in the bundle: the API server accepts the token only while that %s exists with uid %s; "+
-			"add it to the bundle (kubectl get %s %s -n %s -o yaml), or ask the cluster (--from-cluster or --token-review)", what, lower, orNone(ref.UID), lower, ref.Name, ns)}, false
+			"add it to the bundle (kubectl get %s %s -n %s -o yaml), or ask the cluster (--from-cluster or --token-review)", what, kind, orNone(ref.UID), lower, ref.Name, ns)}, false
 	case obj.GetDeletionTimestamp() != nil && obj.GetDeletionTimestamp().Time.Before(now.Add(-sat.Leeway)):
 		return Check{Name: name, OK: false, Detail: fmt.Sprintf("%s has been deleted (at %s): the API server refuses the token", what, obj.GetDeletionTimestamp().UTC().Format(time.RFC3339))}, true
 	case obj.GetUID() == "":
 		return Check{Name: name, OK: true, Detail: fmt.Sprintf("%s %s without a uid (a manifest not read from the cluster), so the token's uid %s is not compared; the API server compares it with the live %s's",
-			what, source, orNone(ref.UID), lower)}, true
+			what, source, orNone(ref.UID), kind)}, true
 	case string(obj.GetUID()) != ref.UID:
 		return Check{Name: name, OK: false, Detail: fmt.Sprintf("%s %s with uid %s, but the token names uid %s: it was issued for an earlier %s of that name, and the API server refuses it",
 			what, source, obj.GetUID(), orNone(ref.UID), kind)}, true

@@ -285,7 +285,7 @@ func TestServiceAccountTokenBoundObjects(t *testing.T) {
 			"ServiceAccount azure-iot-operations/mqtt-client has been deleted (at 2026-06-01T11:58:00Z)", ""},
 		{"ServiceAccount deleted 30s ago: within the leeway", deleted(boundObjects("0c1d", "9a8b"), 30*time.Second), good, Granted, "", ""},
 		{"Pod not in the bundle", noPod, good, Indeterminate,
-			"Pod azure-iot-operations/mqtt-client is not in the bundle: the API server accepts the token only while that pod exists with uid 9a8b; add it to the bundle (kubectl get pod mqtt-client -n azure-iot-operations -o yaml), or ask the cluster (--from-cluster or --token-review)", ""},
+			"Pod azure-iot-operations/mqtt-client is not in the bundle: the API server accepts the token only while that Pod exists with uid 9a8b; add it to the bundle (kubectl get pod mqtt-client -n azure-iot-operations -o yaml), or ask the cluster (--from-cluster or --token-review)", ""},
 		{"ServiceAccount not in the bundle", noSA, good, Indeterminate, "ServiceAccount azure-iot-operations/mqtt-client is not in the bundle", ""},
 		{"no kubernetes.io claim", boundObjects("0c1d", "9a8b"),
 			signToken(t, jwt.SigningMethodRS256, rsaKeys[0], without(tokenClaims("aio-internal"), "kubernetes.io")), Denied,
