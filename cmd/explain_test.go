@@ -40,6 +40,10 @@ func TestExplainGolden(t *testing.T) {
 		// is checked because it is given.
 		{"sat-expired-in-leeway.txt", []string{"-f", ex, "--now=2026-06-01T00:05:30Z", "--sat-file", ex + "tokens/expiring.jwt", "--sat-issuer-key=" + ex + "sat/sa_pub.pem",
 			"--sat-issuer", "https://kubernetes.default.svc.cluster.local", "--custom-result", "unreachable"}, ""},
+		// Signed with the example key, but the kid names another: the
+		// API server refuses it, so explain must too, PEM key or JWKS.
+		{"sat-unknown-kid.txt", []string{"-f", ex, now, "--sat-file", ex + "tokens/unknown-kid.jwt", "--sat-issuer-key=" + ex + "sat/sa_pub.pem", "--custom-result", "unreachable"}, ""},
+		{"sat-unknown-kid-jwks.txt", []string{"-f", ex, now, "--sat-file", ex + "tokens/unknown-kid.jwt", keys, "--custom-result", "unreachable"}, ""},
 		{"sat-foreign-issuer.txt", []string{"-f", ex, now, "--sat-file", ex + "tokens/mqtt-client.jwt", keys, "--sat-issuer", "https://cluster.example", "--custom-result", "unreachable"}, ""},
 		{"sat-issuer-with-token-review.txt", []string{"-f", ex, now, "--sat-file", ex + "tokens/mqtt-client.jwt", "--token-review", "--sat-issuer", "https://cluster.example"}, ""},
 		{"sat-legacy-username.txt", []string{"-f", ex, now, "--username", "K8S-SAT", "--password-file", ex + "tokens/mqtt-client.jwt", keys, "--custom-result", "unreachable"}, ""},
