@@ -1,5 +1,5 @@
 // Package authn walks a BrokerAuthentication's chain of methods for one
-// client exactly as the broker does (reference §3–§6) and says, step by step,
+// client exactly as the broker does and says, step by step,
 // why the client is let in or not.
 //
 // The engine does no I/O of its own: what it needs from outside (keys to
@@ -124,7 +124,7 @@ type Options struct {
 // Result is the outcome of a decision or of one step.
 type Result string
 
-// The results (DESIGN.md "explain").
+// The results of a decision and of each step.
 const (
 	Granted       Result = "granted"
 	Denied        Result = "denied"
@@ -278,8 +278,9 @@ func (e *Engine) Explain(ctx context.Context, creds Credentials, now time.Time) 
 	if !decided {
 		d.Decision = Denied
 		if creds.AuthMethod != "" {
-			// [decision] reference §7: enhanced authentication with a
-			// method no entry handles is refused as a bad method.
+			// The broker's documentation does not say; enhanced
+			// authentication with a method no entry handles is taken to be
+			// refused as a bad method.
 			d.Connack = connack(CodeBadAuthenticationMethod)
 		} else {
 			d.Connack = connack(CodeNotAuthorized)
