@@ -32,6 +32,7 @@ type explainOptions struct {
 	password      string
 	authData      string
 	issuerKey     string
+	issuers       []string
 	customTimeout time.Duration
 	output        string
 	batch         string
@@ -58,18 +59,22 @@ The bundle holds BrokerAuthentications, BrokerListeners and the ConfigMaps
 (trusted client CAs, the custom auth server's CA), Secrets and
 ServiceAccounts they reference. A custom auth server is really called (API
 0.5.0, TLS with the referenced CA, a short timeout); --custom-result
-replaces the call. Service account tokens are verified offline with
---sat-issuer-key; without it a token can be denied (expired, wrong
-audience) but not granted, and the result is indeterminate. An X509 entry
+replaces the call. Service account tokens are verified offline by the API
+server's rules with --sat-issuer-key (keys chosen by the token's kid, a
+one-minute leeway on exp, nbf and iat) and --sat-issuer; without a key a
+token can be denied (expired, wrong audience) but not granted, and the
+result is indeterminate. A token is valid only while the ServiceAccount
+and Pod it is bound to exist with its uids: give them in the bundle
+(kubectl get ... -o yaml), or the result is indeterminate. An X509 entry
 with additionalValidation AzureDeviceRegistry is indeterminate too unless
 --adr-device says whether the leaf's CN names an enabled device.
 
 --from-cluster reads the bundle from the cluster instead (the namespace of
--n, default azure-iot-operations, with the ConfigMaps and Secrets referenced
-and the token's ServiceAccount) and verifies tokens with the cluster's
-signing keys (/openid/v1/jwks); --token-review verifies them with the
-TokenReview API instead, exactly as the broker does (a deleted service
-account or pod makes the token invalid). See docs/cluster.md.
+-n, default azure-iot-operations, with the ConfigMaps and Secrets referenced,
+and the ServiceAccount and Pod of the token) and verifies tokens with the
+cluster's signing keys and issuer (/openid/v1/jwks,
+/.well-known/openid-configuration); --token-review verifies them with the
+TokenReview API instead, exactly as the broker does. See docs/cluster.md.
 
 --batch explains one case per line of a JSON Lines file (fields: authn,
 listener, port, username, password, passwordFile, authMethod, authData,
@@ -117,6 +122,7 @@ batch, the worst case).`),
 	f.StringVar(&e.c.SATFile, "sat-file", "", "service account token file: short for --auth-method K8S-SAT --auth-data-file F")
 	f.StringVar(&e.c.Cert, "cert", "", "PEM file with the certificate the client presents in TLS: leaf first, then intermediates")
 	f.StringVar(&e.issuerKey, "sat-issuer-key", "", "PEM public key(s) or JWKS file to verify service account tokens offline")
+	f.StringArrayVar(&e.issuers, "sat-issuer", nil, "the API server's service account issuer (--service-account-issuer), which tokens verified offline must carry; repeatable")
 	f.StringVar(&e.c.CustomResult, "custom-result", "", "what-if instead of calling the custom auth server: pass, fail or unreachable")
 	f.StringVar(&e.c.ADRDevice, "adr-device", "", "what-if for additionalValidation AzureDeviceRegistry: the client's device (its leaf CN) is enabled, disabled or missing in Azure Device Registry")
 	f.DurationVar(&e.customTimeout, "custom-timeout", customauth.DefaultTimeout, "how long to wait for the custom auth server")
@@ -189,7 +195,7 @@ func contains(list []string, s string) bool {
 func (e *explainOptions) runner() *explain.Runner {
 	return &explain.Runner{
 		Bundle:  e.bundle,
-		Options: authn.Options{Keys: e.keys, TokenReview: e.cluster.reviewer, CustomTimeout: e.customTimeout},
+		Options: authn.Options{Keys: e.keys, Issuers: e.issuers, TokenReview: e.cluster.reviewer, Objects: e.cluster.objects, CustomTimeout: e.customTimeout},
 	}
 }
 

@@ -14,7 +14,8 @@ type Connack struct {
 // Hex is the code written the way the MQTT specification writes it: 0x87.
 func (c Connack) Hex() string { return fmt.Sprintf("0x%02X", c.Code) }
 
-// The CONNACK codes the engine itself chooses (reference §3.7).
+// The CONNACK codes the engine itself chooses; the broker's documentation
+// names none beyond a custom server's reason.
 const (
 	CodeSuccess                 uint8 = 0x00
 	CodeNotAuthorized           uint8 = 0x87

@@ -34,7 +34,10 @@ type x509Method struct {
 	// attributes are the authorizationAttributes entries in name order,
 	// so that two entries for one subject resolve the same way every run.
 	attributes []subjectAttributes
-	warnings   []string
+	// unparsed are the entries whose subject does not parse: configured,
+	// but never matching.
+	unparsed []string
+	warnings []string
 	// adr is set by additionalValidation AzureDeviceRegistry; device is
 	// what the operator stated about the client's device.
 	adr    bool
@@ -75,6 +78,7 @@ func newX509Method(index int, namespace string, s *v1.BrokerAuthenticatorMethodX
 		subject, err := dn.Parse(a.Subject)
 		if err != nil {
 			m.warnings = append(m.warnings, fmt.Sprintf("%s.authorizationAttributes.%s.subject %q does not parse (%v): the entry never matches", field, name, a.Subject, err))
+			m.unparsed = append(m.unparsed, name)
 			continue
 		}
 		m.attributes = append(m.attributes, subjectAttributes{entry: name, subject: subject, attributes: a.Attributes})
@@ -398,11 +402,11 @@ func validityCheck(chain []*x509.Certificate, now time.Time, anchored bool) Chec
 	if len(bad) > 0 {
 		return Check{Name: "validity", OK: false, Detail: strings.Join(bad, "; ") + " (now is " + now.UTC().Format(time.RFC3339) + ")"}
 	}
-	which := fmt.Sprintf("all %d certificates", len(chain))
 	if len(chain) == 1 {
-		which = "the certificate"
+		return Check{Name: "validity", OK: true, Detail: fmt.Sprintf("the certificate is valid at %s, until %s",
+			now.UTC().Format(time.RFC3339), chain[0].NotAfter.UTC().Format(time.RFC3339))}
 	}
-	return Check{Name: "validity", OK: true, Detail: fmt.Sprintf("%s valid at %s; leaf until %s", which,
+	return Check{Name: "validity", OK: true, Detail: fmt.Sprintf("all %d certificates valid at %s; leaf until %s", len(chain),
 		now.UTC().Format(time.RFC3339), chain[0].NotAfter.UTC().Format(time.RFC3339))}
 }
 
@@ -446,7 +450,14 @@ func keyAlgorithmCheck(chain []*x509.Certificate, anchored bool) Check {
 // matchAttributes walks from the leaf up: the first certificate whose
 // subject matches an entry gives that entry's attributes, and the walk stops.
 func (m *x509Method) matchAttributes(chain []*x509.Certificate) (map[string]string, Check) {
+	unparsed := ""
+	if len(m.unparsed) > 0 {
+		unparsed = fmt.Sprintf(" (the subject of %s does not parse, so it never matches)", strings.Join(entryNames(m.unparsed), ", "))
+	}
 	if len(m.attributes) == 0 {
+		if unparsed != "" {
+			return map[string]string{}, Check{Name: "attributes", OK: true, Detail: "no authorizationAttributes entry can match" + unparsed + ": no attributes"}
+		}
 		return map[string]string{}, Check{Name: "attributes", OK: true, Detail: "no authorizationAttributes configured"}
 	}
 	for i, c := range chain {
@@ -465,7 +476,15 @@ func (m *x509Method) matchAttributes(chain []*x509.Certificate) (map[string]stri
 			}
 		}
 	}
-	return map[string]string{}, Check{Name: "attributes", OK: true, Detail: "no authorizationAttributes entry matches a subject of the chain: no attributes"}
+	return map[string]string{}, Check{Name: "attributes", OK: true, Detail: "no authorizationAttributes entry matches a subject of the chain" + unparsed + ": no attributes"}
+}
+
+func entryNames(list []string) []string {
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = "entry " + quote(s)
+	}
+	return out
 }
 
 // FormatAttributes writes attributes as "k=v, k=v" sorted by name, or none

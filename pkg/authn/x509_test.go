@@ -190,6 +190,28 @@ func TestX509SubjectThatDoesNotParseIsAWarning(t *testing.T) {
 	if d.Decision != Granted || len(d.Warnings) != 1 || !strings.Contains(d.Warnings[0], "authorizationAttributes.broken.subject") {
 		t.Errorf("decision %s warnings %q", d.Decision, d.Warnings)
 	}
+	// An entry is configured: the attributes check must not say none is.
+	want := `no authorizationAttributes entry can match (the subject of entry "broken" does not parse, so it never matches): no attributes`
+	if c, _ := checkByName(d.Steps[0], "attributes"); c.Detail != want {
+		t.Errorf("attributes check %q\nwant %q", c.Detail, want)
+	}
+}
+
+// TestX509ValidityWording: one certificate is "the certificate is valid".
+func TestX509ValidityWording(t *testing.T) {
+	p := newTestPKI(t)
+	cms := map[string]*corev1.ConfigMap{"client-ca": configMap("client-ca", map[string]string{"ca": pemOf(p.intermediate.cert)})}
+	d := New(Config{Authentication: authentication(x509Entry(nil)), ConfigMaps: cms}, Options{}).
+		Explain(context.Background(), Credentials{Certificates: []*x509.Certificate{p.leaf.cert}}, t0)
+	c, _ := checkByName(d.Steps[0], "validity")
+	// The chain the broker verifies is the leaf and its anchor.
+	if want := "all 2 certificates valid at 2026-06-01T12:00:00Z; leaf until " + p.leaf.cert.NotAfter.UTC().Format(time.RFC3339); c.Detail != want {
+		t.Errorf("validity %q\nwant %q", c.Detail, want)
+	}
+	single := validityCheck([]*x509.Certificate{p.root.cert}, t0, true)
+	if want := "the certificate is valid at 2026-06-01T12:00:00Z, until " + p.root.cert.NotAfter.UTC().Format(time.RFC3339); single.Detail != want {
+		t.Errorf("validity %q\nwant %q", single.Detail, want)
+	}
 }
 
 func equalMaps(a, b map[string]string) bool {

@@ -11,11 +11,13 @@ import (
 )
 
 // TestMicrosoftSDKBundle explains clients against the manifests Microsoft's
-// SDK applies (method serviceAccountToken, mode automatic): a valid token is
-// granted on the listener port that references the SAT authn, and the
-// X.509 port is reached through its lower-case spellings too.
+// SDK applies (method serviceAccountToken, mode automatic), with the
+// ServiceAccount and Pod the token is bound to as an operator exports them:
+// a valid token is granted on the listener port that references the SAT
+// authn, and the X.509 port is reached through its lower-case spellings too.
 func TestMicrosoftSDKBundle(t *testing.T) {
-	b, err := bundle.Read([]string{"../../../testdata/realworld/sdk-broker-listeners.yaml"}, nil)
+	b, err := bundle.Read([]string{"../../../testdata/realworld/sdk-broker-listeners.yaml",
+		"../../../testdata/examples/serviceaccount.yaml", "../../../testdata/examples/pod.yaml"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

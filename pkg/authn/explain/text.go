@@ -45,7 +45,10 @@ func WriteText(w io.Writer, d *authn.Decision, t Target, st *ui.Styles) error {
 		}
 		for _, c := range s.Checks {
 			mark, style := markGranted, st.Success
-			if !c.OK {
+			switch {
+			case c.Skipped:
+				mark, style = markNotRelevant, st.Faint
+			case !c.OK:
 				mark, style = markDenied, st.Error
 			}
 			fmt.Fprintf(&b, "      %s %-*s  %s\n", style.Render(mark), nameWidth, c.Name, c.Detail)
