@@ -21,7 +21,6 @@ import (
 // verifier either way.
 type explainCluster struct {
 	fromCluster bool
-	tokenReview bool
 
 	reviewer authn.TokenReviewer
 	objects  authn.ObjectFinder
@@ -30,7 +29,6 @@ type explainCluster struct {
 func (x *explainCluster) addFlags(c *cobra.Command, o *rootOptions) {
 	f := c.Flags()
 	f.BoolVar(&x.fromCluster, "from-cluster", false, "read the BrokerAuthentications, BrokerListeners and what they reference from the cluster (-n, default azure-iot-operations) instead of -f")
-	f.BoolVar(&x.tokenReview, "token-review", false, "verify service account tokens with the cluster's TokenReview API, as the broker does")
 	o.addKubeFlags(c)
 }
 
@@ -43,12 +41,12 @@ func (e *explainOptions) readBundle(ctx context.Context) (*bundle.Bundle, error)
 		return nil, exitcode.Usagef("-f and --from-cluster both give the bundle: drop one")
 	case !x.fromCluster && len(e.files) == 0:
 		return nil, exitcode.Usagef("no bundle: give the manifests with -f, or read them from the cluster with --from-cluster")
-	case x.tokenReview && e.issuerKey != "":
-		return nil, exitcode.Usagef("--token-review and --sat-issuer-key both verify tokens: give one")
-	case x.tokenReview && len(e.issuers) > 0:
-		return nil, exitcode.Usagef("--sat-issuer is for tokens verified offline; with --token-review the API server checks the issuer itself: drop --sat-issuer")
 	}
-	if !x.fromCluster && !x.tokenReview {
+	if err := e.engine.validate(); err != nil {
+		return nil, err
+	}
+	tokenReview := e.engine.tokenReview
+	if !x.fromCluster && !tokenReview {
 		return bundle.Read(e.files, e.In)
 	}
 	if ctx == nil {
@@ -58,7 +56,7 @@ func (e *explainOptions) readBundle(ctx context.Context) (*bundle.Bundle, error)
 	if err != nil {
 		return nil, err
 	}
-	if x.tokenReview {
+	if tokenReview {
 		x.reviewer = client.TokenReviewer()
 	}
 	if !x.fromCluster {
@@ -82,7 +80,7 @@ func (e *explainOptions) readBundle(ctx context.Context) (*bundle.Bundle, error)
 	// attributes (its aio-broker-auth/ annotations), and a token verified
 	// offline is valid only while they exist, as the API server checks.
 	x.objects = client.ObjectFinder()
-	if !x.tokenReview && e.issuerKey == "" && (len(e.caseTokens()) > 0 || e.batch != "") {
+	if !tokenReview && e.engine.issuerKey == "" && (len(e.caseTokens()) > 0 || e.batch != "") {
 		keys, err := client.FetchIssuerKeys(ctx)
 		if err != nil {
 			return nil, exitcode.Usagef("%v; or verify tokens with --token-review", err)
@@ -91,11 +89,11 @@ func (e *explainOptions) readBundle(ctx context.Context) (*bundle.Bundle, error)
 		if err != nil {
 			return nil, exitcode.Usagef("the cluster's %s: %v", kube.JWKSPath, err)
 		}
-		e.keys = ks
+		e.engine.keys = ks
 		// The discovery document names the issuer the cluster signs
 		// with; an API server may accept more (--sat-issuer adds them).
 		if keys.Issuer != "" {
-			e.issuers = append(e.issuers, keys.Issuer)
+			e.engine.issuers = append(e.engine.issuers, keys.Issuer)
 		}
 		fmt.Fprintf(e.ErrOut, "note: verifying service account tokens offline with the cluster's signing keys (%s, issuer %s); --token-review asks the API server instead, as the broker does\n",
 			kube.JWKSPath, keys.Issuer)

@@ -56,6 +56,9 @@ func IsConnackFailure(code uint8) bool {
 	return ok && code >= 0x80
 }
 
+// ConnackOf is the CONNACK reason code with its MQTT 5.0 name.
+func ConnackOf(code uint8) Connack { return *connack(code) }
+
 func connack(code uint8) *Connack {
 	name, ok := connackNames[code]
 	if !ok {

@@ -111,3 +111,12 @@ func (d *Decision) Reason() string {
 	}
 	return "no method is relevant to these credentials (" + strings.Join(parts, "; ") + ")"
 }
+
+// Reason says in one line why: the entry asked and its reason, as
+// Decision.Reason does for a CONNECT.
+func (r *Reauthentication) Reason() string {
+	if r.Step.Method == "" {
+		return r.Step.Reason
+	}
+	return string(r.Step.Method) + " (entry " + itoa(r.Step.Index) + "): " + r.Step.Reason
+}
