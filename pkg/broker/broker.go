@@ -90,9 +90,10 @@ type Broker struct {
 	// TokenReview).
 	decisionTimeout time.Duration
 
-	server *mqtt.Server
-	ctx    context.Context
-	cancel context.CancelFunc
+	server    *mqtt.Server
+	ctx       context.Context
+	cancel    context.CancelFunc
+	closeOnce sync.Once
 
 	mu    sync.Mutex
 	conns map[*mqtt.Client]*conn
@@ -320,20 +321,26 @@ func unwrapOpError(err error) error {
 // Close sends every client DISCONNECT 0x8B (Server shutting down), closes
 // every connection and port, and returns once every connection is over.
 // Decisions in progress are cancelled.
+// Closing again does nothing.
 func (b *Broker) Close() error {
 	if b.server == nil {
 		return nil
 	}
-	b.cancel()
-	err := b.server.Close()
-	b.mu.Lock()
-	for _, c := range b.conns {
-		c.stopTimer()
-	}
-	b.mu.Unlock()
-	if err == nil {
-		err = b.events.failure()
-	}
+	var err error
+	b.closeOnce.Do(func() {
+		b.cancel()
+		err = b.server.Close()
+		b.mu.Lock()
+		for _, c := range b.conns {
+			c.mu.Lock()
+			c.stopTimer()
+			c.mu.Unlock()
+		}
+		b.mu.Unlock()
+		if err == nil {
+			err = b.events.failure()
+		}
+	})
 	return err
 }
 

@@ -291,7 +291,9 @@ func (b *Broker) arm(c *conn) {
 		return
 	}
 	gen := c.gen
-	c.timer = b.clock.AfterFunc(c.expiresAt.Sub(b.clock.Now()), func() { b.expire(c, gen) })
+	// A fake clock runs the function while it holds its own lock, and
+	// expire reads the clock: run it on its own goroutine either way.
+	c.timer = b.clock.AfterFunc(c.expiresAt.Sub(b.clock.Now()), func() { go b.expire(c, gen) })
 }
 
 // expire closes the connection without DISCONNECT, as the broker does when a

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aio-authn/kubectl-aio-authn/internal/testenv"
 )
 
 // TestMosquittoAcceptsMintedClient runs a real mosquitto broker that
@@ -23,7 +25,7 @@ import (
 func TestMosquittoAcceptsMintedClient(t *testing.T) {
 	for _, key := range []KeySpec{DefaultKeySpec, {Type: KeyTypeRSA, Size: 2048}} {
 		t.Run(key.String(), func(t *testing.T) {
-			mosquittoPub := requireBinary(t, "mosquitto_pub")
+			mosquittoPub := testenv.RequireProgram(t, "mosquitto_pub")
 			dir := t.TempDir()
 			if _, err := MintChain(ChainSpec{OutDir: dir, Clients: []string{"thermostat"}, ServerSANs: []string{"localhost", "127.0.0.1"}, Key: key}); err != nil {
 				t.Fatal(err)
@@ -106,7 +108,7 @@ func startMosquitto(t *testing.T, dir string) *mosquittoBroker {
 		if _, serr := os.Stat("/usr/sbin/mosquitto"); serr == nil {
 			bin = "/usr/sbin/mosquitto"
 		} else {
-			bin = requireBinary(t, "mosquitto")
+			bin = testenv.RequireProgram(t, "mosquitto")
 		}
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
