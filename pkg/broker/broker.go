@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
@@ -94,6 +95,7 @@ type Broker struct {
 	ctx       context.Context
 	cancel    context.CancelFunc
 	closeOnce sync.Once
+	closing   atomic.Bool
 
 	mu    sync.Mutex
 	conns map[*mqtt.Client]*conn
@@ -328,6 +330,7 @@ func (b *Broker) Close() error {
 	}
 	var err error
 	b.closeOnce.Do(func() {
+		b.closing.Store(true)
 		b.cancel()
 		err = b.server.Close()
 		b.mu.Lock()

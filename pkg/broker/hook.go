@@ -45,6 +45,9 @@ type conn struct {
 	// gen tells a timer replaced by a re-authentication from the current.
 	gen   int
 	ended bool
+	// refused is the DISCONNECT a refused re-authentication sent: the
+	// client may close the connection before mochi records why it ended.
+	refused *packets.Code
 }
 
 func (c *conn) stopTimer() {
@@ -176,7 +179,7 @@ func (h *hook) OnAuthPacket(cl *mqtt.Client, pk packets.Packet) (packets.Packet,
 	refuse := func(code uint8, reason string) (packets.Packet, error) {
 		denied := authn.Denied
 		ev.Decision = &denied
-		return b.disconnect(ev, code, reason, pk)
+		return b.disconnect(c, ev, code, reason, pk)
 	}
 	switch {
 	case pk.ReasonCode == packets.CodeSuccess.Code:
@@ -220,18 +223,22 @@ func (h *hook) OnAuthPacket(cl *mqtt.Client, pk packets.Packet) (packets.Packet,
 			reason += fmt.Sprintf(" (0x%02X is no DISCONNECT reason code, so 0x87 Not authorized)", code)
 			code = authn.CodeNotAuthorized
 		}
-		return b.disconnect(ev, code, reason, pk)
+		return b.disconnect(c, ev, code, reason, pk)
 	}
-	return b.disconnect(ev, codeUnspecifiedError, "serve broker cannot decide: "+r.Reason(), pk)
+	return b.disconnect(c, ev, codeUnspecifiedError, "serve broker cannot decide: "+r.Reason(), pk)
 }
 
 // disconnect ends a re-authentication with DISCONNECT: mochi sends it, with
 // the reason string, for the error returned.
-func (b *Broker) disconnect(ev Event, code uint8, reason string, pk packets.Packet) (packets.Packet, error) {
+func (b *Broker) disconnect(c *conn, ev Event, code uint8, reason string, pk packets.Packet) (packets.Packet, error) {
 	ev.Reason = reason
 	ev.Reply = &Reply{Packet: "DISCONNECT", Code: Code{Code: code, Name: disconnectNames[code]}}
 	b.events.write(ev)
-	return pk, packets.Code{Code: code, Reason: reasonString(reason)}
+	sent := packets.Code{Code: code, Reason: reasonString(reason)}
+	c.mu.Lock()
+	c.refused = &sent
+	c.mu.Unlock()
+	return pk, sent
 }
 
 func (b *Broker) sendAuth(cl *mqtt.Client, code uint8, method, reason string) error {
@@ -261,8 +268,17 @@ func (h *hook) OnDisconnect(cl *mqtt.Client, err error, _ bool) {
 	c.ended = true
 	c.stopTimer()
 	ev.Method, ev.Username = c.method, c.username
+	cause := cl.StopCause()
+	// The client closes the connection as soon as it reads a DISCONNECT,
+	// and mochi may record that close as the cause before its own.
+	switch {
+	case c.refused != nil:
+		cause = *c.refused
+	case b.closing.Load():
+		cause = packets.ErrServerShuttingDown
+	}
 	c.mu.Unlock()
-	ev.Reason = howItEnded(cl.StopCause(), err)
+	ev.Reason = howItEnded(cause, err)
 	b.events.write(ev)
 }
 
