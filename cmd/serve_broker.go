@@ -200,19 +200,13 @@ func (s *serveBrokerOptions) run(ctx context.Context) error {
 		}
 		fmt.Fprintln(s.ErrOut, "warning: "+ui.Escape(w))
 	}
-	if err := b.Start(); err != nil {
+	sig, cancel := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	if err := b.Start(sig); err != nil {
 		return brokerError(err)
 	}
-	// From here on the broker runs: stop it on every way out.
-	stopped := false
-	stop := func() error {
-		if stopped {
-			return nil
-		}
-		stopped = true
-		return b.Close()
-	}
-	defer stop()
+	// From here on the broker runs: close it on every way out.
+	defer b.Close()
 
 	caFile, removeCA, err := s.writeCA(b.CAPEM())
 	if err != nil {
@@ -240,11 +234,9 @@ func (s *serveBrokerOptions) run(ctx context.Context) error {
 		defer os.Remove(s.readyFile)
 	}
 
-	sig, cancel := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer cancel()
 	<-sig.Done()
 	fmt.Fprintln(s.ErrOut, "serve broker: disconnecting every client and stopping")
-	if err := stop(); err != nil {
+	if err := b.Close(); err != nil {
 		return fmt.Errorf("stopping: %w", err)
 	}
 	return nil

@@ -38,6 +38,10 @@ import (
 // DefaultBind is where ports listen unless told otherwise: this machine only.
 const DefaultBind = "127.0.0.1"
 
+// maxPacketSize is the largest packet a client may send: far above any
+// CONNECT (authentication data is at most 64 KiB) or rehearsal message.
+const maxPacketSize = 1 << 20
+
 // DefaultConnectTimeout bounds a new connection's TLS handshake and CONNECT.
 const DefaultConnectTimeout = 10 * time.Second
 
@@ -271,14 +275,19 @@ func (b *Broker) Ports() []Port {
 	return out
 }
 
-// Start binds every port (all or none) and serves. A port that cannot be
+// Start binds every port (all or none) and serves until Close, or until ctx
+// is done, which closes the broker as Close does. A port that cannot be
 // bound is an *Error naming it.
-func (b *Broker) Start() error {
-	b.ctx, b.cancel = context.WithCancel(context.Background())
+func (b *Broker) Start(ctx context.Context) error {
+	b.ctx, b.cancel = context.WithCancel(ctx)
 	caps := mqtt.NewDefaultServerCapabilities()
 	// What one idle connection holds is mostly its queue of pending
 	// writes; a rehearsal needs far fewer than mochi's default of 8192.
 	caps.MaximumClientWritesPending = 256
+	// mochi allocates a packet's full length before reading it, CONNECT
+	// included: bound what a client can make it allocate before it is
+	// authenticated (MQTT's own bound is 256 MiB).
+	caps.MaximumPacketSize = maxPacketSize
 	s := mqtt.New(&mqtt.Options{
 		Capabilities: caps,
 		Logger:       slog.New(slog.DiscardHandler),
@@ -307,6 +316,7 @@ func (b *Broker) Start() error {
 		return err
 	}
 	b.server = s
+	context.AfterFunc(b.ctx, func() { b.Close() })
 	return nil
 }
 
@@ -323,7 +333,7 @@ func unwrapOpError(err error) error {
 // Close sends every client DISCONNECT 0x8B (Server shutting down), closes
 // every connection and port, and returns once every connection is over.
 // Decisions in progress are cancelled.
-// Closing again does nothing.
+// Closing again waits for the first Close and does nothing more.
 func (b *Broker) Close() error {
 	if b.server == nil {
 		return nil

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -91,7 +92,7 @@ func TestStartNamesAPortInUse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = b.Start()
+	err = b.Start(context.Background())
 	var be *Error
 	want := fmt.Sprintf("port %d of BrokerListener default: cannot listen on 127.0.0.1:%d: bind: address already in use", port, port)
 	if !errors.As(err, &be) || err.Error() != want {

@@ -9,9 +9,13 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/bundle"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/kube"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
 
 	"github.com/aio-authn/kubectl-aio-authn/internal/testenv"
@@ -236,5 +240,59 @@ func TestMosquittoDisabledPort(t *testing.T) {
 	ev := log.waitFor(t, "connect", func(ev Event) bool { return ev.Event == EventConnect })
 	if *ev.Decision != authn.Granted || ev.Method != nil || ev.Reason != "authentication is disabled on this port" {
 		t.Errorf("%+v", ev)
+	}
+}
+
+// TestMosquittoTokenReview: with a TokenReview client (--token-review), the
+// broker asks a real kube-apiserver about every token, as the broker in a
+// cluster does: a token the cluster issued gets in; one for another
+// audience does not.
+func TestMosquittoTokenReview(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs a real kube-apiserver (hack/build-kube-apiserver.sh); skipped under -short")
+	}
+	testenv.RequireProgram(t, "mosquitto_pub")
+	cp := testenv.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := cp.CreateNamespace(namespace); err != nil {
+		t.Fatal(err)
+	}
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "mqtt-client", Namespace: namespace}}
+	if _, err := cp.Clientset().CoreV1().ServiceAccounts(namespace).Create(ctx, sa, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	client, err := kube.NewClientForConfig(cp.RESTConfig(), namespace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := func(audience string) string {
+		tok, err := client.RequestToken(ctx, kube.TokenRequest{ServiceAccount: "mqtt-client", Audiences: []string{audience}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok.Token
+	}
+
+	f := newFixture(t)
+	port := freePorts(t, 1)[0]
+	// No ServiceAccount in the bundle: the API server checks it.
+	p := f.write(t, "cluster-bundle/bundle.yaml", authnYAML("default", satEntry)+"---\n"+listenerYAML(listenerPort{port: port, authn: "default"}))
+	b, err := bundle.Read([]string{p}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	brk, log := start(t, Options{Bundle: b, Engine: authn.Options{TokenReview: client.TokenReviewer()}})
+	address := brk.Ports()[0].Address
+
+	if code, out := mosquittoPub(t, f.dir, address, append([]string{"-i", "reviewed"}, satArgs(token("aio-internal"))...)...); code != 0 {
+		t.Fatalf("a token the cluster issued: exit %d\n%s\n%s", code, out, log)
+	}
+	ev := log.waitFor(t, "connect", func(ev Event) bool { return ev.ClientID == "reviewed" && ev.Event == EventConnect })
+	if ev.Username == nil || *ev.Username != "system:serviceaccount:azure-iot-operations:mqtt-client" {
+		t.Errorf("%+v", ev)
+	}
+	if code, out := mosquittoPub(t, f.dir, address, append([]string{"-i", "other-audience"}, satArgs(token("aio-mq"))...)...); code != 135 {
+		t.Fatalf("a token for another audience: exit %d\n%s\n%s", code, out, log)
 	}
 }

@@ -347,11 +347,20 @@ func TestPahoRefusedConnack(t *testing.T) {
 	}
 }
 
-// TestCloseDisconnectsClients: stopping the broker sends DISCONNECT 0x8B.
-func TestCloseDisconnectsClients(t *testing.T) {
+// TestCancelDisconnectsClients: the end of Start's context stops the broker,
+// which sends DISCONNECT 0x8B first.
+func TestCancelDisconnectsClients(t *testing.T) {
 	f := newFixture(t)
 	port := freePorts(t, 1)[0]
-	b, events := start(t, Options{Bundle: f.bundle(t, listenerYAML(listenerPort{port: port}))})
+	events := &eventLog{}
+	b, err := New(Options{Bundle: f.bundle(t, listenerYAML(listenerPort{port: port})), Events: events})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := b.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
 	c, _, err := connectPaho(t, b.Ports()[0].Address, nil, "stays", "", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -362,9 +371,7 @@ func TestCloseDisconnectsClients(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer idle.Close()
-	if err := b.Close(); err != nil {
-		t.Fatal(err)
-	}
+	cancel()
 	select {
 	case d := <-c.disconnects:
 		if d.ReasonCode != 0x8B {
@@ -380,4 +387,8 @@ func TestCloseDisconnectsClients(t *testing.T) {
 	events.waitFor(t, "disconnect", func(ev Event) bool {
 		return ev.Event == EventDisconnect && ev.Reason == "the broker sent DISCONNECT 0x8B Server shutting down"
 	})
+	// Closing again waits for the first close and does nothing more.
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
