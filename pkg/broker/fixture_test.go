@@ -30,7 +30,7 @@ type fixture struct {
 
 const namespace = "azure-iot-operations"
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	f := &fixture{dir: dir, certs: filepath.Join(dir, "certs")}
@@ -55,7 +55,7 @@ func newFixture(t *testing.T) *fixture {
 
 func (f *fixture) path(name string) string { return filepath.Join(f.dir, name) }
 
-func (f *fixture) read(t *testing.T, name string) string {
+func (f *fixture) read(t testing.TB, name string) string {
 	t.Helper()
 	data, err := os.ReadFile(f.path(name))
 	if err != nil {
@@ -64,7 +64,7 @@ func (f *fixture) read(t *testing.T, name string) string {
 	return string(data)
 }
 
-func (f *fixture) write(t *testing.T, name, data string) string {
+func (f *fixture) write(t testing.TB, name, data string) string {
 	t.Helper()
 	p := f.path(name)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -77,7 +77,7 @@ func (f *fixture) write(t *testing.T, name, data string) string {
 }
 
 // token mints a token for the mqtt-client ServiceAccount, valid from now.
-func (f *fixture) token(t *testing.T, now time.Time, lifetime time.Duration, audience string) string {
+func (f *fixture) token(t testing.TB, now time.Time, lifetime time.Duration, audience string) string {
 	t.Helper()
 	tok, err := sat.Mint(sat.MintSpec{Key: f.signer, ServiceAccount: "mqtt-client", Namespace: namespace,
 		Audiences: []string{audience}, Duration: lifetime, Now: now})
@@ -165,7 +165,7 @@ metadata:
 
 // bundle writes the documents, with the trusted client CA and the token's
 // ServiceAccount, and reads them as serve broker does.
-func (f *fixture) bundle(t *testing.T, docs ...string) *bundle.Bundle {
+func (f *fixture) bundle(t testing.TB, docs ...string) *bundle.Bundle {
 	t.Helper()
 	all := append([]string{configMapYAML("client-ca", "client_ca.pem", f.read(t, "certs/client_ca.pem")), serviceAccountYAML}, docs...)
 	p := f.write(t, "bundle/bundle.yaml", strings.Join(all, "---\n"))
@@ -177,7 +177,7 @@ func (f *fixture) bundle(t *testing.T, docs ...string) *bundle.Bundle {
 }
 
 // freePorts finds n ports nothing listens on.
-func freePorts(t *testing.T, n int) []int {
+func freePorts(t testing.TB, n int) []int {
 	t.Helper()
 	var ports []int
 	var held []net.Listener
@@ -207,7 +207,7 @@ func (l *eventLog) Write(p []byte) (int, error) {
 	return l.buf.Write(p)
 }
 
-func (l *eventLog) events(t *testing.T) []Event {
+func (l *eventLog) events(t testing.TB) []Event {
 	t.Helper()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -227,7 +227,7 @@ func (l *eventLog) events(t *testing.T) []Event {
 
 // waitFor polls the events until one satisfies match: events are written
 // by the broker's goroutines, after the client has seen the packet.
-func (l *eventLog) waitFor(t *testing.T, what string, match func(Event) bool) Event {
+func (l *eventLog) waitFor(t testing.TB, what string, match func(Event) bool) Event {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -250,7 +250,7 @@ func (l *eventLog) String() string {
 }
 
 // start serves the bundle's listener; the broker closes when the test ends.
-func start(t *testing.T, opts Options) (*Broker, *eventLog) {
+func start(t testing.TB, opts Options) (*Broker, *eventLog) {
 	t.Helper()
 	log := &eventLog{}
 	opts.Events = log
@@ -270,7 +270,7 @@ func start(t *testing.T, opts Options) (*Broker, *eventLog) {
 }
 
 // writeCA puts the minted server certificate's CA where clients read it.
-func writeCA(t *testing.T, f *fixture, b *Broker) string {
+func writeCA(t testing.TB, f *fixture, b *Broker) string {
 	t.Helper()
 	if b.CAPEM() == nil {
 		t.Fatal("no minted CA")
@@ -278,7 +278,7 @@ func writeCA(t *testing.T, f *fixture, b *Broker) string {
 	return f.write(t, "broker-ca.pem", string(b.CAPEM()))
 }
 
-func hostPort(t *testing.T, address string) (string, string) {
+func hostPort(t testing.TB, address string) (string, string) {
 	t.Helper()
 	host, port, err := net.SplitHostPort(address)
 	if err != nil {

@@ -94,7 +94,7 @@ func reauthenticate(t *testing.T, c *pahoClient, method string, data []byte) *pa
 	return resp
 }
 
-func clientTLS(t *testing.T, f *fixture, b *Broker) *tls.Config {
+func clientTLS(t testing.TB, f *fixture, b *Broker) *tls.Config {
 	t.Helper()
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(b.CAPEM()) {
