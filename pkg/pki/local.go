@@ -14,9 +14,10 @@ import (
 var LocalServerSANs = []string{"localhost", "127.0.0.1", "::1"}
 
 // LocalServerValidity is how long a minted local server certificate and its
-// CA live: far longer than a rehearsal, and short enough that a leaked CA
-// file soon trusts nothing.
-const LocalServerValidity = 7 * 24 * time.Hour
+// CA live: longer than any rehearsal, and longer than the month within which
+// `ca import` warns that a CA is about to expire. The CA's key is gone once
+// the server certificate is signed, so its lifetime signs nothing more.
+const LocalServerValidity = 90 * 24 * time.Hour
 
 // LocalServer is a TLS identity minted on the fly for a server the tool runs
 // on this machine (serve custom-auth, serve broker) when the operator gives
