@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -468,4 +469,132 @@ data:
 	if d := decode(r); r.code != 1 || d.Connack.Code != 0x87 || !strings.Contains(r.stdout, "connection refused") || !strings.Contains(r.stdout, "falls through") {
 		t.Errorf("alice with the server stopped: exit %d, %+v\n%s", r.code, d, r.stdout)
 	}
+}
+
+// markedBlocks returns the fenced blocks of page that follow the comment
+// <!-- marker -->, each with the line of its opening fence.
+func markedBlocks(t *testing.T, page, marker string) (blocks []string, lines []int) {
+	t.Helper()
+	comment := "<!-- " + marker + " -->\n"
+	rest, offset := page, 0
+	for {
+		i := strings.Index(rest, comment)
+		if i < 0 {
+			break
+		}
+		start := offset + i + len(comment)
+		fence, body, ok := strings.Cut(page[start:], "\n")
+		if !ok || !strings.HasPrefix(fence, "```") {
+			t.Fatalf("docs/serve.md: no fenced block after %q", comment)
+		}
+		end := strings.Index(body, "\n```")
+		if end < 0 {
+			t.Fatalf("docs/serve.md: unterminated block after %q", comment)
+		}
+		blocks = append(blocks, body[:end+1])
+		lines = append(lines, 1+strings.Count(page[:start], "\n"))
+		rest, offset = page[start:], start
+	}
+	if len(blocks) == 0 {
+		t.Fatalf("docs/serve.md has no block marked %q", comment)
+	}
+	return blocks, lines
+}
+
+// sessionCommands reads the `$ ` commands of a text block as the console
+// blocks' commands are read, with the page's line numbers.
+func sessionCommands(t *testing.T, block string, fenceLine int) []docCommand {
+	t.Helper()
+	cmds, err := parseDocCommands("docs/serve.md", []byte(strings.Repeat("\n", fenceLine-1)+"```console\n"+block+"```\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cmds
+}
+
+// varying are the parts of a session that differ from run to run: the
+// events' times and the callers' ports.
+var varying = []struct {
+	re   *regexp.Regexp
+	with string
+}{
+	{regexp.MustCompile(`"time":"[^"]*"`), `"time":"…"`},
+	{regexp.MustCompile(`"remote":"127\.0\.0\.1:\d+"`), `"remote":"127.0.0.1:…"`},
+}
+
+func normalizeSession(lines []string) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		for _, v := range varying {
+			l = v.re.ReplaceAllString(l, v.with)
+		}
+		out[i] = l
+	}
+	return out
+}
+
+// TestServeCustomAuthDocs runs the serve custom-auth session of
+// docs/serve.md against the real server: the users file of the page, the
+// server started with the page's command (on a free port instead of 8443),
+// every command of the client blocks with its output and exit code, the
+// server's own output once stopped, and the commands after the stop. Only
+// the port, the events' times and the callers' ports may differ.
+func TestServeCustomAuthDocs(t *testing.T) {
+	requireKubectl(t)
+	requireCurl(t)
+	page := string(readFile(t, filepath.Join(repoRoot, "docs", "serve.md")))
+	users, _ := markedBlocks(t, page, "users.yaml of TestServeCustomAuthDocs")
+	serverBlocks, serverLines := markedBlocks(t, page, "server of TestServeCustomAuthDocs")
+	clients, clientLines := markedBlocks(t, page, "client of TestServeCustomAuthDocs")
+	afters, afterLines := markedBlocks(t, page, "after the stop of TestServeCustomAuthDocs")
+
+	dir := t.TempDir()
+	if err := os.Symlink(filepath.Join(repoRoot, "testdata"), filepath.Join(dir, "testdata")); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "users.yaml"), users[0])
+	server := sessionCommands(t, serverBlocks[0], serverLines[0])
+	const prefix = "kubectl aio-authn serve custom-auth "
+	if len(server) != 1 || !strings.HasPrefix(server[0].cmd, prefix) || !strings.Contains(server[0].cmd, "--ready-file ready.json") {
+		t.Fatalf("the server block should hold one `%s... --ready-file ready.json` command: %+v", prefix, server)
+	}
+	s := startCustomAuth(t, dir, strings.Fields(strings.TrimPrefix(server[0].cmd, prefix))...)
+	const shown = "127.0.0.1:8443"
+	env := testEnv(t)
+	session := func(blocks []string, lines []int) {
+		t.Helper()
+		for i, block := range blocks {
+			for _, c := range sessionCommands(t, block, lines[i]) {
+				run := c
+				run.cmd = strings.ReplaceAll(c.cmd, shown, s.ready.Listen)
+				got, code, out := execDocCommand(t, dir, env, run)
+				for j := range got {
+					got[j] = strings.ReplaceAll(got[j], s.ready.Listen, shown)
+				}
+				want := trimBlankTail(c.output)
+				if code != c.exit {
+					t.Errorf("%s:%d: `%s` exited %d, the page says %d\noutput:\n%s", c.file, c.line, c.cmd, code, c.exit, out)
+				} else if !matchLines(normalizeSession(want), normalizeSession(got)) {
+					t.Errorf("%s:%d: `%s` printed something other than the page shows\n--- page:\n%s\n--- got:\n%s",
+						c.file, c.line, c.cmd, strings.Join(want, "\n"), strings.Join(got, "\n"))
+				}
+			}
+		}
+	}
+	session(clients, clientLines)
+	if code := s.stop(t); code != 0 {
+		t.Errorf("the server exited %d after SIGTERM:\n%s", code, s.stderr)
+	}
+	var want []string
+	for _, l := range trimBlankTail(server[0].output) {
+		if l != "^C" { // the terminal's echo of Ctrl-C
+			want = append(want, l)
+		}
+	}
+	got := strings.Split(strings.TrimRight(strings.ReplaceAll(s.stderr.String(), s.ready.Listen, shown), "\n"), "\n")
+	if !matchLines(want, got) {
+		t.Errorf("docs/serve.md:%d: the server printed something other than the page shows\n--- page:\n%s\n--- got:\n%s",
+			server[0].line, strings.Join(want, "\n"), strings.Join(got, "\n"))
+	}
+	session(afters, afterLines)
 }
