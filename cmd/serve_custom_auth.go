@@ -126,7 +126,6 @@ requests being answered (exit 0).`),
 	f.StringVar(&opts.clientCA, "client-ca", "", "PEM file of the CAs that sign the broker's client certificate: require one")
 	f.StringVar(&opts.events, "events", "", "append one JSON line per request to this file (- for standard output)")
 	f.StringVar(&opts.readyFile, "ready-file", "", "write {listen, endpoint, ca} to this file once listening (and a minted certificate's CA beside it)")
-	_ = c.MarkFlagRequired("users")
 	for _, name := range []string{"users", "cert", "key", "client-ca", "events", "ready-file"} {
 		_ = c.MarkFlagFilename(name)
 	}
@@ -140,6 +139,9 @@ func readyCAFile(readyFile string) string {
 }
 
 func (o *serveCustomAuthOptions) run(ctx context.Context) error {
+	if o.users == "" {
+		return exitcode.Usagef("--users is required: the file of the users, certificates and enhanced authentication to answer (see --help)")
+	}
 	users, err := customauth.LoadUsers(o.users)
 	if err != nil {
 		return exitcode.UsageError(escapeError(err))

@@ -598,3 +598,31 @@ func TestServeCustomAuthDocs(t *testing.T) {
 	}
 	session(afters, afterLines)
 }
+
+// TestServeCustomAuthStartErrors checks that what stops the server from
+// starting is one line naming the cause and the fix, with exit 2.
+func TestServeCustomAuthStartErrors(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "users.yaml"), "users:\n- username: alice\n  password: wonderland\n")
+	writeFile(t, filepath.Join(dir, "not-pem.txt"), "hello\n")
+	s := startCustomAuth(t, dir, "--users", "users.yaml")
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{nil, "error: --users is required: the file of the users, certificates and enhanced authentication to answer (see --help)"},
+		{[]string{"--users", "nope.yaml"}, "error: nope.yaml: no such file or directory"},
+		{[]string{"--users", "users.yaml", "--cert", "users.yaml"}, "error: --cert and --key go together: give both, or neither to mint a certificate for 127.0.0.1 and localhost"},
+		{[]string{"--users", "users.yaml", "--client-ca", "not-pem.txt"}, "error: not-pem.txt: no PEM certificate found: pass a PEM file with -----BEGIN CERTIFICATE----- blocks"},
+		{[]string{"--users", "users.yaml", "--listen", s.ready.Listen}, "error: cannot listen on " + s.ready.Listen + ": bind: address already in use: choose another --listen"},
+	}
+	for _, tt := range tests {
+		r := run(t, dir, "kubectl-aio_authn", append([]string{"serve", "custom-auth"}, tt.args...)...)
+		if r.code != 2 || !strings.HasPrefix(r.stderr, tt.want) || r.stdout != "" {
+			t.Errorf("serve custom-auth %s: exit %d, stderr %q; want exit 2 and %q", strings.Join(tt.args, " "), r.code, r.stderr, tt.want)
+		}
+	}
+	if code := s.stop(t); code != 0 {
+		t.Errorf("exit %d after SIGTERM", code)
+	}
+}

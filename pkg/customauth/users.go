@@ -380,12 +380,12 @@ func (p usersParser) user(i int, n *yaml.Node) (*userEntry, error) {
 		sum := sha256.Sum256([]byte(s))
 		e.password = &sum
 	case hasHash:
-		s, err := p.text(hash, what+".passwordHash", `a bcrypt hash such as "$2a$10$..." (htpasswd -nbB user password makes one)`)
+		s, err := p.text(hash, what+".passwordHash", `a bcrypt hash such as "$2y$05$..." (what follows "user:" in the output of htpasswd -nbB user password)`)
 		if err != nil {
 			return nil, err
 		}
 		if _, err := bcrypt.Cost([]byte(s)); err != nil {
-			return nil, p.errorf(hash.value, "%s.passwordHash: not a bcrypt hash (%v): make one with htpasswd -nbB user password and quote it", what, err)
+			return nil, p.errorf(hash.value, "%s.passwordHash: not a bcrypt hash (%v): make one with htpasswd -nbB user password (the part after \"user:\") and quote it", what, err)
 		}
 		e.passwordHash = []byte(s)
 	case a.deny == nil:
