@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -58,8 +57,8 @@ type customAuthReady struct {
 	Listen string `json:"listen"`
 	// Endpoint is the URL for customSettings.endpoint.
 	Endpoint string `json:"endpoint"`
-	// CA is the PEM file of the CA of a minted server certificate, ""
-	// with --cert.
+	// CA is the PEM file of the CA of a minted server certificate (beside
+	// the ready file), "" with --cert.
 	CA string `json:"ca,omitempty"`
 }
 
@@ -93,9 +92,11 @@ denied with 403 {"reason": 135}. SIGHUP reloads the file (a bad file is
 reported and the previous one kept).
 
 Without --cert and --key the server mints a certificate for 127.0.0.1,
-::1 and localhost; its CA is written beside --ready-file (FILE-ca.pem) for
-clients to trust: the caCertConfigMap of the BrokerAuthentication, or curl
---cacert. --client-ca requires a client certificate signed by one of its
+::1 and localhost (and the --listen host when it is a specific one); its CA
+is written beside --ready-file (ready.json: ready-ca.pem), or without one
+into a temporary directory named on standard error, for clients to trust:
+the caCertConfigMap of the BrokerAuthentication, or curl --cacert. Both go
+when the server stops. --client-ca requires a client certificate signed by one of its
 CAs, as the broker presents with customSettings.auth.x509.
 
 --events writes one JSON line per request (time, event, remote, type,
@@ -132,12 +133,6 @@ requests being answered (exit 0).`),
 	return c
 }
 
-// readyCAFile is where the CA of a minted certificate goes: beside the ready
-// file, named after it (ready.json: ready-ca.pem).
-func readyCAFile(readyFile string) string {
-	return strings.TrimSuffix(readyFile, filepath.Ext(readyFile)) + "-ca.pem"
-}
-
 func (o *serveCustomAuthOptions) run(ctx context.Context) error {
 	if o.users == "" {
 		return exitcode.Usagef("--users is required: the file of the users, certificates and enhanced authentication to answer (see --help)")
@@ -146,7 +141,8 @@ func (o *serveCustomAuthOptions) run(ctx context.Context) error {
 	if err != nil {
 		return exitcode.UsageError(escapeError(err))
 	}
-	tlsConfig, minted, err := customauth.NewTLSConfig(customauth.TLSOptions{CertFile: o.cert, KeyFile: o.key, ClientCAFile: o.clientCA})
+	host, _, _ := net.SplitHostPort(o.listen)
+	tlsConfig, minted, err := customauth.NewTLSConfig(customauth.TLSOptions{CertFile: o.cert, KeyFile: o.key, Host: host, ClientCAFile: o.clientCA})
 	if err != nil {
 		return exitcode.UsageError(escapeError(err))
 	}
@@ -181,18 +177,29 @@ func (o *serveCustomAuthOptions) run(ctx context.Context) error {
 	}
 	addr := ln.Addr().String()
 	ready := customAuthReady{Listen: addr, Endpoint: "https://" + addr}
-	if err := o.writeReady(&ready, minted); err != nil {
-		ln.Close()
-		return exitcode.UsageError(err)
+	if minted != nil {
+		ca, removeCA, err := pki.WriteLocalCA(minted, o.readyFile)
+		if err != nil {
+			ln.Close()
+			return exitcode.UsageError(err)
+		}
+		defer removeCA()
+		ready.CA = ca
 	}
-	defer o.removeReady(ready)
+	if o.readyFile != "" {
+		data, _ := json.Marshal(ready)
+		if err := pki.WriteFile(o.readyFile, append(data, '\n'), pki.PublicFileMode, true); err != nil {
+			ln.Close()
+			return exitcode.UsageError(err)
+		}
+		// Gone with the server: a script must not take a stale file for
+		// a running server.
+		defer os.Remove(o.readyFile)
+	}
 
 	fmt.Fprintf(o.ErrOut, "serving the custom auth API %s on %s with %s (%s)\n", customauth.APIVersion, ready.Endpoint, ui.Escape(o.users), users.Summary())
-	switch {
-	case minted != nil && ready.CA != "":
-		fmt.Fprintf(o.ErrOut, "the server's certificate is minted for %s; its CA is %s\n", strings.Join(pki.LocalServerSANs, ", "), ui.Escape(ready.CA))
-	case minted != nil:
-		fmt.Fprintf(o.ErrOut, "the server's certificate is minted for %s; pass --ready-file to get its CA, or --cert and --key\n", strings.Join(pki.LocalServerSANs, ", "))
+	if minted != nil {
+		fmt.Fprintf(o.ErrOut, "the server's certificate is minted for %s; its CA is %s\n", strings.Join(mintedNames(minted), ", "), ui.Escape(ready.CA))
 	}
 
 	signals := make(chan os.Signal, 1)
@@ -258,32 +265,13 @@ func (o *serveCustomAuthOptions) openEvents() (func(customauth.Event), func(), e
 	}, closeFile, nil
 }
 
-// writeReady writes the CA of a minted certificate and then the ready file,
-// each atomically, so a script that sees the ready file finds the CA.
-func (o *serveCustomAuthOptions) writeReady(ready *customAuthReady, minted *pki.LocalServer) error {
-	if o.readyFile == "" {
-		return nil
+// mintedNames are the names a minted certificate is valid for.
+func mintedNames(l *pki.LocalServer) []string {
+	names := append([]string(nil), l.Certificate.Leaf.DNSNames...)
+	for _, ip := range l.Certificate.Leaf.IPAddresses {
+		names = append(names, ip.String())
 	}
-	if minted != nil {
-		ready.CA = readyCAFile(o.readyFile)
-		if err := pki.WriteFile(ready.CA, minted.CAPEM(), pki.PublicFileMode, true); err != nil {
-			return err
-		}
-	}
-	data, _ := json.Marshal(ready)
-	return pki.WriteFile(o.readyFile, append(data, '\n'), pki.PublicFileMode, true)
-}
-
-// removeReady removes the ready file and the CA once the server is gone:
-// a script must not take a stale file for a running server.
-func (o *serveCustomAuthOptions) removeReady(ready customAuthReady) {
-	if o.readyFile == "" {
-		return
-	}
-	os.Remove(o.readyFile)
-	if ready.CA != "" {
-		os.Remove(ready.CA)
-	}
+	return names
 }
 
 // escapingWriter escapes control characters of what it is given (text that

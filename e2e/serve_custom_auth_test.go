@@ -283,7 +283,7 @@ enhanced:
 		{"other path", "/authenticate" + api[1:], connectJSON(t, map[string]any{"username": "alice"}), post, 404, "/authenticate not found"},
 		{"not JSON", api, "username=alice", post, 400, "invalid client request body: invalid character 'u' looking for beginning of value"},
 		{"unknown type", api, `{"type":"publish"}`, post, 400, "invalid client request body: unknown variant `publish`, expected `connect` or `auth`"},
-		{"too large", api, `{"type":"connect","username":"` + strings.Repeat("a", 2<<20) + `"}`, post, 413, "request body larger than 1048576 bytes"},
+		{"too large", api, `{"type":"connect","username":"` + strings.Repeat("a", 1<<20+1024) + `"}`, post, 413, "request body larger than 1048576 bytes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

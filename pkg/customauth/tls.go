@@ -17,6 +17,9 @@ type TLSOptions struct {
 	// then intermediates) and key. Both empty: a certificate for
 	// 127.0.0.1, ::1 and localhost is minted (see pki.MintLocalServer).
 	CertFile, KeyFile string
+	// Host is the host the server listens on, which a minted certificate
+	// names too when it is a specific address or name.
+	Host string
 	// ClientCAFile, when set, makes the server require a client
 	// certificate signed by one of its CAs, as the broker presents its
 	// customSettings.auth.x509 certificate.
@@ -36,7 +39,7 @@ func NewTLSConfig(opts TLSOptions) (config *tls.Config, minted *pki.LocalServer,
 		if now.IsZero() {
 			now = time.Now()
 		}
-		if minted, err = pki.MintLocalServer(now); err != nil {
+		if minted, err = pki.MintLocalServer(now, opts.Host); err != nil {
 			return nil, nil, err
 		}
 		config.Certificates = []tls.Certificate{minted.Certificate}

@@ -3,6 +3,11 @@ package pki
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/dn"
@@ -37,8 +42,11 @@ type LocalServer struct {
 func (l *LocalServer) CAPEM() []byte { return EncodeCertificates(l.CA) }
 
 // MintLocalServer mints a LocalServer valid from now (backdated a little)
-// for LocalServerValidity, with EC P-256 keys.
-func MintLocalServer(now time.Time) (*LocalServer, error) {
+// for LocalServerValidity, with EC P-256 keys. Its certificate names
+// LocalServerSANs and the hosts the server listens on, when they are
+// neither loopback nor unspecified (0.0.0.0): a server bound to one address
+// of the machine is reached by it.
+func MintLocalServer(now time.Time, hosts ...string) (*LocalServer, error) {
 	var m Minter
 	now = now.UTC().Truncate(time.Second)
 	notBefore, notAfter := now.Add(-Backdate), now.Add(LocalServerValidity)
@@ -55,7 +63,15 @@ func MintLocalServer(now time.Time) (*LocalServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	leaf, err := m.Issue(Request{Profile: ProfileServer, Subject: dn.Name{{OID: "2.5.4.3", Value: "localhost"}}, SANs: LocalServerSANs,
+	sans := append([]string(nil), LocalServerSANs...)
+	for _, h := range hosts {
+		ip := net.ParseIP(h)
+		if h == "" || slices.Contains(sans, h) || (ip != nil && (ip.IsLoopback() || ip.IsUnspecified())) || (ip == nil && strings.EqualFold(h, "localhost")) {
+			continue
+		}
+		sans = append(sans, h)
+	}
+	leaf, err := m.Issue(Request{Profile: ProfileServer, Subject: dn.Name{{OID: "2.5.4.3", Value: "localhost"}}, SANs: sans,
 		NotBefore: notBefore, NotAfter: notAfter}, key.Public(), &CA{Certificate: ca, Key: caKey})
 	if err != nil {
 		return nil, err
@@ -64,4 +80,35 @@ func MintLocalServer(now time.Time) (*LocalServer, error) {
 		Certificate: tls.Certificate{Certificate: [][]byte{leaf.Raw}, PrivateKey: key, Leaf: leaf},
 		CA:          ca,
 	}, nil
+}
+
+// LocalCAFile is where a server writes the CA of its minted certificate
+// when it writes a ready file: beside it, named after it (ready.json:
+// ready-ca.pem), so that scripts find it and it is clearly the server's.
+func LocalCAFile(readyFile string) string {
+	return strings.TrimSuffix(readyFile, filepath.Ext(readyFile)) + "-ca.pem"
+}
+
+// WriteLocalCA writes l's CA for clients to trust: to LocalCAFile(readyFile),
+// replacing a CA an earlier run left, or without a ready file into a new
+// temporary directory. remove deletes what was written, for when the server
+// stops: the CA of a server that is gone trusts nothing useful.
+func WriteLocalCA(l *LocalServer, readyFile string) (path string, remove func(), err error) {
+	if readyFile != "" {
+		path = LocalCAFile(readyFile)
+		if err := WriteFile(path, l.CAPEM(), PublicFileMode, true); err != nil {
+			return "", nil, err
+		}
+		return path, func() { os.Remove(path) }, nil
+	}
+	dir, err := os.MkdirTemp("", "kubectl-aio-authn-ca-")
+	if err != nil {
+		return "", nil, err
+	}
+	path = filepath.Join(dir, "ca.pem")
+	if err := WriteFile(path, l.CAPEM(), PublicFileMode, false); err != nil {
+		os.RemoveAll(dir)
+		return "", nil, err
+	}
+	return path, func() { os.RemoveAll(dir) }, nil
 }
