@@ -175,6 +175,11 @@ func (o *serveCustomAuthOptions) run(ctx context.Context) error {
 		// no client certificate with --client-ca) are worth seeing.
 		ErrorLog: log.New(escapingWriter{o.ErrOut}, "", 0),
 	}
+	// Signals are ours before the ready file tells a script it may send
+	// them (SIGHUP would otherwise end the process).
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(signals)
 	addr := ln.Addr().String()
 	ready := customAuthReady{Listen: addr, Endpoint: "https://" + addr}
 	if minted != nil {
@@ -202,9 +207,6 @@ func (o *serveCustomAuthOptions) run(ctx context.Context) error {
 		fmt.Fprintf(o.ErrOut, "the server's certificate is minted for %s; its CA is %s\n", strings.Join(mintedNames(minted), ", "), ui.Escape(ready.CA))
 	}
 
-	signals := make(chan os.Signal, 1)
-	signal.Notify(signals, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	defer signal.Stop(signals)
 	served := make(chan error, 1)
 	go func() { served <- httpServer.ServeTLS(ln, "", "") }()
 	for {
