@@ -104,6 +104,7 @@ unreadable input, 3 indeterminate.`),
 		newCertsCmd(o),
 		newSatCmd(o),
 		newAuditCmd(o),
+		newServeCmd(o),
 		newVersionCmd(o),
 		newCompletionCmd(o),
 	} {

@@ -152,11 +152,27 @@ func TestDocs(t *testing.T) {
 
 func runDocCommand(t *testing.T, dir string, env []string, c docCommand) {
 	t.Helper()
+	got, code, out := execDocCommand(t, dir, env, c)
+	want := trimBlankTail(c.output)
+	if code != c.exit {
+		t.Errorf("%s:%d: `%s` exited %d, the page says %d\noutput:\n%s", c.file, c.line, c.cmd, code, c.exit, out)
+		return
+	}
+	if !matchLines(want, got) {
+		t.Errorf("%s:%d: `%s` printed something other than the page shows\n--- page:\n%s\n--- got:\n%s",
+			c.file, c.line, c.cmd, strings.Join(want, "\n"), strings.Join(got, "\n"))
+	}
+}
+
+// execDocCommand runs a page's command with bash in dir and returns its
+// output (stdout and stderr together) as the page would show it, line by
+// line, its exit code, and the output as it came.
+func execDocCommand(t *testing.T, dir string, env []string, c docCommand) (lines []string, code int, out []byte) {
+	t.Helper()
 	cmd := exec.Command("bash", "-o", "pipefail", "-c", c.cmd)
 	cmd.Dir = dir
 	cmd.Env = env
 	out, err := cmd.CombinedOutput()
-	code := 0
 	if err != nil {
 		ee, ok := err.(*exec.ExitError)
 		if !ok {
@@ -171,15 +187,7 @@ func runDocCommand(t *testing.T, dir string, env []string, c docCommand) {
 	if len(got) == 1 && got[0] == "" {
 		got = nil
 	}
-	want := trimBlankTail(c.output)
-	if code != c.exit {
-		t.Errorf("%s:%d: `%s` exited %d, the page says %d\noutput:\n%s", c.file, c.line, c.cmd, code, c.exit, out)
-		return
-	}
-	if !matchLines(want, got) {
-		t.Errorf("%s:%d: `%s` printed something other than the page shows\n--- page:\n%s\n--- got:\n%s",
-			c.file, c.line, c.cmd, strings.Join(want, "\n"), strings.Join(got, "\n"))
-	}
+	return got, code, out
 }
 
 func TestMatchLines(t *testing.T) {
