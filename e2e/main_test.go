@@ -16,6 +16,10 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files (the committed completions)")
 
+// mainPackage is the main package users install, relative to the module
+// root: its last element is the binary's name.
+const mainPackage = "cmd/kubectl-aio_authn"
+
 // testVersion is injected with -ldflags so the tests can see the linker
 // settings reach the binary.
 const testVersion = "v0.0.0-e2e"
@@ -55,7 +59,8 @@ func setup(m *testing.M) (int, error) {
 	ldflags := "-X github.com/aio-authn/kubectl-aio-authn/pkg/version.Version=" + testVersion +
 		" -X github.com/aio-authn/kubectl-aio-authn/pkg/version.Commit=e2e" +
 		" -X github.com/aio-authn/kubectl-aio-authn/pkg/version.Date=2026-01-01T00:00:00Z"
-	build := exec.Command("go", "build", "-ldflags", ldflags, "-o", filepath.Join(binDir, exe), ".")
+	// The package `go install` and releases build (see TestReleaseConfig).
+	build := exec.Command("go", "build", "-ldflags", ldflags, "-o", filepath.Join(binDir, exe), "./"+mainPackage)
 	build.Dir = repoRoot
 	if out, err := build.CombinedOutput(); err != nil {
 		return 0, fmt.Errorf("go build: %v\n%s", err, out)
