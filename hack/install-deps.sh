@@ -2,8 +2,10 @@
 # Install the Debian packages the test suite needs: etcd (for the test control
 # plane of internal/testenv), mosquitto and its clients (a real MQTT 5 broker
 # that tests start themselves), openssl, bash-completion (the completion
-# test sources it, as users' shells do), and pre-commit (the hook test runs
-# .pre-commit-hooks.yaml as CI users do). Idempotent, and a fast no-op when
+# test sources it, as users' shells do), pre-commit (the hook test runs
+# .pre-commit-hooks.yaml as CI users do), and curl and git (the install
+# tests run the documented download commands, and pre-commit clones the hook
+# repository). Idempotent, and a fast no-op when
 # everything is present; `apt-get update` runs once, only when something is
 # missing.
 #
@@ -12,7 +14,7 @@
 # daemons of packages installed here are stopped and disabled again.
 set -euo pipefail
 
-packages=(etcd-server mosquitto mosquitto-clients openssl bash-completion pre-commit)
+packages=(etcd-server mosquitto mosquitto-clients openssl bash-completion pre-commit curl git)
 
 installed() {
 	[[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" == installed ]]
