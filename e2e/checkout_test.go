@@ -70,16 +70,15 @@ func newCheckout() (*checkout, error) {
 	if err != nil {
 		return nil, err
 	}
-	env := setEnv(commandEnv(home), "GIT_AUTHOR_NAME=e2e", "GIT_AUTHOR_EMAIL=e2e@example.com",
-		"GIT_COMMITTER_NAME=e2e", "GIT_COMMITTER_EMAIL=e2e@example.com", "GIT_CONFIG_NOSYSTEM=1")
+	env := commandEnv(home)
+	if err := commitAll(dir, env, "the working tree under test"); err != nil {
+		return nil, err
+	}
 	for _, args := range [][]string{
-		{"init", "-q", "-b", "main"},
-		{"add", "-A"},
-		{"commit", "-q", "-m", "the working tree under test"},
 		{"tag", "-a", releaseTag, "-m", releaseTag},
 		{"remote", "add", "origin", forkRemote},
 	} {
-		if _, err := output(dir, env, "git", args...); err != nil {
+		if _, err := output(dir, gitEnv(env), "git", args...); err != nil {
 			return nil, err
 		}
 	}
@@ -94,6 +93,23 @@ func newCheckout() (*checkout, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// commitAll makes dir a git repository whose one commit holds its files.
+func commitAll(dir string, env []string, message string) error {
+	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"add", "-A"}, {"commit", "-q", "-m", message}} {
+		if _, err := output(dir, gitEnv(env), "git", args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// gitEnv is env with an identity to commit with, and no system git
+// configuration.
+func gitEnv(env []string) []string {
+	return setEnv(env, "GIT_AUTHOR_NAME=e2e", "GIT_AUTHOR_EMAIL=e2e@example.com",
+		"GIT_COMMITTER_NAME=e2e", "GIT_COMMITTER_EMAIL=e2e@example.com", "GIT_CONFIG_NOSYSTEM=1")
 }
 
 // fixture builds something several tests share on first use, and hands
