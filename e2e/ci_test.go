@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -374,5 +375,44 @@ func TestPreCommitHook(t *testing.T) {
 	r = preCommit("run", "--config", "strict.yaml", "--files", "deploy/authn.yaml", "deploy/open-listener.yaml")
 	if r.code != 1 || !strings.Contains(r.stdout, "deploy/open-listener.yaml:") {
 		t.Errorf("the strict hook on a warning: exit %d, want 1\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestCIDocFlags keeps docs/ci.md and .pre-commit-hooks.yaml in step with
+// `validate --help`: every long flag they name is one validate has (or one
+// of the few other programs' the recipes use), and every `-o` format one it
+// lists.
+func TestCIDocFlags(t *testing.T) {
+	help := run(t, "", "kubectl-aio_authn", "validate", "--help")
+	if help.code != 0 {
+		t.Fatalf("validate --help: exit %d", help.code)
+	}
+	others := map[string]string{
+		"--check": "sha256sum", "--ignore-missing": "sha256sum", "--all-files": "pre-commit",
+	}
+	formats := regexp.MustCompile(`(?m)^\s+-o, --output string\s+output format: (.*?)(?: \(default|$)`).FindStringSubmatch(help.stdout)
+	if formats == nil {
+		t.Fatalf("validate --help lists no -o formats:\n%s", help.stdout)
+	}
+	longFlag := regexp.MustCompile(`--[a-z][a-z0-9-]*`)
+	output := regexp.MustCompile(`-o (\w+)`)
+	for _, file := range []string{"docs/ci.md", ".pre-commit-hooks.yaml"} {
+		data, err := os.ReadFile(filepath.Join(repoRoot, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, flag := range longFlag.FindAllString(string(data), -1) {
+			if others[flag] != "" {
+				continue
+			}
+			if !regexp.MustCompile(`(?m)^\s+(?:-\w, )?` + flag + `\b`).MatchString(help.stdout) {
+				t.Errorf("%s names %s, which validate --help does not list", file, flag)
+			}
+		}
+		for _, m := range output.FindAllStringSubmatch(string(data), -1) {
+			if !slices.Contains(strings.Split(formats[1], ", "), m[1]) {
+				t.Errorf("%s uses -o %s; validate --help lists %s", file, m[1], formats[1])
+			}
+		}
 	}
 }

@@ -8,8 +8,8 @@
 #   krew                     installs the plugin from that manifest and a built archive
 #
 # The first run builds goreleaser (a few minutes); later runs are instant.
-# This is where the versions are pinned: goreleaser v2.15.1 is the newest that
-# builds with the Go this project uses.
+# This is where the versions are pinned (goreleaser's releases after v2.15.1
+# need a newer Go than this project's).
 set -euo pipefail
 
 hack=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
