@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -327,6 +328,12 @@ func TestCIShellStep(t *testing.T) {
 // on the bad manifest, passes the others and the unrelated YAML around them,
 // and its strict twin fails on a warning.
 func TestPreCommitHook(t *testing.T) {
+	if _, err := exec.LookPath("pre-commit"); err != nil {
+		if testing.Short() {
+			t.Skip("pre-commit is not installed (bash hack/install-deps.sh)")
+		}
+		t.Fatal("pre-commit is not on PATH: run bash hack/install-deps.sh")
+	}
 	c := checkoutFixture(t)
 	block := ciBlock(t, "pre-commit", "yaml")
 	var cfg struct {

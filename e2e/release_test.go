@@ -214,11 +214,15 @@ func uniq(s ...string) []string {
 
 // releaseTool returns the path of a program hack/install-tools.sh installs:
 // from the variable it exports (hack/test.sh sets them all), else from the
-// script itself, which installs it into the cache when missing.
+// script itself, which installs it into the cache when missing; under -short,
+// the test is skipped instead.
 func releaseTool(t *testing.T, envVar string) string {
 	t.Helper()
 	if p := os.Getenv(envVar); p != "" {
 		return p
+	}
+	if testing.Short() {
+		t.Skipf("%s is not set: run eval \"$(bash hack/setup-test-env.sh)\", or go test without -short", envVar)
 	}
 	out, err := output(repoRoot, os.Environ(), "bash", "-c", `eval "$(bash hack/install-tools.sh)" && printf %s "${!1}"`, "-", envVar)
 	if err != nil || out == "" {
