@@ -82,6 +82,7 @@ func newCheckout() (*checkout, error) {
 			return nil, err
 		}
 	}
+	atExit = append(atExit, func() { forgetModuleVersion(releaseTag) })
 	c := &checkout{dir: dir}
 	out, err := output(dir, env, "git", "log", "-1", "--format=%H %cI")
 	if err != nil {

@@ -98,18 +98,23 @@ func (p *goProxy) env(env []string, gobin string) []string {
 }
 
 // forget removes the pseudo-version from the Go module cache.
-func (p *goProxy) forget() {
+func (p *goProxy) forget() { forgetModuleVersion(p.version) }
+
+// forgetModuleVersion removes a version of this module from the Go module
+// cache, with the list of versions the go command keeps beside it. The
+// tests' versions are made up: the pseudo-version goProxy serves, and
+// releaseTag, which the go command notes there when it stamps a build of the
+// checkout fixture (pre-commit's) with its tag.
+func forgetModuleVersion(version string) {
 	cache := os.Getenv("GOMODCACHE")
-	if cache == "" {
-		return
-	}
 	escaped, err := module.EscapePath(modulePath)
-	if err != nil {
+	if cache == "" || err != nil {
 		return
 	}
-	os.RemoveAll(filepath.Join(cache, escaped+"@"+p.version))
-	downloads, _ := filepath.Glob(filepath.Join(cache, "cache", "download", escaped, "@v", p.version+".*"))
-	for _, f := range downloads {
+	os.RemoveAll(filepath.Join(cache, escaped+"@"+version))
+	downloads := filepath.Join(cache, "cache", "download", escaped, "@v")
+	files, _ := filepath.Glob(filepath.Join(downloads, version+".*"))
+	for _, f := range append(files, filepath.Join(downloads, "list")) {
 		os.Remove(f)
 	}
 }
