@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
@@ -27,53 +26,43 @@ var exitComment = regexp.MustCompile(`\s+#\s*exit\s+(\d+)\s*$`)
 // parseDocCommands extracts the commands of every ```console block of a
 // Markdown page. Lines ending in a backslash continue on the next line.
 func parseDocCommands(file string, data []byte) ([]docCommand, error) {
+	blocks, err := fencedBlocks(file, data)
+	if err != nil {
+		return nil, err
+	}
 	var cmds []docCommand
-	var cur *docCommand
-	inBlock := false
-	sc := bufio.NewScanner(strings.NewReader(string(data)))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	n := 0
-	continuing := false
-	for sc.Scan() {
-		n++
-		line := sc.Text()
-		trimmed := strings.TrimSpace(line)
-		if !inBlock {
-			if strings.HasPrefix(trimmed, "```console") {
-				inBlock = true
+	for _, b := range blocks {
+		if b.lang != "console" {
+			continue
+		}
+		var cur *docCommand
+		continuing := false
+		for i, line := range b.lines {
+			n := b.line + i
+			if continuing {
+				cur.cmd += "\n" + line
+				continuing = strings.HasSuffix(line, `\`)
+				if !continuing {
+					finishCommand(cur)
+				}
+				continue
 			}
-			continue
-		}
-		if strings.HasPrefix(trimmed, "```") {
-			inBlock, cur, continuing = false, nil, false
-			continue
-		}
-		if continuing {
-			cur.cmd += "\n" + line
-			continuing = strings.HasSuffix(line, `\`)
-			if !continuing {
-				finishCommand(cur)
+			if strings.HasPrefix(line, "$ ") {
+				cmds = append(cmds, docCommand{file: file, line: n, cmd: strings.TrimPrefix(line, "$ ")})
+				cur = &cmds[len(cmds)-1]
+				continuing = strings.HasSuffix(line, `\`)
+				if !continuing {
+					finishCommand(cur)
+				}
+				continue
 			}
-			continue
-		}
-		if strings.HasPrefix(line, "$ ") {
-			cmds = append(cmds, docCommand{file: file, line: n, cmd: strings.TrimPrefix(line, "$ ")})
-			cur = &cmds[len(cmds)-1]
-			continuing = strings.HasSuffix(line, `\`)
-			if !continuing {
-				finishCommand(cur)
+			if cur == nil {
+				return nil, fmt.Errorf("%s:%d: output before any `$ ` command in a console block", file, n)
 			}
-			continue
+			cur.output = append(cur.output, strings.TrimRight(line, " \t"))
 		}
-		if cur == nil {
-			return nil, fmt.Errorf("%s:%d: output before any `$ ` command in a console block", file, n)
-		}
-		cur.output = append(cur.output, strings.TrimRight(line, " \t"))
 	}
-	if inBlock {
-		return nil, fmt.Errorf("%s: unterminated ```console block", file)
-	}
-	return cmds, sc.Err()
+	return cmds, nil
 }
 
 func finishCommand(c *docCommand) {
