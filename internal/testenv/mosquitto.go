@@ -1,0 +1,140 @@
+package testenv
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Mosquitto is a real Debian mosquitto broker started for one test, on a
+// free loopback port, stopped when the test ends.
+type Mosquitto struct {
+	// Port is the loopback port of the listener; Addr is 127.0.0.1:Port.
+	Port int
+	Addr string
+
+	mu  sync.Mutex
+	log []byte
+}
+
+// mosquittoLogMax bounds the log kept in memory: a connect-rate test makes
+// mosquitto log thousands of lines.
+const mosquittoLogMax = 256 << 10
+
+func (m *Mosquitto) Write(p []byte) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.log = append(m.log, p...)
+	if over := len(m.log) - mosquittoLogMax; over > 0 {
+		m.log = append(m.log[:0], m.log[over:]...)
+	}
+	return len(p), nil
+}
+
+// Log returns what mosquitto logged (the last 256 KiB).
+func (m *Mosquitto) Log() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return string(m.log)
+}
+
+// WaitLog waits up to 10 seconds for mosquitto to log s, which it does
+// asynchronously to what its clients see, and fails the test otherwise.
+func (m *Mosquitto) WaitLog(t testing.TB, s string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if strings.Contains(m.Log(), s) {
+			return
+		}
+	}
+	t.Errorf("mosquitto never logged %q:\n%s", s, m.Log())
+}
+
+// MosquittoBinary returns the mosquitto executable (PATH, then /usr/sbin,
+// where Debian puts it). Under -short a missing binary skips the test;
+// otherwise it fails it, naming the script that installs it.
+func MosquittoBinary(t testing.TB) string {
+	t.Helper()
+	if p, err := exec.LookPath("mosquitto"); err == nil {
+		return p
+	}
+	if _, err := os.Stat("/usr/sbin/mosquitto"); err == nil {
+		return "/usr/sbin/mosquitto"
+	}
+	if testing.Short() {
+		t.Skip("skipping under -short: mosquitto not found (install it with: bash hack/install-deps.sh)")
+	}
+	t.Fatal("mosquitto not found: install the test dependencies with: bash hack/install-deps.sh")
+	return ""
+}
+
+// StartMosquitto runs mosquitto with the configuration conf(port): the
+// listener lines and whatever they need (cafile, password_file, ...). The
+// harness adds what every test wants: no persistence, logging to stderr,
+// and, when running as root, `user root` so that mosquitto can read files in
+// the test's private temporary directories. A port another process takes
+// before mosquitto binds it is retried with a new one.
+func StartMosquitto(t testing.TB, conf func(port int) string) *Mosquitto {
+	t.Helper()
+	bin := MosquittoBinary(t)
+	var lastErr error
+	for attempt := 0; attempt < 3; attempt++ {
+		port, err := freePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := startMosquitto(t, bin, port, conf(port))
+		if err == nil {
+			return m
+		}
+		lastErr = err
+	}
+	t.Fatalf("starting mosquitto: %v", lastErr)
+	return nil
+}
+
+func startMosquitto(t testing.TB, bin string, port int, conf string) (*Mosquitto, error) {
+	text := conf + "\npersistence false\nlog_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\nlog_type information\n"
+	if os.Geteuid() == 0 {
+		text += "user root\n"
+	}
+	file := filepath.Join(t.TempDir(), "mosquitto.conf")
+	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m := &Mosquitto{Port: port, Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
+	cmd := exec.Command(bin, "-c", file)
+	cmd.Stdout, cmd.Stderr = m, m
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	stop := func() {
+		_ = cmd.Process.Kill()
+		<-exited
+	}
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		select {
+		case err := <-exited:
+			return nil, fmt.Errorf("mosquitto exited (%v):\n%s", err, m.Log())
+		default:
+		}
+		if c, err := net.DialTimeout("tcp", m.Addr, time.Second); err == nil {
+			c.Close()
+			t.Cleanup(stop)
+			return m, nil
+		}
+		if time.Now().After(deadline) {
+			stop()
+			return nil, fmt.Errorf("mosquitto did not listen on %s:\n%s", m.Addr, m.Log())
+		}
+	}
+}
