@@ -51,7 +51,14 @@ type Comparison struct {
 	CodeMatch bool `json:"codeMatch"`
 	// Notes explain a difference, or an agreement that is not obvious.
 	Notes []string `json:"notes"`
+
+	decided bool
 }
+
+// Decided reports whether both sides gave a verdict, so that Agree says
+// something: false when the live probe got no verdict or the prediction is
+// indeterminate.
+func (c *Comparison) Decided() bool { return c.decided }
 
 // Compare says whether the live result and the prediction agree. A TLS
 // rejection agrees with a denial: the broker checks a client chain in the
@@ -73,6 +80,7 @@ func Compare(r *Result, p *Prediction) *Comparison {
 		c.Notes = append(c.Notes, "the prediction is indeterminate: "+p.Reason)
 		return c
 	}
+	c.decided = true
 	switch r.Outcome {
 	case Connected:
 		c.Agree = p.Decision == authn.Granted
@@ -88,6 +96,7 @@ func Compare(r *Result, p *Prediction) *Comparison {
 			}
 		}
 	default:
+		c.decided = false
 		c.Notes = append(c.Notes, "no live verdict ("+string(r.Outcome)+") to compare with")
 		return c
 	}

@@ -17,6 +17,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -252,4 +253,19 @@ func checkTopic(t string) error {
 		return errors.New("the topic contains a NUL character")
 	}
 	return nil
+}
+
+// SecretsInClear reports whether the probe would send a password or
+// authentication data over plain TCP to another machine, where anyone on
+// the path can read it.
+func (p *Prober) SecretsInClear() bool {
+	c := p.cfg.Credentials
+	if p.cfg.Server.TLS || (c.Password == nil && len(c.AuthData) == 0) {
+		return false
+	}
+	host := p.cfg.Server.Host
+	if ip := net.ParseIP(host); ip != nil {
+		return !ip.IsLoopback()
+	}
+	return host != "localhost"
 }

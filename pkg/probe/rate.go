@@ -1,9 +1,11 @@
 package probe
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"math"
 	"net"
 	"slices"
@@ -86,14 +88,17 @@ func (p *Prober) Rate(ctx context.Context, o RateOptions) *RateResult {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// Per worker: the CONNECT being written and a reader that
+			// takes the CONNACK in one read rather than three.
 			var buf bytes.Buffer
+			br := bufio.NewReaderSize(nil, 512)
 			for {
 				i := int(next.Add(1)) - 1
 				if i >= n || ctx.Err() != nil {
 					return
 				}
 				attempts.Add(1)
-				out, d, conn := p.connectOnce(ctx, i, &buf)
+				out, d, conn := p.connectOnce(ctx, i, &buf, br)
 				outcomes[i], latencies[i] = out, d
 				switch {
 				case conn == nil:
@@ -167,7 +172,7 @@ func percentiles(d []time.Duration) Latency {
 
 // connectOnce makes connection i and returns its outcome, its latency
 // (dial to CONNACK) and, when it got in, the open connection.
-func (p *Prober) connectOnce(ctx context.Context, i int, buf *bytes.Buffer) (Outcome, time.Duration, net.Conn) {
+func (p *Prober) connectOnce(ctx context.Context, i int, buf *bytes.Buffer, br *bufio.Reader) (Outcome, time.Duration, net.Conn) {
 	start := time.Now()
 	var h handshake
 	var dial, hs time.Duration
@@ -183,7 +188,8 @@ func (p *Prober) connectOnce(ctx context.Context, i int, buf *bytes.Buffer) (Out
 		conn.Close()
 		return outcomeOf(p.connectFailure(err, h.certSent)), 0, nil
 	}
-	code, err := p.readConnack(conn)
+	br.Reset(conn)
+	code, err := p.readConnack(br, conn)
 	d := time.Since(start)
 	if err != nil {
 		conn.Close()
@@ -218,9 +224,9 @@ func (p *Prober) rateConnect(i int) *packets.Connect {
 
 // readConnack reads packets up to the CONNACK, answering AUTH 0x18 as the
 // single probe does.
-func (p *Prober) readConnack(conn net.Conn) (uint8, error) {
+func (p *Prober) readConnack(r io.Reader, conn net.Conn) (uint8, error) {
 	for range 8 {
-		cp, err := packets.ReadPacket(conn)
+		cp, err := packets.ReadPacket(r)
 		if err != nil {
 			return 0, err
 		}
