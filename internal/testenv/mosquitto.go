@@ -16,9 +16,11 @@ import (
 // Mosquitto is a real Debian mosquitto broker started for one test, on a
 // free loopback port, stopped when the test ends.
 type Mosquitto struct {
-	// Port is the loopback port of the listener; Addr is 127.0.0.1:Port.
-	Port int
-	Addr string
+	// Ports are the loopback ports of its listeners, in the order the
+	// configuration got them; Port is the first, Addr 127.0.0.1:Port.
+	Ports []int
+	Port  int
+	Addr  string
 
 	mu  sync.Mutex
 	log []byte
@@ -83,14 +85,38 @@ func MosquittoBinary(t testing.TB) string {
 // before mosquitto binds it is retried with a new one.
 func StartMosquitto(t testing.TB, conf func(port int) string) *Mosquitto {
 	t.Helper()
+	return StartMosquittoWith(t, MosquittoOptions{Config: func(ports []int) string { return conf(ports[0]) }})
+}
+
+// MosquittoOptions shape a mosquitto for StartMosquittoWith.
+type MosquittoOptions struct {
+	// Ports is how many free loopback ports Config gets (default 1), for a
+	// configuration with several listeners.
+	Ports int
+	// Dir is mosquitto's working directory, where relative file names of
+	// the configuration are found; "" for the test's.
+	Dir string
+	// Config returns the configuration for the ports.
+	Config func(ports []int) string
+}
+
+// StartMosquittoWith is StartMosquitto with several listeners or a working
+// directory.
+func StartMosquittoWith(t testing.TB, opts MosquittoOptions) *Mosquitto {
+	t.Helper()
 	bin := MosquittoBinary(t)
+	n := max(opts.Ports, 1)
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		port, err := freePort()
-		if err != nil {
-			t.Fatal(err)
+		ports := make([]int, n)
+		for i := range ports {
+			port, err := freePort()
+			if err != nil {
+				t.Fatal(err)
+			}
+			ports[i] = port
 		}
-		m, err := startMosquitto(t, bin, port, conf(port))
+		m, err := startMosquitto(t, bin, opts.Dir, ports, opts.Config(ports))
 		if err == nil {
 			return m
 		}
@@ -100,7 +126,7 @@ func StartMosquitto(t testing.TB, conf func(port int) string) *Mosquitto {
 	return nil
 }
 
-func startMosquitto(t testing.TB, bin string, port int, conf string) (*Mosquitto, error) {
+func startMosquitto(t testing.TB, bin, dir string, ports []int, conf string) (*Mosquitto, error) {
 	text := conf + "\npersistence false\nlog_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\nlog_type information\n"
 	if os.Geteuid() == 0 {
 		text += "user root\n"
@@ -109,8 +135,9 @@ func startMosquitto(t testing.TB, bin string, port int, conf string) (*Mosquitto
 	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	m := &Mosquitto{Port: port, Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
+	m := &Mosquitto{Ports: ports, Port: ports[0], Addr: loopback(ports[0])}
 	cmd := exec.Command(bin, "-c", file)
+	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = m, m
 	if err := cmd.Start(); err != nil {
 		return nil, err
@@ -121,20 +148,25 @@ func startMosquitto(t testing.TB, bin string, port int, conf string) (*Mosquitto
 		_ = cmd.Process.Kill()
 		<-exited
 	}
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		select {
-		case err := <-exited:
-			return nil, fmt.Errorf("mosquitto exited (%v):\n%s", err, m.Log())
-		default:
-		}
-		if c, err := net.DialTimeout("tcp", m.Addr, time.Second); err == nil {
-			c.Close()
-			t.Cleanup(stop)
-			return m, nil
-		}
-		if time.Now().After(deadline) {
-			stop()
-			return nil, fmt.Errorf("mosquitto did not listen on %s:\n%s", m.Addr, m.Log())
+	for _, port := range ports {
+		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			select {
+			case err := <-exited:
+				return nil, fmt.Errorf("mosquitto exited (%v):\n%s", err, m.Log())
+			default:
+			}
+			if c, err := net.DialTimeout("tcp", loopback(port), time.Second); err == nil {
+				c.Close()
+				break
+			}
+			if time.Now().After(deadline) {
+				stop()
+				return nil, fmt.Errorf("mosquitto did not listen on port %d:\n%s", port, m.Log())
+			}
 		}
 	}
+	t.Cleanup(stop)
+	return m, nil
 }
+
+func loopback(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }

@@ -91,6 +91,7 @@ allow_anonymous false
 // in a password_file made by mosquitto_passwd.
 func passwordMosquitto(t *testing.T) *testenv.Mosquitto {
 	t.Helper()
+	testenv.MosquittoBinary(t) // skips under -short without mosquitto
 	passwd, err := exec.LookPath("mosquitto_passwd")
 	if err != nil {
 		t.Fatal("mosquitto_passwd not found: install the test dependencies with: bash hack/install-deps.sh")
