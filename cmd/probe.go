@@ -243,8 +243,8 @@ func (p *probeOptions) checkNumbers(concurrencyGiven bool) error {
 	switch {
 	case p.timeout <= 0:
 		return exitcode.Usagef("--timeout %s: give a positive duration such as 10s", p.timeout)
-	case p.keepAlive < 0 || p.keepAlive > 65535*time.Second:
-		return exitcode.Usagef("--keepalive %s: give 0 to 65535s (MQTT carries it in seconds in two bytes)", p.keepAlive)
+	case p.keepAlive < 0 || p.keepAlive > 65535*time.Second || p.keepAlive%time.Second != 0:
+		return exitcode.Usagef("--keepalive %s: give whole seconds from 0 to 65535s (MQTT carries it in seconds in two bytes)", p.keepAlive)
 	case p.hold < 0:
 		return exitcode.Usagef("--hold %s: give a positive duration such as 2m", p.hold)
 	case p.count < 0:

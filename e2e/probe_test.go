@@ -127,6 +127,20 @@ func TestProbeExitCodes(t *testing.T) {
 		})
 	}
 
+	t.Run("listener port", func(t *testing.T) {
+		// --listener predicts for the port the probe connects to.
+		gen := run(t, b.dir, "kubectl-aio_authn", "generate", "listener", "--name", "devices", "--port", fmt.Sprint(b.tls))
+		expect(t, gen, 0, "generate listener")
+		if err := os.WriteFile(filepath.Join(b.dir, "listener.yaml"), []byte(gen.stdout), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r := b.probe(t, append(cert, "-f", "bundle", "-f", "listener.yaml", "--listener", "devices")...)
+		expect(t, r, 0, "listener port")
+		if want := fmt.Sprintf("BrokerListener devices port %d (TLS)", b.tls); !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout does not name %q:\n%s", want, r.stdout)
+		}
+	})
+
 	t.Run("json", func(t *testing.T) {
 		r := b.probe(t, append(cert, "-f", "bundle", "-o", "json")...)
 		expect(t, r, 0, "json")
@@ -169,6 +183,7 @@ func TestProbeExitCodes(t *testing.T) {
 		{"concurrency alone", []string{"--server", "mqtt://127.0.0.1:1883", "--concurrency", "4"}, "add --count N"},
 		{"count with pubsub", []string{"--server", "mqtt://127.0.0.1:1883", "--count", "4", "--pubsub", "x"}, "--count measures connects only"},
 		{"bad bundle", []string{"--server", "mqtt://127.0.0.1:1883", "-f", "nope"}, "nope"},
+		{"keepalive not in seconds", []string{"--server", "mqtt://127.0.0.1:1883", "--keepalive", "1500ms"}, "whole seconds"},
 		{"bad output", []string{"--server", "mqtt://127.0.0.1:1883", "-o", "xml"}, `--output "xml"`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

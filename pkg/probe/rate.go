@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"math"
@@ -72,6 +73,17 @@ func (r *RateResult) Verdict() Verdict {
 // connection's client identifier is the configured one (or the random
 // default) with "-N" appended. Interrupting ctx stops new connects.
 func (p *Prober) Rate(ctx context.Context, o RateOptions) *RateResult {
+	if p.tls != nil {
+		// Every broker measured does the same key exchange: Go offers a
+		// post-quantum hybrid first, which brokers on older TLS stacks
+		// (mosquitto on OpenSSL 3.0) do not take, and which costs both
+		// sides more. A rate run offers only the classical groups most
+		// devices use.
+		rp := *p
+		rp.tls = p.tls.Clone()
+		rp.tls.CurvePreferences = []tls.CurveID{tls.X25519, tls.CurveP256}
+		p = &rp
+	}
 	n := max(o.Count, 0)
 	workers := min(max(o.Concurrency, 1), max(n, 1))
 	outcomes := make([]Outcome, n)
