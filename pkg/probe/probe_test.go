@@ -20,7 +20,7 @@ import (
 
 // chainDir mints a test chain (root, intermediate, client "thermostat",
 // server certificate for 127.0.0.1 and localhost) as `certs chain` does.
-func chainDir(t *testing.T) string {
+func chainDir(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
 	if _, err := pki.MintChain(pki.ChainSpec{OutDir: dir, Clients: []string{"thermostat"}, ServerSANs: []string{"localhost", "127.0.0.1"}}); err != nil {
@@ -30,7 +30,7 @@ func chainDir(t *testing.T) string {
 }
 
 // clientCert loads the chain files (leaf first) and the key of a client.
-func clientCert(t *testing.T, key string, certFiles ...string) *tls.Certificate {
+func clientCert(t testing.TB, key string, certFiles ...string) *tls.Certificate {
 	t.Helper()
 	var chain []*x509.Certificate
 	for _, f := range certFiles {
@@ -61,7 +61,7 @@ func clientCert(t *testing.T, key string, certFiles ...string) *tls.Certificate 
 	return c
 }
 
-func caPool(t *testing.T, file string) *x509.CertPool {
+func caPool(t testing.TB, file string) *x509.CertPool {
 	t.Helper()
 	pool, err := probe.LoadCAs(file)
 	if err != nil {
@@ -73,9 +73,12 @@ func caPool(t *testing.T, file string) *x509.CertPool {
 // certMosquitto runs mosquitto with a TLS listener that requires a client
 // certificate of the chain in dir, at least TLS version minVersion
 // ("tlsv1.2", "tlsv1.3").
-func certMosquitto(t *testing.T, dir, minVersion string) *testenv.Mosquitto {
+func certMosquitto(t testing.TB, dir, minVersion string) *testenv.Mosquitto {
 	return testenv.StartMosquitto(t, func(port int) string {
-		return fmt.Sprintf(`listener %d 127.0.0.1
+		// Without set_tcp_nodelay, mosquitto's CONNACK waits behind
+		// Nagle's algorithm after its TLS 1.3 session tickets.
+		return fmt.Sprintf(`set_tcp_nodelay true
+listener %d 127.0.0.1
 cafile %s
 certfile %s
 keyfile %s
@@ -89,7 +92,7 @@ allow_anonymous false
 
 // passwordMosquitto runs mosquitto on a plain port with one user, alice,
 // in a password_file made by mosquitto_passwd.
-func passwordMosquitto(t *testing.T) *testenv.Mosquitto {
+func passwordMosquitto(t testing.TB) *testenv.Mosquitto {
 	t.Helper()
 	testenv.MosquittoBinary(t) // skips under -short without mosquitto
 	passwd, err := exec.LookPath("mosquitto_passwd")
