@@ -126,7 +126,7 @@ func TestReauth(t *testing.T) {
 			srv := startMochi(t, &scripted{answer: tt.answer})
 			cfg := satConfig(srv)
 			if tt.want == probe.ReauthTimeout {
-				cfg.Timeout = 500 * time.Millisecond
+				cfg.Timeout = 2 * time.Second
 			}
 			r := run(t, cfg, probe.Steps{Reauth: true, ReauthData: []byte("second.token.sig")})
 			wantOutcome(t, r, probe.Connected)
