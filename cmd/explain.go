@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
@@ -16,29 +15,20 @@ import (
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn/explain"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/bundle"
-	"github.com/aio-authn/kubectl-aio-authn/pkg/customauth"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
-	"github.com/aio-authn/kubectl-aio-authn/pkg/sat"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
 
 // explainOptions are the flags of `explain`.
 type explainOptions struct {
 	*rootOptions
-	files         []string
-	c             explain.Case
-	port          int32
-	password      string
-	authData      string
-	issuerKey     string
-	issuers       []string
-	customTimeout time.Duration
-	output        string
-	batch         string
+	clientFlags
+	files  []string
+	output string
+	batch  string
 
 	bundle  *bundle.Bundle
-	keys    *sat.KeySet
 	cluster explainCluster
 }
 
@@ -110,30 +100,13 @@ batch, the worst case).`),
 	}
 	f := c.Flags()
 	f.StringArrayVarP(&e.files, "filename", "f", nil, "bundle: manifest files or directories (- for standard input); repeatable")
-	f.StringVar(&e.c.Authn, "authn", "", "the BrokerAuthentication to explain (needed when the bundle holds several)")
-	f.StringVar(&e.c.Listener, "listener", "", "explain for a port of this BrokerListener (with --port)")
-	f.Int32Var(&e.port, "port", 0, "the listener port the client connects to (with --listener)")
-	f.StringVar(&e.c.Username, "username", "", "MQTT username")
-	f.StringVar(&e.password, "password", "", "MQTT password (prefer --password-file: the command line is visible to other users)")
-	f.StringVar(&e.c.PasswordFile, "password-file", "", "file holding the MQTT password")
-	f.StringVar(&e.c.AuthMethod, "auth-method", "", "MQTT v5 enhanced authentication method, e.g. K8S-SAT")
-	f.StringVar(&e.authData, "auth-data", "", "MQTT v5 enhanced authentication data")
-	f.StringVar(&e.c.AuthDataFile, "auth-data-file", "", "file holding the enhanced authentication data")
-	f.StringVar(&e.c.SATFile, "sat-file", "", "service account token file: short for --auth-method K8S-SAT --auth-data-file F")
-	f.StringVar(&e.c.Cert, "cert", "", "PEM file with the certificate the client presents in TLS: leaf first, then intermediates")
-	f.StringVar(&e.issuerKey, "sat-issuer-key", "", "PEM public key(s) or JWKS file to verify service account tokens offline")
-	f.StringArrayVar(&e.issuers, "sat-issuer", nil, "the API server's service account issuer (--service-account-issuer), which tokens verified offline must carry; repeatable")
-	f.StringVar(&e.c.CustomResult, "custom-result", "", "what-if instead of calling the custom auth server: pass, fail or unreachable")
-	f.StringVar(&e.c.ADRDevice, "adr-device", "", "what-if for additionalValidation AzureDeviceRegistry: the client's device (its leaf CN) is enabled, disabled or missing in Azure Device Registry")
-	f.DurationVar(&e.customTimeout, "custom-timeout", customauth.DefaultTimeout, "how long to wait for the custom auth server")
+	e.addEngineFlags(c)
+	e.addCredentialFlags(c)
 	f.StringVar(&e.c.Now, "now", "", "decide at this time (RFC 3339) instead of now")
 	f.StringVarP(&e.output, "output", "o", "text", "output format: "+strings.Join(explainFormats, ", ")+" (--batch always writes JSON lines)")
 	f.StringVar(&e.batch, "batch", "", "JSON Lines file of cases (- for standard input): one JSON decision per line")
 	e.cluster.addFlags(c, o)
 	_ = c.RegisterFlagCompletionFunc("output", fixedCompletion(explainFormats...))
-	_ = c.RegisterFlagCompletionFunc("custom-result", fixedCompletion("pass", "fail", "unreachable"))
-	_ = c.RegisterFlagCompletionFunc("adr-device", fixedCompletion("enabled", "disabled", "missing"))
-	_ = c.RegisterFlagCompletionFunc("auth-method", fixedCompletion(authn.SATMethod))
 	return c
 }
 
@@ -144,27 +117,21 @@ func fixedCompletion(values ...string) func(*cobra.Command, []string, string) ([
 }
 
 func (e *explainOptions) complete(c *cobra.Command) error {
-	f := c.Flags()
-	if f.Changed("port") {
-		p := e.port
-		e.c.Port = &p
-	}
-	if f.Changed("password") {
-		e.c.Password = &e.password
-	}
-	if f.Changed("auth-data") {
-		e.c.AuthData = &e.authData
+	if err := e.clientFlags.complete(c.Flags()); err != nil {
+		return err
 	}
 	if !contains(explainFormats, e.output) {
 		return exitcode.Usagef("--output %q: want one of %s", e.output, strings.Join(explainFormats, ", "))
 	}
-	if e.customTimeout <= 0 {
-		return exitcode.Usagef("--custom-timeout %s: give a positive duration such as 5s", e.customTimeout)
-	}
 	if e.batch == "-" && contains(e.files, "-") {
 		return exitcode.Usagef("-f - and --batch - both read standard input: put one of them in a file")
 	}
-	b, err := e.readBundle(c.Context())
+	return e.loadBundle(c.Context())
+}
+
+// loadBundle reads the bundle from -f or the cluster.
+func (e *explainOptions) loadBundle(ctx context.Context) error {
+	b, err := e.readBundle(ctx)
 	if err != nil {
 		var re *manifest.ReadError
 		if errors.As(err, &re) {
@@ -173,13 +140,6 @@ func (e *explainOptions) complete(c *cobra.Command) error {
 		return exitcode.UsageError(err)
 	}
 	e.bundle = b
-	if e.issuerKey != "" {
-		ks, err := sat.LoadKeySet(e.issuerKey)
-		if err != nil {
-			return exitcode.Usagef("--sat-issuer-key %v", err)
-		}
-		e.keys = ks
-	}
 	return nil
 }
 
