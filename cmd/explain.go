@@ -22,14 +22,10 @@ import (
 // explainOptions are the flags of `explain`.
 type explainOptions struct {
 	*rootOptions
-	files    []string
-	c        explain.Case
-	port     int32
-	password string
-	authData string
-	engine   engineFlags
-	output   string
-	batch    string
+	clientFlags
+	files  []string
+	output string
+	batch  string
 
 	bundle  *bundle.Bundle
 	cluster explainCluster
@@ -103,28 +99,13 @@ batch, the worst case).`),
 	}
 	f := c.Flags()
 	addBundleFlag(f, &e.files)
-	f.StringVar(&e.c.Authn, "authn", "", "the BrokerAuthentication to explain (needed when the bundle holds several)")
-	f.StringVar(&e.c.Listener, "listener", "", "explain for a port of this BrokerListener (with --port)")
-	f.Int32Var(&e.port, "port", 0, "the listener port the client connects to (with --listener)")
-	f.StringVar(&e.c.Username, "username", "", "MQTT username")
-	f.StringVar(&e.password, "password", "", "MQTT password (prefer --password-file: the command line is visible to other users)")
-	f.StringVar(&e.c.PasswordFile, "password-file", "", "file holding the MQTT password")
-	f.StringVar(&e.c.AuthMethod, "auth-method", "", "MQTT v5 enhanced authentication method, e.g. K8S-SAT")
-	f.StringVar(&e.authData, "auth-data", "", "MQTT v5 enhanced authentication data")
-	f.StringVar(&e.c.AuthDataFile, "auth-data-file", "", "file holding the enhanced authentication data")
-	f.StringVar(&e.c.SATFile, "sat-file", "", "service account token file: short for --auth-method K8S-SAT --auth-data-file F")
-	f.StringVar(&e.c.Cert, "cert", "", "PEM file with the certificate the client presents in TLS: leaf first, then intermediates")
-	f.StringVar(&e.c.CustomResult, "custom-result", "", "what-if instead of calling the custom auth server: pass, fail or unreachable")
-	f.StringVar(&e.c.ADRDevice, "adr-device", "", "what-if for additionalValidation AzureDeviceRegistry: the client's device (its leaf CN) is enabled, disabled or missing in Azure Device Registry")
-	e.engine.addFlags(f)
+	e.addEngineFlags(c)
+	e.addCredentialFlags(c)
 	f.StringVar(&e.c.Now, "now", "", "decide at this time (RFC 3339) instead of now")
 	f.StringVarP(&e.output, "output", "o", "text", "output format: "+strings.Join(explainFormats, ", ")+" (--batch always writes JSON lines)")
 	f.StringVar(&e.batch, "batch", "", "JSON Lines file of cases (- for standard input): one JSON decision per line")
 	e.cluster.addFlags(c, o)
 	_ = c.RegisterFlagCompletionFunc("output", fixedCompletion(explainFormats...))
-	_ = c.RegisterFlagCompletionFunc("custom-result", fixedCompletion("pass", "fail", "unreachable"))
-	_ = c.RegisterFlagCompletionFunc("adr-device", fixedCompletion("enabled", "disabled", "missing"))
-	_ = c.RegisterFlagCompletionFunc("auth-method", fixedCompletion(authn.SATMethod))
 	return c
 }
 
@@ -135,16 +116,8 @@ func fixedCompletion(values ...string) func(*cobra.Command, []string, string) ([
 }
 
 func (e *explainOptions) complete(c *cobra.Command) error {
-	f := c.Flags()
-	if f.Changed("port") {
-		p := e.port
-		e.c.Port = &p
-	}
-	if f.Changed("password") {
-		e.c.Password = &e.password
-	}
-	if f.Changed("auth-data") {
-		e.c.AuthData = &e.authData
+	if err := e.clientFlags.complete(c.Flags()); err != nil {
+		return err
 	}
 	if !contains(explainFormats, e.output) {
 		return exitcode.Usagef("--output %q: want one of %s", e.output, strings.Join(explainFormats, ", "))
@@ -152,12 +125,17 @@ func (e *explainOptions) complete(c *cobra.Command) error {
 	if e.batch == "-" && contains(e.files, "-") {
 		return exitcode.Usagef("-f - and --batch - both read standard input: put one of them in a file")
 	}
-	b, err := e.readBundle(c.Context())
+	return e.loadBundle(c.Context())
+}
+
+// loadBundle reads the bundle from -f or the cluster.
+func (e *explainOptions) loadBundle(ctx context.Context) error {
+	b, err := e.readBundle(ctx)
 	if err != nil {
 		return bundleError(err)
 	}
 	e.bundle = b
-	return e.engine.loadKeys()
+	return nil
 }
 
 func contains(list []string, s string) bool {
@@ -172,7 +150,7 @@ func contains(list []string, s string) bool {
 func (e *explainOptions) runner() *explain.Runner {
 	return &explain.Runner{
 		Bundle:  e.bundle,
-		Options: authn.Options{Keys: e.engine.keys, Issuers: e.engine.issuers, TokenReview: e.cluster.reviewer, Objects: e.cluster.objects, CustomTimeout: e.engine.customTimeout},
+		Options: authn.Options{Keys: e.keys, Issuers: e.issuers, TokenReview: e.cluster.reviewer, Objects: e.cluster.objects, CustomTimeout: e.customTimeout},
 	}
 }
 

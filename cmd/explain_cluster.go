@@ -21,6 +21,7 @@ import (
 // verifier either way.
 type explainCluster struct {
 	fromCluster bool
+	tokenReview bool
 
 	reviewer authn.TokenReviewer
 	objects  authn.ObjectFinder
@@ -29,6 +30,7 @@ type explainCluster struct {
 func (x *explainCluster) addFlags(c *cobra.Command, o *rootOptions) {
 	f := c.Flags()
 	f.BoolVar(&x.fromCluster, "from-cluster", false, "read the BrokerAuthentications, BrokerListeners and what they reference from the cluster (-n, default azure-iot-operations) instead of -f")
+	f.BoolVar(&x.tokenReview, "token-review", false, tokenReviewUsage)
 	o.addKubeFlags(c)
 }
 
@@ -42,11 +44,10 @@ func (e *explainOptions) readBundle(ctx context.Context) (*bundle.Bundle, error)
 	case !x.fromCluster && len(e.files) == 0:
 		return nil, exitcode.Usagef("no bundle: give the manifests with -f, or read them from the cluster with --from-cluster")
 	}
-	if err := e.engine.validate(); err != nil {
+	if err := e.checkTokenReview(x.tokenReview); err != nil {
 		return nil, err
 	}
-	tokenReview := e.engine.tokenReview
-	if !x.fromCluster && !tokenReview {
+	if !x.fromCluster && !x.tokenReview {
 		return bundle.Read(e.files, e.In)
 	}
 	if ctx == nil {
@@ -56,7 +57,7 @@ func (e *explainOptions) readBundle(ctx context.Context) (*bundle.Bundle, error)
 	if err != nil {
 		return nil, err
 	}
-	if tokenReview {
+	if x.tokenReview {
 		x.reviewer = client.TokenReviewer()
 	}
 	if !x.fromCluster {
@@ -80,7 +81,7 @@ func (e *explainOptions) readBundle(ctx context.Context) (*bundle.Bundle, error)
 	// attributes (its aio-broker-auth/ annotations), and a token verified
 	// offline is valid only while they exist, as the API server checks.
 	x.objects = client.ObjectFinder()
-	if !tokenReview && e.engine.issuerKey == "" && (len(e.caseTokens()) > 0 || e.batch != "") {
+	if !x.tokenReview && e.issuerKey == "" && (len(e.caseTokens()) > 0 || e.batch != "") {
 		keys, err := client.FetchIssuerKeys(ctx)
 		if err != nil {
 			return nil, exitcode.Usagef("%v; or verify tokens with --token-review", err)
@@ -89,11 +90,11 @@ func (e *explainOptions) readBundle(ctx context.Context) (*bundle.Bundle, error)
 		if err != nil {
 			return nil, exitcode.Usagef("the cluster's %s: %v", kube.JWKSPath, err)
 		}
-		e.engine.keys = ks
+		e.keys = ks
 		// The discovery document names the issuer the cluster signs
 		// with; an API server may accept more (--sat-issuer adds them).
 		if keys.Issuer != "" {
-			e.engine.issuers = append(e.engine.issuers, keys.Issuer)
+			e.issuers = append(e.issuers, keys.Issuer)
 		}
 		fmt.Fprintf(e.ErrOut, "note: verifying service account tokens offline with the cluster's signing keys (%s, issuer %s); --token-review asks the API server instead, as the broker does\n",
 			kube.JWKSPath, keys.Issuer)

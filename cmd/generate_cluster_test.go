@@ -85,7 +85,8 @@ func TestCRDsAndGeneratedManifestsOnARealAPIServer(t *testing.T) {
 
 	// The manifests Microsoft applies and documents, which validate passes,
 	// pass the API server with these CRDs too: enum values in camelCase,
-	// brokerRef, privateKey, san, the 2025 v1beta1 with additionalValidation.
+	// brokerRef, privateKey, san, the 2025 v1beta1 with additionalValidation,
+	// an entry with the settings blocks of other methods beside its own.
 	corpus, err := filepath.Glob("../testdata/realworld/*.yaml")
 	if err != nil || len(corpus) == 0 {
 		t.Fatalf("no corpus: %v", err)
@@ -95,7 +96,8 @@ func TestCRDsAndGeneratedManifestsOnARealAPIServer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Contains(data, []byte("\n# expect: valid\n")) {
+		// "valid", or "valid; warnings: ..."; no rule is named valid...
+		if !bytes.Contains(data, []byte("\n# expect: valid")) {
 			continue
 		}
 		t.Run(filepath.Base(path), func(t *testing.T) {
@@ -131,7 +133,7 @@ spec:
   authenticationMethods:
   - method: Custom
     serviceAccountTokenSettings: {audiences: [aio-internal]}
-`, "each entry needs exactly one settings block"},
+`, "each entry needs the settings block of its method"},
 		{"unknown field", `apiVersion: mqttbroker.iotoperations.azure.com/v1
 kind: BrokerAuthentication
 metadata: {name: unknown, namespace: azure-iot-operations}

@@ -6,19 +6,19 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// newServeCmd groups the local servers that rehearse the broker's
-// authentication on one machine.
+// newServeCmd is the parent of the servers the tool runs on this machine to
+// rehearse authentication without a cluster.
 func newServeCmd(o *rootOptions) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "serve",
-		Short: "Local servers for rehearsals: an MQTT broker that enforces a bundle",
+		Short: "Run a local server to rehearse authentication on one machine",
 		Long: strings.TrimSpace(`
-Run, on this machine, what a device meets in the cluster: "serve broker" is an
-MQTT v5 broker that lets clients in exactly as explain decides, so any MQTT
-client (mosquitto_pub, a device's own code) can be tried against a bundle
-before it is applied.`),
+Run a server on this machine that plays a part of the broker's
+authentication chain, so a rehearsal needs no cluster. Each server runs
+until interrupted (Ctrl-C or SIGTERM) and can write a ready file for
+scripts to wait on.`),
 		Args: cobra.NoArgs,
 	}
-	c.AddCommand(newServeBrokerCmd(o))
+	c.AddCommand(newServeBrokerCmd(o), newServeCustomAuthCmd(o))
 	return c
 }

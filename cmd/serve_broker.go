@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -28,15 +27,16 @@ import (
 // serveBrokerOptions are the flags of `serve broker`.
 type serveBrokerOptions struct {
 	*rootOptions
-	files      []string
-	listener   string
-	bind       string
-	portOffset int
-	serverCert string
-	serverKey  string
-	engine     engineFlags
-	events     string
-	readyFile  string
+	files       []string
+	listener    string
+	bind        string
+	portOffset  int
+	serverCert  string
+	serverKey   string
+	engine      verifierFlags
+	tokenReview bool
+	events      string
+	readyFile   string
 
 	bundle *bundle.Bundle
 	cert   *tls.Certificate
@@ -109,6 +109,7 @@ flag or port that cannot be served.`),
 	f.StringVar(&s.serverCert, "server-cert", "", "PEM certificate (then its intermediates) that TLS ports present; default: one minted for 127.0.0.1 and localhost")
 	f.StringVar(&s.serverKey, "server-key", "", "PEM private key of --server-cert")
 	s.engine.addFlags(f)
+	f.BoolVar(&s.tokenReview, "token-review", false, tokenReviewUsage)
 	f.StringVar(&s.events, "events", "", "append one JSON line per event to this file (- for standard output)")
 	f.StringVar(&s.readyFile, "ready-file", "", "write the ports and the CA file here as JSON once every port listens")
 	o.addKubeFlags(c)
@@ -119,10 +120,10 @@ func (s *serveBrokerOptions) complete() error {
 	if len(s.files) == 0 {
 		return exitcode.Usagef("no bundle: give the manifests with -f")
 	}
-	if err := s.engine.validate(); err != nil {
+	if err := s.engine.checkTokenReview(s.tokenReview); err != nil {
 		return err
 	}
-	if err := s.engine.loadKeys(); err != nil {
+	if err := s.engine.complete(); err != nil {
 		return err
 	}
 	if (s.serverCert == "") != (s.serverKey == "") {
@@ -135,17 +136,12 @@ func (s *serveBrokerOptions) complete() error {
 		}
 		s.cert = cert
 	}
-	if s.readyFile != "" {
-		if _, err := os.Lstat(s.readyFile); err == nil {
-			return exitcode.Usagef("--ready-file %s already exists (a broker still running, or one that was killed): remove it, so that scripts waiting for it wait for this broker", s.readyFile)
-		}
-	}
 	b, err := bundle.Read(s.files, s.In)
 	if err != nil {
 		return bundleError(err)
 	}
 	s.bundle = b
-	if s.engine.tokenReview {
+	if s.tokenReview {
 		client, err := kube.NewClient(s.kube)
 		if err != nil {
 			return exitcode.UsageError(err)
@@ -200,6 +196,13 @@ func (s *serveBrokerOptions) run(ctx context.Context) error {
 		}
 		fmt.Fprintln(s.ErrOut, "warning: "+ui.Escape(w))
 	}
+	if s.readyFile != "" {
+		// A ready file left by an earlier run would tell a script that
+		// waits for it that this broker listens before it does.
+		os.Remove(s.readyFile)
+	}
+	// Signals are ours before the ready file tells a script it may send
+	// them.
 	sig, cancel := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	if err := b.Start(sig); err != nil {
@@ -208,11 +211,15 @@ func (s *serveBrokerOptions) run(ctx context.Context) error {
 	// From here on the broker runs: close it on every way out.
 	defer b.Close()
 
-	caFile, removeCA, err := s.writeCA(b.CAPEM())
-	if err != nil {
-		return err
+	caFile := ""
+	if minted := b.Minted(); minted != nil {
+		path, removeCA, err := pki.WriteLocalCA(minted, s.readyFile)
+		if err != nil {
+			return exitcode.UsageError(err)
+		}
+		defer removeCA()
+		caFile = path
 	}
-	defer removeCA()
 	for _, p := range b.Ports() {
 		what := "no TLS"
 		if p.TLS {
@@ -225,7 +232,8 @@ func (s *serveBrokerOptions) run(ctx context.Context) error {
 		fmt.Fprintf(s.ErrOut, "serve broker: BrokerListener %s port %d on %s (%s, %s)\n", ui.Escape(b.ListenerName()), p.Port, p.Address, what, ui.Escape(auth))
 	}
 	if caFile != "" {
-		fmt.Fprintf(s.ErrOut, "serve broker: TLS ports present a certificate for 127.0.0.1 and localhost; its CA is %s (mosquitto_pub --cafile)\n", caFile)
+		fmt.Fprintf(s.ErrOut, "serve broker: TLS ports present a certificate minted for %s; its CA is %s (mosquitto_pub --cafile)\n",
+			strings.Join(mintedNames(b.Minted()), ", "), ui.Escape(caFile))
 	}
 	if s.readyFile != "" {
 		if err := s.writeReady(b.Ports(), caFile); err != nil {
@@ -267,34 +275,6 @@ func (s *serveBrokerOptions) openEvents() (io.Writer, func(), error) {
 	return f, func() { f.Close() }, nil
 }
 
-// writeCA writes the minted server certificate's CA beside the ready-file
-// (ready.json: ready-ca.pem), or in a new temporary directory without one.
-// The returned function removes what was written.
-func (s *serveBrokerOptions) writeCA(caPEM []byte) (string, func(), error) {
-	if caPEM == nil {
-		return "", func() {}, nil
-	}
-	if s.readyFile == "" {
-		dir, err := os.MkdirTemp("", "aio-authn-serve-broker-")
-		if err != nil {
-			return "", nil, err
-		}
-		path := filepath.Join(dir, "ca.pem")
-		if err := pki.WriteFile(path, caPEM, pki.PublicFileMode, false); err != nil {
-			os.RemoveAll(dir)
-			return "", nil, err
-		}
-		return path, func() { os.RemoveAll(dir) }, nil
-	}
-	// The name is this command's own, derived from --ready-file: a CA
-	// left by an earlier run is replaced.
-	path := strings.TrimSuffix(s.readyFile, filepath.Ext(s.readyFile)) + "-ca.pem"
-	if err := pki.WriteFile(path, caPEM, pki.PublicFileMode, true); err != nil {
-		return "", nil, err
-	}
-	return path, func() { os.Remove(path) }, nil
-}
-
 func (s *serveBrokerOptions) writeReady(ports []broker.Port, caFile string) error {
 	r := readyFile{Ports: ports}
 	if caFile != "" {
@@ -304,5 +284,5 @@ func (s *serveBrokerOptions) writeReady(ports []broker.Port, caFile string) erro
 	if err != nil {
 		return err
 	}
-	return pki.WriteFile(s.readyFile, append(data, '\n'), pki.PublicFileMode, false)
+	return pki.WriteFile(s.readyFile, append(data, '\n'), pki.PublicFileMode, true)
 }

@@ -23,6 +23,9 @@ import (
 func serveBundle(t *testing.T) (dir string, ports [2]int) {
 	t.Helper()
 	dir = t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "bundle"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	for _, args := range [][]string{
 		{"certs", "chain", "--out-dir", "certs", "--client", "thermostat"},
 		{"ca", "import", "certs/client_ca.pem", "--name", "client-ca", "--dry-run=client", "-o", "yaml"},
@@ -57,27 +60,8 @@ spec:
       mode: Automatic
   - port: %d
 `, ports[0], ports[1]))
-	writeFile(t, filepath.Join(dir, "thermostat_chain.pem"), readFile(t, filepath.Join(dir, "certs/thermostat_cert.pem"))+readFile(t, filepath.Join(dir, "certs/intermediate_ca_cert.pem")))
+	writeFile(t, filepath.Join(dir, "thermostat_chain.pem"), string(readFile(t, filepath.Join(dir, "certs/thermostat_cert.pem")))+string(readFile(t, filepath.Join(dir, "certs/intermediate_ca_cert.pem"))))
 	return dir, ports
-}
-
-func writeFile(t *testing.T, path, data string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func readFile(t *testing.T, path string) string {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(data)
 }
 
 // TestServeBroker runs the built binary as a script would: in the
@@ -125,12 +109,12 @@ func TestServeBroker(t *testing.T) {
 		} `json:"ports"`
 		CA *string `json:"ca"`
 	}
-	if err := json.Unmarshal([]byte(readFile(t, ready)), &r); err != nil {
+	if err := json.Unmarshal(readFile(t, ready), &r); err != nil {
 		t.Fatal(err)
 	}
 	want := fmt.Sprintf("[{%d true 127.0.0.1:%d} {%d false 127.0.0.1:%d}]", ports[0], ports[0], ports[1], ports[1])
 	if fmt.Sprint(r.Ports) != want || r.CA == nil || *r.CA != "ready-ca.pem" {
-		t.Fatalf("ready-file %s, want ports %s and ca ready-ca.pem", readFile(t, ready), want)
+		t.Fatalf("ready-file %s, want ports %s and ca ready-ca.pem", string(readFile(t, ready)), want)
 	}
 
 	for _, tc := range []struct {
@@ -172,7 +156,7 @@ func TestServeBroker(t *testing.T) {
 			t.Errorf("%s left behind (%v)", f, err)
 		}
 	}
-	events := readFile(t, filepath.Join(dir, "events.jsonl"))
+	events := string(readFile(t, filepath.Join(dir, "events.jsonl")))
 	for _, want := range []string{`"clientId":"thermostat","remote":`, `"decision":"granted","method":"X509","username":"thermostat"`,
 		`"clientId":"stranger"`, `"connack":{"code":135,"name":"Not authorized"}`,
 		`"clientId":"anyone"`, `"reason":"authentication is disabled on this port"`} {
@@ -193,7 +177,6 @@ func TestServeBrokerUsageErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer held.Close()
-	writeFile(t, filepath.Join(dir, "stale.json"), "{}")
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -201,7 +184,6 @@ func TestServeBrokerUsageErrors(t *testing.T) {
 		{[]string{"-f", "missing"}, "error: missing: no such file or directory"},
 		{[]string{"-f", "bundle", "--listener", "nope"}, `error: no BrokerListener named "nope" in the bundle (it has default)`},
 		{[]string{"-f", "bundle"}, fmt.Sprintf("error: port %d of BrokerListener default: cannot listen on 127.0.0.1:%d: bind: address already in use", ports[1], ports[1])},
-		{[]string{"-f", "bundle", "--ready-file", "stale.json"}, "error: --ready-file stale.json already exists"},
 		{[]string{"-f", "bundle", "--server-cert", "certs/server_cert.pem"}, "error: --server-cert and --server-key go together"},
 		{[]string{"-f", "bundle", "--token-review", "--sat-issuer-key", "k"}, "error: --token-review and --sat-issuer-key both verify tokens: give one"},
 	} {

@@ -56,8 +56,10 @@ func IsConnackFailure(code uint8) bool {
 	return ok && code >= 0x80
 }
 
-// ConnackOf is the CONNACK reason code with its MQTT 5.0 name.
-func ConnackOf(code uint8) Connack { return *connack(code) }
+// ConnackFor returns the CONNACK of reason code code, named as MQTT 5.0
+// names it ("unknown reason code" for a code the specification does not
+// define), for what a live broker answered.
+func ConnackFor(code uint8) *Connack { return connack(code) }
 
 func connack(code uint8) *Connack {
 	name, ok := connackNames[code]

@@ -33,6 +33,7 @@ import (
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/bundle"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/customauth"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
 )
 
 // DefaultBind is where ports listen unless told otherwise: this machine only.
@@ -57,7 +58,7 @@ type Options struct {
 	// that holds the real ports.
 	PortOffset int
 	// ServerCertificate is what TLS ports present; nil mints one for
-	// 127.0.0.1 and localhost, whose CA is then CAPEM.
+	// 127.0.0.1 and localhost (Minted).
 	ServerCertificate *tls.Certificate
 	// Engine are the verifiers of every BrokerAuthentication's engine.
 	Engine authn.Options
@@ -86,7 +87,7 @@ type Broker struct {
 	listener *bundle.Listener
 	ports    []*port
 	byID     map[string]*port
-	caPEM    []byte
+	minted   *pki.LocalServer
 	tls      *tls.Config
 	warnings []string
 	clock    clock.WithDelayedExecution
@@ -199,10 +200,11 @@ func New(opts Options) (*Broker, error) {
 	if anyTLS {
 		cert := opts.ServerCertificate
 		if cert == nil {
-			cert, b.caPEM, err = mintServerCertificate(b.opts.Bind, time.Now())
+			b.minted, err = pki.MintLocalServer(time.Now(), b.opts.Bind)
 			if err != nil {
 				return nil, err
 			}
+			cert = &b.minted.Certificate
 		}
 		b.tls = serverTLS(cert)
 	}
@@ -258,9 +260,10 @@ func (b *Broker) Warnings() []string { return b.warnings }
 // ListenerName is the BrokerListener served.
 func (b *Broker) ListenerName() string { return b.listener.Name }
 
-// CAPEM is the CA of the minted server certificate, nil when
-// Options.ServerCertificate was given or no port has TLS.
-func (b *Broker) CAPEM() []byte { return b.caPEM }
+// Minted is the server certificate minted for the TLS ports, with its CA
+// for clients to trust; nil when Options.ServerCertificate was given or no
+// port has TLS.
+func (b *Broker) Minted() *pki.LocalServer { return b.minted }
 
 // Ports lists the served ports; after Start, with the addresses bound.
 func (b *Broker) Ports() []Port {

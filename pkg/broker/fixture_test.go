@@ -272,10 +272,10 @@ func start(t testing.TB, opts Options) (*Broker, *eventLog) {
 // writeCA puts the minted server certificate's CA where clients read it.
 func writeCA(t testing.TB, f *fixture, b *Broker) string {
 	t.Helper()
-	if b.CAPEM() == nil {
+	if b.Minted() == nil {
 		t.Fatal("no minted CA")
 	}
-	return f.write(t, "broker-ca.pem", string(b.CAPEM()))
+	return f.write(t, "broker-ca.pem", string(b.Minted().CAPEM()))
 }
 
 func hostPort(t testing.TB, address string) (string, string) {

@@ -16,6 +16,7 @@ import (
 
 	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/reasoncode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
 
@@ -116,7 +117,7 @@ func (h *hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 	ev.Decision, ev.Method, ev.Reason, ev.Warnings = &d.Decision, d.Method, d.Reason(), d.Warnings
 	if d.Decision == authn.Granted {
 		ev.Username, ev.ExpiresAt = d.Username, d.ExpiresAt
-		ev.Connack = &Code{Code: authn.CodeSuccess, Name: authn.ConnackOf(authn.CodeSuccess).Name}
+		ev.Connack = &Code{Code: authn.CodeSuccess, Name: authn.ConnackFor(authn.CodeSuccess).Name}
 		b.track(&conn{cl: cl, net: cl.Net.Conn, port: p, methodIndex: d.MethodIndex, method: d.Method, username: d.Username, expiresAt: d.ExpiresAt})
 		b.events.write(ev)
 		return nil
@@ -125,7 +126,7 @@ func (h *hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 	if d.Connack != nil {
 		code = packets.Code{Code: d.Connack.Code, Reason: reasonString(d.Reason())}
 	}
-	ev.Connack = &Code{Code: code.Code, Name: authn.ConnackOf(code.Code).Name}
+	ev.Connack = &Code{Code: code.Code, Name: authn.ConnackFor(code.Code).Name}
 	if cl.Properties.ProtocolVersion < 5 {
 		code = packets.Code{Code: codeMQTT311NotAuthorized}
 		ev.Connack = &Code{Code: code.Code, Name: "Connection Refused, not authorized (MQTT 3.1.1)"}
@@ -193,7 +194,7 @@ func (h *hook) OnAuthPacket(cl *mqtt.Client, pk packets.Packet) (packets.Packet,
 	case c.port.engine == nil:
 		granted := authn.Granted
 		ev.Decision, ev.Reason = &granted, "authentication is disabled on this port"
-		ev.Reply = &Reply{Packet: "AUTH", Code: Code{Code: packets.CodeSuccess.Code, Name: "Success"}}
+		ev.Reply = authReply(packets.CodeSuccess.Code)
 		b.events.write(ev)
 		return pk, b.sendAuth(cl, packets.CodeSuccess.Code, connectMethod, "")
 	}
@@ -210,16 +211,16 @@ func (h *hook) OnAuthPacket(cl *mqtt.Client, pk packets.Packet) (packets.Packet,
 		b.arm(c)
 		c.mu.Unlock()
 		ev.Username, ev.ExpiresAt = r.Username, r.ExpiresAt
-		ev.Reply = &Reply{Packet: "AUTH", Code: Code{Code: packets.CodeSuccess.Code, Name: "Success"}}
+		ev.Reply = authReply(packets.CodeSuccess.Code)
 		b.events.write(ev)
 		return pk, b.sendAuth(cl, packets.CodeSuccess.Code, connectMethod, "")
 	case r.Transient:
-		ev.Reply = &Reply{Packet: "AUTH", Code: Code{Code: codeContinueAuth, Name: "Continue authentication"}}
+		ev.Reply = authReply(codeContinueAuth)
 		b.events.write(ev)
 		return pk, b.sendAuth(cl, codeContinueAuth, connectMethod, reasonString(r.Reason()+": try again"))
 	case r.Result == authn.Denied:
 		code, reason := r.ReasonCode, r.Reason()
-		if _, ok := disconnectNames[code]; !ok {
+		if !reasoncode.Defined(reasoncode.Disconnect, code) {
 			reason += fmt.Sprintf(" (0x%02X is no DISCONNECT reason code, so 0x87 Not authorized)", code)
 			code = authn.CodeNotAuthorized
 		}
@@ -232,7 +233,7 @@ func (h *hook) OnAuthPacket(cl *mqtt.Client, pk packets.Packet) (packets.Packet,
 // the reason string, for the error returned.
 func (b *Broker) disconnect(c *conn, ev Event, code uint8, reason string, pk packets.Packet) (packets.Packet, error) {
 	ev.Reason = reason
-	ev.Reply = &Reply{Packet: "DISCONNECT", Code: Code{Code: code, Name: disconnectNames[code]}}
+	ev.Reply = &Reply{Packet: reasoncode.Disconnect, Code: Code{Code: code, Name: reasoncode.Name(reasoncode.Disconnect, code)}}
 	b.events.write(ev)
 	sent := packets.Code{Code: code, Reason: reasonString(reason)}
 	c.mu.Lock()
@@ -247,6 +248,10 @@ func (b *Broker) sendAuth(cl *mqtt.Client, code uint8, method, reason string) er
 		ReasonCode:  code,
 		Properties:  packets.Properties{AuthenticationMethod: method, ReasonString: reason},
 	})
+}
+
+func authReply(code uint8) *Reply {
+	return &Reply{Packet: reasoncode.Auth, Code: Code{Code: code, Name: reasoncode.Name(reasoncode.Auth, code)}}
 }
 
 func derefIndex(i *int) int {
@@ -290,7 +295,7 @@ func howItEnded(cause, err error) string {
 	case errors.As(cause, &code) && code.Code < 0x80:
 		return "the client sent DISCONNECT"
 	case errors.As(cause, &code):
-		return fmt.Sprintf("the broker sent DISCONNECT 0x%02X %s", code.Code, disconnectNames[code.Code])
+		return fmt.Sprintf("the broker sent DISCONNECT 0x%02X %s", code.Code, reasoncode.Name(reasoncode.Disconnect, code.Code))
 	case cause != nil:
 		return "closed: " + cause.Error()
 	case err != nil:
@@ -394,37 +399,4 @@ func reasonString(s string) string {
 		cut--
 	}
 	return s[:cut] + "…"
-}
-
-// disconnectNames are the DISCONNECT reason codes of MQTT 5.0 §3.14.2.1 at
-// or above 0x80: a custom server's reason outside them cannot be sent in a
-// DISCONNECT.
-var disconnectNames = map[uint8]string{
-	0x80: "Unspecified error",
-	0x81: "Malformed Packet",
-	0x82: "Protocol Error",
-	0x83: "Implementation specific error",
-	0x87: "Not authorized",
-	0x89: "Server busy",
-	0x8B: "Server shutting down",
-	0x8D: "Keep Alive timeout",
-	0x8E: "Session taken over",
-	0x8F: "Topic Filter invalid",
-	0x90: "Topic Name invalid",
-	0x93: "Receive Maximum exceeded",
-	0x94: "Topic Alias invalid",
-	0x95: "Packet too large",
-	0x96: "Message rate too high",
-	0x97: "Quota exceeded",
-	0x98: "Administrative action",
-	0x99: "Payload format invalid",
-	0x9A: "Retain not supported",
-	0x9B: "QoS not supported",
-	0x9C: "Use another server",
-	0x9D: "Server moved",
-	0x9E: "Shared Subscriptions not supported",
-	0x9F: "Connection rate exceeded",
-	0xA0: "Maximum connect time",
-	0xA1: "Subscription Identifiers not supported",
-	0xA2: "Wildcard Subscriptions not supported",
 }

@@ -231,7 +231,7 @@ func TestMosquittoDisabledPort(t *testing.T) {
 	f := newFixture(t)
 	port := freePorts(t, 1)[0]
 	b, log := start(t, Options{Bundle: f.bundle(t, listenerYAML(listenerPort{port: port}))})
-	if b.CAPEM() != nil {
+	if b.Minted() != nil {
 		t.Error("a CA minted for a listener without TLS")
 	}
 	if code, out := mosquittoPub(t, f.dir, b.Ports()[0].Address, "-i", "anyone", "-u", "anyone", "-P", "anything"); code != 0 {

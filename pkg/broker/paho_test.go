@@ -97,7 +97,7 @@ func reauthenticate(t *testing.T, c *pahoClient, method string, data []byte) *pa
 func clientTLS(t testing.TB, f *fixture, b *Broker) *tls.Config {
 	t.Helper()
 	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(b.CAPEM()) {
+	if b.Minted() == nil || !pool.AppendCertsFromPEM(b.Minted().CAPEM()) {
 		t.Fatal("no CA")
 	}
 	return &tls.Config{RootCAs: pool, ServerName: "localhost"}

@@ -214,8 +214,10 @@ func (c *docCheck) checkAuthn() *authnInfo {
 	return info
 }
 
-// settingsBlock checks that the entry carries exactly the settings block of
-// its method, in this generation's spelling.
+// settingsBlock checks that the entry carries the settings block of its
+// method, in this generation's spelling. Blocks of other methods beside it
+// are only a warning: the REST API's schema allows them and the broker reads
+// the block of the method.
 func (c *docCheck) settingsBlock(gen *generation, e *yaml.Node, path, raw, method string) {
 	if method == "" {
 		return // no method or an unknown one: method-enum or required-field says so
@@ -256,14 +258,17 @@ func (c *docCheck) settingsBlock(gen *generation, e *yaml.Node, path, raw, metho
 	}
 	for _, k := range wrong {
 		m, _ := gen.blockMethod(k)
+		if hasWant {
+			c.at(path+"."+k, true, RuleUnusedSettings,
+				fmt.Sprintf("%s is ignored: the broker reads only %s, the block of this entry's method %s", k, want, raw),
+				fmt.Sprintf("delete %s (or move it to its own entry with method: %s); the REST API accepts it here "+
+					"but documents one method per entry, and this tool assumes the broker ignores it", k, gen.methodName[m]))
+			continue
+		}
 		hint := fmt.Sprintf("under method: %s the settings block is %s:\n%s", raw, want, entrySnippet(gen, method, child(e, want)))
 		hint += fmt.Sprintf("or, if %s is what you meant, set method: %s", k, gen.methodName[m])
-		msg := fmt.Sprintf("%s is the settings block of method %s, not of method %s", k, gen.methodName[m], raw)
-		if hasWant {
-			msg = fmt.Sprintf("%s does not belong in a %s entry: each entry has exactly one settings block", k, raw)
-			hint = fmt.Sprintf("remove %s, or move it to its own entry with method: %s", k, gen.methodName[m])
-		}
-		c.at(path+"."+k, true, RuleSettingsBlock, msg, hint)
+		c.at(path+"."+k, true, RuleSettingsBlock,
+			fmt.Sprintf("%s is the settings block of method %s, not of method %s", k, gen.methodName[m], raw), hint)
 	}
 }
 

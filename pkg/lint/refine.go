@@ -46,7 +46,7 @@ var refinements = []refinement{
 	{rule: RuleName, field: regexp.MustCompile(`^$`), cel: &yes, explain: explainRootName},
 	{rule: RuleSettingsBlock, field: regexp.MustCompile(`^spec\.authenticationMethods\[\d+\]$`), cel: &yes,
 		explain: func(c *docCheck, is serverIssue) (string, string, bool) {
-			return is.err.Detail, "each entry has exactly one settings block, named after its method", true
+			return is.err.Detail, "each entry needs the settings block named after its method", true
 		}},
 	{rule: RuleTOMLSyntax, field: regexp.MustCompile(`\.authorizationAttributes(\.[^.]+|\[[^\]]+\])?(\.attributes)?$`),
 		types: []field.ErrorType{field.ErrorTypeTypeInvalid}, explain: explainTOML},

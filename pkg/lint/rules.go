@@ -29,6 +29,7 @@ const (
 	RuleUnknownField       = "unknown-field"
 	RuleMethodEnum         = "method-enum"
 	RuleSettingsBlock      = "settings-block"
+	RuleUnusedSettings     = "unused-settings"
 	RuleSATAudiences       = "sat-audiences"
 	RuleCustomHTTPS        = "custom-https"
 	RuleCustomFallthrough  = "custom-fallthrough"
@@ -98,8 +99,11 @@ var Rules = []Rule{
 		Summary: "The authentication method is not one the API version knows.",
 		Help:    "v1 methods are Custom, ServiceAccountToken and X509, in any letter case; the mid-2024 v1beta1 preview spelled X.509 x509Credentials."},
 	{ID: RuleSettingsBlock, Severity: SeverityError, Server: true,
-		Summary: "An entry's settings block does not match its method.",
-		Help:    "Each entry has exactly one settings block, named after its method: customSettings for Custom, serviceAccountTokenSettings for ServiceAccountToken, x509Settings for X509 (v1beta1: custom, serviceAccountToken, x509Credentials)."},
+		Summary: "An entry lacks the settings block of its method.",
+		Help:    "Each entry takes its settings from the block named after its method: customSettings for Custom, serviceAccountTokenSettings for ServiceAccountToken, x509Settings for X509 (mid-2024 v1beta1: custom, serviceAccountToken, x509Credentials). A block of another method does not stand in for it."},
+	{ID: RuleUnusedSettings, Severity: SeverityWarning,
+		Summary: "An entry has settings blocks of other methods besides its own.",
+		Help:    "The REST API's schema allows a block of every method in one entry (its generated examples fill all three), but its description says \"Only one method is supported for each entry\". This tool assumes the broker reads only the block of the entry's method and ignores the others, as explain does. Delete them, or move each to an entry of its own method."},
 	{ID: RuleSATAudiences, Severity: SeverityError, Server: true,
 		Summary: "ServiceAccountToken settings need at least one audience.",
 		Help:    "A token is accepted only when its aud claim holds one of the audiences; with none, no token can pass. The GA default audience is aio-internal."},

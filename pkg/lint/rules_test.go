@@ -157,11 +157,32 @@ spec:`, 1) + "  - port: 1883\n"}, want: []string{"yaml-syntax@12"}},
     serviceAccountTokenSettings:
       audiences: [aio-internal]
 `}, want: []string{"settings-block@9"}},
-		{name: "two settings blocks", rejected: rejected(true), files: map[string]string{"a.yaml": v1Authn + `  - method: Custom
+		{name: "a settings block of another method beside the method's own", rejected: rejected(false), files: map[string]string{"a.yaml": v1Authn + `  - method: custom
     customSettings:
       endpoint: https://auth.example.com
     x509Settings: {}
-`}, want: []string{"settings-block@11"}},
+    serviceAccountTokenSettings: {audiences: [aio-internal]}
+`}, want: []string{"noncanonical-spelling@8", "unused-settings@11", "unused-settings@12"}},
+		{name: "strict makes unused settings an error", strict: true, rejected: rejected(false), files: map[string]string{"a.yaml": v1Authn + `  - method: X509
+    x509Settings: {}
+    customSettings:
+      endpoint: https://auth.example.com
+`}, want: []string{"ref-not-in-inputs@9", "unused-settings@10:error"}},
+		{name: "blocks of other methods do not stand in for the method's own", rejected: rejected(true), files: map[string]string{"a.yaml": v1Authn + `  - method: x509
+    customSettings:
+      endpoint: https://auth.example.com
+    serviceAccountTokenSettings: {audiences: [aio-internal]}
+`}, want: []string{"noncanonical-spelling@8", "settings-block@9", "settings-block@11"}},
+		{name: "mid-2024 v1beta1 with a block of another method", rejected: rejected(true), files: map[string]string{"a.yaml": `apiVersion: mqttbroker.iotoperations.azure.com/v1beta1
+kind: BrokerAuthentication
+metadata:
+  name: authn
+spec:
+  authenticationMethods:
+  - method: x509Credentials
+    x509Credentials: {}
+    serviceAccountToken: {audiences: [aio-mq]}
+`}, want: []string{"old-api-generation@1:warning", "ref-not-in-inputs@8", "unused-settings@9"}},
 		{name: "v1beta1 settings block names", rejected: rejected(true), files: map[string]string{"a.yaml": `apiVersion: mqttbroker.iotoperations.azure.com/v1beta1
 kind: BrokerAuthentication
 metadata:

@@ -62,8 +62,7 @@ spec:
   authenticationMethods:
   - method: ServiceAcountToken
     serviceAccountTokenSettings: {audiences: [aio-internal]}
-`, errors: []string{`spec.authenticationMethods[0].method: Invalid value: "ServiceAcountToken": spec.authenticationMethods[0].method in body should match '^(?i)(Custom|ServiceAccountToken|X509)$'`,
-			"each entry needs exactly one settings block"}},
+`, errors: []string{`spec.authenticationMethods[0].method: Invalid value: "ServiceAcountToken": spec.authenticationMethods[0].method in body should match '^(?i)(Custom|ServiceAccountToken|X509)$'`}}, // the settings rule holds for known methods only
 		{name: "no methods", in: authn + `
 spec: {authenticationMethods: []}
 `, errors: []string{"spec.authenticationMethods: Invalid value: 0: spec.authenticationMethods in body should have at least 1 items"}},
@@ -91,19 +90,25 @@ spec:
   authenticationMethods:
   - method: Custom
     serviceAccountTokenSettings: {audiences: [aio-internal]}
-`, errors: []string{"spec.authenticationMethods[0]: Invalid value: \"object\": each entry needs exactly one settings block"}},
-		{name: "two settings blocks", in: authn + `
+`, errors: []string{"spec.authenticationMethods[0]: Invalid value: \"object\": each entry needs the settings block of its method"}},
+		{name: "a settings block of another method beside the method's own", in: authn + `
 spec:
   authenticationMethods:
-  - method: X509
+  - method: x509
     x509Settings: {}
     serviceAccountTokenSettings: {audiences: [aio-internal]}
-`, errors: []string{"each entry needs exactly one settings block"}},
+`},
 		{name: "no settings block", in: authn + `
 spec:
   authenticationMethods:
   - method: X509
-`, errors: []string{"each entry needs exactly one settings block"}},
+`, errors: []string{"each entry needs the settings block of its method"}},
+		{name: "no settings block, method in another letter case", in: authn + `
+spec:
+  authenticationMethods:
+  - method: serviceaccounttoken
+    x509Settings: {}
+`, errors: []string{"each entry needs the settings block of its method"}},
 		{name: "attribute without subject", in: authn + `
 spec:
   authenticationMethods:
@@ -117,7 +122,7 @@ spec:
   authenticationMethods:
   - method: ServiceAccountToken
     serviceAccountToken: {audiences: [aio-mq]}
-`, errors: []string{"each entry needs exactly one settings block"},
+`, errors: []string{"each entry needs the settings block of its method"},
 			unknown: []string{"spec.authenticationMethods[0].serviceAccountToken"}},
 		{name: "name too short", in: strings.Replace(authn, "name: default", "name: ab", 1) + `
 spec: {authenticationMethods: [{method: X509, x509Settings: {}}]}
@@ -182,7 +187,7 @@ spec:
   authenticationMethods:
   - method: x509Credentials
     x509Settings: {}
-`, errors: []string{"should match '^(?i)(Custom|ServiceAccountToken|X509)$'", "each entry needs exactly one settings block"}},
+`, errors: []string{"should match '^(?i)(Custom|ServiceAccountToken|X509)$'"}},
 		{name: "v1beta1 in the 2025 preview shape", in: `apiVersion: mqttbroker.iotoperations.azure.com/v1beta1
 kind: BrokerAuthentication
 metadata: {name: aio-broker-authn}

@@ -60,7 +60,9 @@ var Methods = []Method{MethodCustom, MethodServiceAccountToken, MethodX509Creden
 
 // BrokerAuthenticatorMethods is one entry: a method and its settings block.
 //
-// +kubebuilder:validation:XValidation:rule="[self.method.lowerAscii()].all(m, (m == 'custom') == has(self.custom) && (m == 'serviceaccounttoken') == has(self.serviceAccountToken) && (m == 'x509credentials') == has(self.x509Credentials))",message="each entry needs exactly one settings block, the one matching method: custom for Custom, serviceAccountToken for ServiceAccountToken, x509Credentials for x509Credentials"
+// Like v1's, the rule requires only the block that matches the method.
+//
+// +kubebuilder:validation:XValidation:rule="[self.method.lowerAscii()].all(m, (m != 'custom' || has(self.custom)) && (m != 'serviceaccounttoken' || has(self.serviceAccountToken)) && (m != 'x509credentials' || has(self.x509Credentials)))",message="each entry needs the settings block of its method: custom for Custom, serviceAccountToken for ServiceAccountToken, x509Credentials for x509Credentials"
 type BrokerAuthenticatorMethods struct {
 	// +required
 	Method Method `json:"method"`

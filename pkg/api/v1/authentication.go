@@ -58,10 +58,13 @@ const (
 	MethodX509                Method = "X509"
 )
 
-// BrokerAuthenticatorMethods is one entry of the chain: a method and exactly
-// one settings block, the one that matches the method.
+// BrokerAuthenticatorMethods is one entry of the chain: a method and the
+// settings block that matches it. The REST API's schema makes every block
+// optional and its generated examples fill all three under one method, so
+// the rule requires only the matching block; validate warns about the
+// others (unused-settings), which the broker does not read.
 //
-// +kubebuilder:validation:XValidation:rule="[self.method.lowerAscii()].all(m, (m == 'custom') == has(self.customSettings) && (m == 'serviceaccounttoken') == has(self.serviceAccountTokenSettings) && (m == 'x509') == has(self.x509Settings))",message="each entry needs exactly one settings block, the one matching method: customSettings for Custom, serviceAccountTokenSettings for ServiceAccountToken, x509Settings for X509"
+// +kubebuilder:validation:XValidation:rule="[self.method.lowerAscii()].all(m, (m != 'custom' || has(self.customSettings)) && (m != 'serviceaccounttoken' || has(self.serviceAccountTokenSettings)) && (m != 'x509' || has(self.x509Settings)))",message="each entry needs the settings block of its method: customSettings for Custom, serviceAccountTokenSettings for ServiceAccountToken, x509Settings for X509"
 type BrokerAuthenticatorMethods struct {
 	// Method is the authentication method of this entry.
 	//

@@ -221,6 +221,11 @@ func (r *Runner) engine(a *bundle.Authentication, whatIf authn.CustomResult, dev
 	return e
 }
 
+// Credentials reads what c says the client presents (password, token and
+// certificate files), as Explain does, for a caller that presents them to a
+// live broker too. The error is an *InputError.
+func (r *Runner) Credentials(c Case) (authn.Credentials, error) { return r.credentials(c) }
+
 func (r *Runner) credentials(c Case) (authn.Credentials, error) {
 	creds := authn.Credentials{Username: c.Username}
 	switch {

@@ -62,6 +62,14 @@ func WriteText(w io.Writer, d *authn.Decision, t Target, st *ui.Styles) error {
 	return err
 }
 
+// Heading names what a decision is about, as the trace's first line does:
+// the BrokerAuthentication (and listener port), "" when nothing is known.
+func Heading(t Target) string { return heading(t) }
+
+// Verdict is the trace's last line: the decision, the entry that made it
+// and the CONNACK code.
+func Verdict(d *authn.Decision, st *ui.Styles) string { return verdict(d, st) }
+
 func heading(t Target) string {
 	var parts []string
 	if t.Authentication != nil {
