@@ -1,8 +1,8 @@
 package e2e
 
 import (
-	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -64,44 +64,14 @@ spec:
 	return dir, ports
 }
 
-// TestServeBroker runs the built binary as a script would: in the
-// background with a ready-file, clients from mosquitto, then SIGTERM.
-func TestServeBroker(t *testing.T) {
-	pub := testenv.RequireProgram(t, "mosquitto_pub")
-	dir, ports := serveBundle(t)
-	cmd := exec.Command(filepath.Join(binDir, "kubectl-aio_authn"), "serve", "broker", "-f", "bundle", "--events", "events.jsonl", "--ready-file", "ready.json")
-	cmd.Dir, cmd.Env = dir, testEnv(t)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			<-exited
-		}
-	})
-
-	ready := filepath.Join(dir, "ready.json")
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if _, err := os.Stat(ready); err == nil {
-			break
-		}
-		select {
-		case err := <-exited:
-			t.Fatalf("serve broker exited before it was ready: %v\n%s", err, stderr.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no ready-file after 30s:\n%s", stderr.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	var r struct {
+// brokerProcess is `serve broker` running as a script runs it: the built
+// binary in the background, with a ready-file.
+type brokerProcess struct {
+	cmd    *exec.Cmd
+	stderr *lockedBuffer
+	done   chan struct{}
+	err    error
+	ready  struct {
 		Ports []struct {
 			Port    int    `json:"port"`
 			TLS     bool   `json:"tls"`
@@ -109,12 +79,89 @@ func TestServeBroker(t *testing.T) {
 		} `json:"ports"`
 		CA *string `json:"ca"`
 	}
-	if err := json.Unmarshal(readFile(t, ready), &r); err != nil {
+}
+
+// startServeBroker starts serve broker in dir with --ready-file readyFile
+// and args, and waits for the ready-file.
+func startServeBroker(t *testing.T, dir, readyFile string, args ...string) *brokerProcess {
+	t.Helper()
+	b := &brokerProcess{stderr: &lockedBuffer{}, done: make(chan struct{})}
+	b.cmd = exec.Command(filepath.Join(binDir, "kubectl-aio_authn"), append([]string{"serve", "broker", "--ready-file", readyFile}, args...)...)
+	b.cmd.Dir, b.cmd.Env = dir, testEnv(t)
+	b.cmd.Stderr = b.stderr
+	if err := b.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	go func() { b.err = b.cmd.Wait(); close(b.done) }()
+	t.Cleanup(func() {
+		select {
+		case <-b.done:
+		default:
+			b.cmd.Process.Kill()
+			<-b.done
+		}
+	})
+	deadline := time.After(serverWait)
+	for {
+		data, err := os.ReadFile(filepath.Join(dir, readyFile))
+		if err == nil {
+			if err := json.Unmarshal(data, &b.ready); err != nil {
+				t.Fatalf("%s: %v\n%s", readyFile, err, data)
+			}
+			return b
+		}
+		select {
+		case <-b.done:
+			t.Fatalf("serve broker exited (%v) before it was ready:\n%s", b.err, b.stderr)
+		case <-deadline:
+			t.Fatalf("no ready-file after %s:\n%s", serverWait, b.stderr)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// stop sends SIGTERM and waits for the exit, which must be 0.
+func (b *brokerProcess) stop(t *testing.T) {
+	t.Helper()
+	if err := b.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-b.done:
+		if b.err != nil {
+			t.Errorf("serve broker after SIGTERM: %v\n%s", b.err, b.stderr)
+		}
+	case <-time.After(serverWait):
+		t.Fatalf("serve broker still running %s after SIGTERM:\n%s", serverWait, b.stderr)
+	}
+}
+
+// mosquittoPub publishes through the broker from dir; it returns the exit
+// code (the CONNACK code of a refusal) and the output.
+func mosquittoPub(t *testing.T, dir string, port int, args ...string) (int, string) {
+	t.Helper()
+	c := exec.Command(testenv.RequireProgram(t, "mosquitto_pub"), append([]string{"-V", "mqttv5", "-h", "localhost", "-p", strconv.Itoa(port), "-t", "hello", "-m", "world"}, args...)...)
+	c.Dir = dir
+	out, err := c.CombinedOutput()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode(), string(out)
+	}
+	if err != nil {
+		t.Fatalf("mosquitto_pub: %v", err)
+	}
+	return 0, string(out)
+}
+
+// TestServeBroker runs the built binary as a script would: in the
+// background with a ready-file, clients from mosquitto, then SIGTERM.
+func TestServeBroker(t *testing.T) {
+	testenv.RequireProgram(t, "mosquitto_pub")
+	dir, ports := serveBundle(t)
+	b := startServeBroker(t, dir, "ready.json", "-f", "bundle", "--events", "events.jsonl")
 	want := fmt.Sprintf("[{%d true 127.0.0.1:%d} {%d false 127.0.0.1:%d}]", ports[0], ports[0], ports[1], ports[1])
-	if fmt.Sprint(r.Ports) != want || r.CA == nil || *r.CA != "ready-ca.pem" {
-		t.Fatalf("ready-file %s, want ports %s and ca ready-ca.pem", string(readFile(t, ready)), want)
+	if fmt.Sprint(b.ready.Ports) != want || b.ready.CA == nil || *b.ready.CA != "ready-ca.pem" {
+		t.Fatalf("ready-file %+v, want ports %s and ca ready-ca.pem", b.ready, want)
 	}
 
 	for _, tc := range []struct {
@@ -127,30 +174,11 @@ func TestServeBroker(t *testing.T) {
 		{name: "stranger", port: ports[0], args: []string{"--cafile", "ready-ca.pem"}, code: 135},
 		{name: "anyone", port: ports[1]},
 	} {
-		args := append([]string{"-V", "mqttv5", "-h", "localhost", "-p", strconv.Itoa(tc.port), "-i", tc.name, "-t", "hello", "-m", "world"}, tc.args...)
-		c := exec.Command(pub, args...)
-		c.Dir = dir
-		out, err := c.CombinedOutput()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		}
-		if code != tc.code {
-			t.Errorf("%s: mosquitto_pub exited %d (%v), want %d\n%s", tc.name, code, err, tc.code, out)
+		if code, out := mosquittoPub(t, dir, tc.port, append([]string{"-i", tc.name}, tc.args...)...); code != tc.code {
+			t.Errorf("%s: mosquitto_pub exited %d, want %d\n%s", tc.name, code, tc.code, out)
 		}
 	}
-
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("after SIGTERM: %v\n%s", err, stderr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatalf("still running 30s after SIGTERM:\n%s", stderr.String())
-	}
+	b.stop(t)
 	for _, f := range []string{"ready.json", "ready-ca.pem"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); !os.IsNotExist(err) {
 			t.Errorf("%s left behind (%v)", f, err)
@@ -164,8 +192,8 @@ func TestServeBroker(t *testing.T) {
 			t.Errorf("events log without %s:\n%s", want, events)
 		}
 	}
-	if !strings.Contains(stderr.String(), "serve broker: disconnecting every client and stopping") {
-		t.Errorf("stderr:\n%s", stderr.String())
+	if !strings.Contains(b.stderr.String(), "serve broker: disconnecting every client and stopping") {
+		t.Errorf("stderr:\n%s", b.stderr)
 	}
 }
 
@@ -239,4 +267,82 @@ func goEnv(t *testing.T, names ...string) []string {
 		env[i] = n + "=" + values[i]
 	}
 	return env
+}
+
+// TestServeBrokerWithCustomAuth is the Custom method rehearsed on one
+// machine: mosquitto_pub → serve broker → serve custom-auth, each the
+// built binary, the broker trusting the auth server's minted CA through the
+// bundle's caCertConfigMap.
+func TestServeBrokerWithCustomAuth(t *testing.T) {
+	testenv.RequireProgram(t, "mosquitto_pub")
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "users.yaml"), `users:
+- username: alice
+  password: wonderland
+  attributes: {group: g1}
+  expiry: 2030-01-01T00:00:00Z
+- username: bob
+  deny: {reason: 138, message: account locked}
+enhanced:
+- method: PSK-DEMO
+  dataSha256: 41ef4bb0b23661e66301aac36066912dac037827b4ae63a7b1165a5aa93ed4eb
+`)
+	auth := startCustomAuth(t, dir, "--users", "users.yaml")
+	if err := os.Mkdir(filepath.Join(dir, "bundle"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	for file, args := range map[string][]string{
+		"auth-server-ca.yaml": {"ca", "import", auth.ready.CA, "--name", "auth-server-ca", "--dry-run=client", "-o", "yaml"},
+		"authn.yaml":          {"generate", "authn", "--method", "custom", "--custom-endpoint", auth.ready.Endpoint, "--custom-ca-configmap", "auth-server-ca"},
+		"listener.yaml":       {"generate", "listener", "--name", "default", "--port", strconv.Itoa(port)},
+	} {
+		r := run(t, dir, "kubectl-aio_authn", args...)
+		if r.code != 0 {
+			t.Fatalf("%v: exit %d\n%s", args, r.code, r.stderr)
+		}
+		writeFile(t, filepath.Join(dir, "bundle", file), r.stdout)
+	}
+	b := startServeBroker(t, dir, "broker.json", "-f", "bundle", "--events", "events.jsonl")
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+	}{
+		{name: "alice", args: []string{"-u", "alice", "-P", "wonderland"}},
+		{name: "alice-typo", args: []string{"-u", "alice", "-P", "wonderlnad"}, code: 135},
+		// The server's reason is the CONNACK's code: 0x8A Banned.
+		{name: "bob", args: []string{"-u", "bob", "-P", "wonderland"}, code: 138},
+		{name: "psk", args: []string{"-D", "connect", "authentication-method", "PSK-DEMO", "-D", "connect", "authentication-data", "open sesame"}},
+	} {
+		if code, out := mosquittoPub(t, dir, port, append([]string{"--cafile", "broker-ca.pem", "-i", tc.name}, tc.args...)...); code != tc.code {
+			t.Errorf("%s: mosquitto_pub exited %d, want %d\n%s\nauth server:\n%s", tc.name, code, tc.code, out, auth.stderr)
+		}
+	}
+	// With the auth server gone the Custom entry falls through, and no
+	// other entry is left: refused.
+	if code := auth.stop(t); code != 0 {
+		t.Errorf("serve custom-auth exited %d", code)
+	}
+	if code, out := mosquittoPub(t, dir, port, "--cafile", "broker-ca.pem", "-i", "alice-later", "-u", "alice", "-P", "wonderland"); code != 135 {
+		t.Errorf("alice with the auth server stopped: exit %d\n%s", code, out)
+	}
+	b.stop(t)
+
+	events := string(readFile(t, filepath.Join(dir, "events.jsonl")))
+	for _, want := range []string{
+		`"clientId":"alice","remote":`, `"decision":"granted","method":"Custom","username":"alice","connack":{"code":0,"name":"Success"},"reason":"Custom (entry 0): auth server granted (200)","expiresAt":"2030-01-01T00:00:00Z"`,
+		`"connack":{"code":138,"name":"Banned"},"reason":"Custom (entry 0): auth server denied (403) with reason 0x8A Banned: \"account locked\""`,
+		`"clientId":"alice-later"`, `connection refused`,
+	} {
+		if !strings.Contains(events, want) {
+			t.Errorf("events log without %s:\n%s", want, events)
+		}
+	}
 }

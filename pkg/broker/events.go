@@ -43,6 +43,9 @@ type Event struct {
 	Reply *Reply `json:"reply,omitempty"`
 	// Reason is why: the engine's reason, or how a connection ended.
 	Reason string `json:"reason,omitempty"`
+	// Attributes are the authorization attributes of a grant, when it
+	// has any.
+	Attributes map[string]string `json:"attributes,omitempty"`
 	// ExpiresAt is when the connection will be closed, for a grant.
 	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 	Warnings  []string   `json:"warnings,omitempty"`

@@ -116,7 +116,7 @@ func (h *hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 	ev := b.newEvent(EventConnect, cl, p)
 	ev.Decision, ev.Method, ev.Reason, ev.Warnings = &d.Decision, d.Method, d.Reason(), d.Warnings
 	if d.Decision == authn.Granted {
-		ev.Username, ev.ExpiresAt = d.Username, d.ExpiresAt
+		ev.Username, ev.Attributes, ev.ExpiresAt = d.Username, d.Attributes, d.ExpiresAt
 		ev.Connack = &Code{Code: authn.CodeSuccess, Name: authn.ConnackFor(authn.CodeSuccess).Name}
 		b.track(&conn{cl: cl, net: cl.Net.Conn, port: p, methodIndex: d.MethodIndex, method: d.Method, username: d.Username, expiresAt: d.ExpiresAt})
 		b.events.write(ev)
@@ -210,7 +210,7 @@ func (h *hook) OnAuthPacket(cl *mqtt.Client, pk packets.Packet) (packets.Packet,
 		c.username, c.expiresAt = r.Username, r.ExpiresAt
 		b.arm(c)
 		c.mu.Unlock()
-		ev.Username, ev.ExpiresAt = r.Username, r.ExpiresAt
+		ev.Username, ev.Attributes, ev.ExpiresAt = r.Username, r.Attributes, r.ExpiresAt
 		ev.Reply = authReply(packets.CodeSuccess.Code)
 		b.events.write(ev)
 		return pk, b.sendAuth(cl, packets.CodeSuccess.Code, connectMethod, "")
