@@ -337,7 +337,7 @@ enhanced:
 
 	events := string(readFile(t, filepath.Join(dir, "events.jsonl")))
 	for _, want := range []string{
-		`"clientId":"alice","remote":`, `"decision":"granted","method":"Custom","username":"alice","connack":{"code":0,"name":"Success"},"reason":"Custom (entry 0): auth server granted (200)","expiresAt":"2030-01-01T00:00:00Z"`,
+		`"clientId":"alice","remote":`, `"decision":"granted","method":"Custom","username":"alice","connack":{"code":0,"name":"Success"},"reason":"Custom (entry 0): auth server granted (200)","attributes":{"group":"g1"},"expiresAt":"2030-01-01T00:00:00Z"`,
 		`"connack":{"code":138,"name":"Banned"},"reason":"Custom (entry 0): auth server denied (403) with reason 0x8A Banned: \"account locked\""`,
 		`"clientId":"alice-later"`, `connection refused`,
 	} {
