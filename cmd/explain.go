@@ -35,6 +35,7 @@ type explainOptions struct {
 	customTimeout time.Duration
 	output        string
 	batch         string
+	limits        manifest.Limits
 
 	bundle  *bundle.Bundle
 	keys    *sat.KeySet
@@ -120,6 +121,7 @@ batch, the worst case).`),
 	f.StringVar(&e.c.Now, "now", "", "decide at this time (RFC 3339) instead of now")
 	f.StringVarP(&e.output, "output", "o", "text", "output format: "+strings.Join(explainFormats, ", ")+" (--batch always writes JSON lines)")
 	f.StringVar(&e.batch, "batch", "", "JSON Lines file of cases (- for standard input): one JSON decision per line")
+	addManifestLimits(c, &e.limits)
 	e.cluster.addFlags(c, o)
 	_ = c.RegisterFlagCompletionFunc("output", fixedCompletion(explainFormats...))
 	_ = c.RegisterFlagCompletionFunc("custom-result", fixedCompletion("pass", "fail", "unreachable"))
@@ -156,12 +158,9 @@ func (e *explainOptions) complete(c *cobra.Command) error {
 	}
 	b, err := e.readBundle(c.Context())
 	if err != nil {
-		var re *manifest.ReadError
-		if errors.As(err, &re) {
-			return exitcode.Usagef("%v: give the bundle as files, directories or - for standard input", re)
-		}
-		return exitcode.UsageError(err)
+		return inputError(err, "give the bundle as files, directories or - for standard input")
 	}
+	printNotes(e.ErrOut, b.Notes)
 	e.bundle = b
 	if e.issuerKey != "" {
 		ks, err := sat.LoadKeySet(e.issuerKey)

@@ -46,7 +46,7 @@ func (e *explainOptions) readBundle(ctx context.Context) (*bundle.Bundle, error)
 		return nil, exitcode.Usagef("--token-review and --sat-issuer-key both verify tokens: give one")
 	}
 	if !x.fromCluster && !x.tokenReview {
-		return bundle.Read(e.files, e.In)
+		return bundle.Read(e.files, e.In, e.limits)
 	}
 	if ctx == nil {
 		ctx = context.Background()
@@ -59,7 +59,7 @@ func (e *explainOptions) readBundle(ctx context.Context) (*bundle.Bundle, error)
 		x.reviewer = client.TokenReviewer()
 	}
 	if !x.fromCluster {
-		return bundle.Read(e.files, e.In)
+		return bundle.Read(e.files, e.In, e.limits)
 	}
 
 	ns := brokerNamespace

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 )
 
 func write(t *testing.T, dir, name, content string) string {
@@ -83,7 +85,7 @@ func TestReadBundle(t *testing.T) {
 	write(t, dir, "authn.yaml", authnV1)
 	write(t, dir, "others.yaml", others)
 	write(t, dir, "notes.txt", "not read from a directory")
-	b, err := Read([]string{dir}, nil)
+	b, err := Read([]string{dir}, nil, manifest.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +127,7 @@ spec:
       serviceAccountToken:
         audiences: [aio-mq]
 `)
-	b, err := Read([]string{dir}, nil)
+	b, err := Read([]string{dir}, nil, manifest.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +159,7 @@ func TestBundleErrors(t *testing.T) {
 		{"unknown name", two, "third", `no BrokerAuthentication named "third"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			b, err := Read([]string{tc.path}, nil)
+			b, err := Read([]string{tc.path}, nil, manifest.Limits{})
 			if err == nil {
 				_, err = b.Authentication(tc.pick)
 			}
@@ -167,7 +169,7 @@ func TestBundleErrors(t *testing.T) {
 		})
 	}
 
-	b, err := Read([]string{two}, nil)
+	b, err := Read([]string{two}, nil, manifest.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}

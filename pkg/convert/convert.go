@@ -18,6 +18,7 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/lint"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 )
@@ -89,9 +90,13 @@ type chunk struct {
 
 // File converts the documents of one file. A file that does not parse, or
 // holds a document that cannot be converted, is an error naming the line.
-func File(path string, data []byte) (*Result, error) {
-	if f := manifest.Parse(path, data); f.Err != nil {
-		return nil, f.Err
+func File(path string, data []byte) (*Result, error) { return FileWithin(path, data, input.Document) }
+
+// FileWithin is File with documents (and their aliases expanded) held to
+// doc's cap instead of input.Document's.
+func FileWithin(path string, data []byte, doc input.Kind) (*Result, error) {
+	if err := manifest.Check(path, data, doc); err != nil {
+		return nil, err
 	}
 	chunks := split(data)
 	res := &Result{Path: path}

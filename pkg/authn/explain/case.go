@@ -154,6 +154,7 @@ func (r *Runner) Explain(ctx context.Context, c Case) (*authn.Decision, Target, 
 	for _, n := range a.Notes {
 		d.Warnings = append(d.Warnings, "converted from "+a.APIVersion+": "+n)
 	}
+	d.Warnings = append(d.Warnings, r.Bundle.Warnings...)
 	return d, target, nil
 }
 
