@@ -13,6 +13,7 @@ import (
 	"go.step.sm/crypto/keyutil"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/dn"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 )
 
 // ParseSubject reads a certs create SUBJECT: a distinguished name in the
@@ -207,7 +208,7 @@ func LoadCA(certFile, keyFile string) (*CA, error) {
 	if !IsCA(cert) {
 		return nil, fmt.Errorf("--ca %s: %q is not a CA certificate: sign with a root or intermediate CA", certFile, SubjectString(cert))
 	}
-	data, err := os.ReadFile(keyFile)
+	data, err := input.ReadFile(keyFile, input.PrivateKey)
 	if err != nil {
 		return nil, fmt.Errorf("--ca-key: %w", err)
 	}

@@ -14,8 +14,9 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"os"
 	"strings"
+
+	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 )
 
 // The algorithms a KeySet verifies: the two Kubernetes signs service account
@@ -77,7 +78,7 @@ func (k verificationKey) String() string {
 // or CERTIFICATE blocks, one or more) or a JWKS JSON document such as a
 // cluster's /openid/v1/jwks.
 func LoadKeySet(path string) (*KeySet, error) {
-	data, err := os.ReadFile(path)
+	data, err := input.ReadFile(path, input.KeySet)
 	if err != nil {
 		return nil, err
 	}
