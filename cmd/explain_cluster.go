@@ -3,7 +3,6 @@ package cmd
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -11,6 +10,7 @@ import (
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/bundle"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/kube"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/sat"
 )
@@ -117,7 +117,7 @@ func (e *explainOptions) caseTokens() []string {
 	c := e.c
 	var tokens []string
 	read := func(path string) {
-		if data, err := os.ReadFile(path); err == nil {
+		if data, err := input.ReadFile(path, input.Token); err == nil {
 			tokens = append(tokens, strings.TrimSpace(string(data)))
 		}
 	}

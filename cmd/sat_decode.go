@@ -3,7 +3,6 @@ package cmd
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/sat"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
@@ -86,14 +86,15 @@ func (o *satDecodeOptions) complete(args []string) error {
 		arg = args[0]
 	}
 	var data []byte
-	switch st, statErr := os.Stat(arg); {
+	switch _, statErr := os.Stat(arg); {
 	case arg == "-":
-		if data, err = io.ReadAll(o.In); err != nil {
-			return exitcode.Usagef("reading the token from standard input: %v", err)
+		if data, err = input.ReadStream(o.In, input.StdinName, input.Token); err != nil {
+			return inputError(err, "")
 		}
-	case statErr == nil && st.Mode().IsRegular():
-		if data, err = os.ReadFile(arg); err != nil {
-			return exitcode.Usagef("reading the token: %v", err)
+	case statErr == nil:
+		// A file, a FIFO too: <(kubectl create token ...).
+		if data, err = input.ReadFile(arg, input.Token); err != nil {
+			return inputError(err, "pass a token file, the token itself, or - for standard input")
 		}
 	default:
 		data = []byte(arg)
