@@ -394,6 +394,7 @@ func TestChainRefusals(t *testing.T) {
 		{"no clients", ChainSpec{OutDir: "x"}, "no clients to mint"},
 		{"prefix without count", ChainSpec{OutDir: "x", Clients: []string{"a"}, ClientPrefix: "dev-"}, "flag --client-prefix requires flag --count"},
 		{"negative count", ChainSpec{OutDir: "x", Count: -1}, "--count -1"},
+		{"count over the bound", ChainSpec{OutDir: "x", Count: 1_000_000}, "--count 1000000: at most 100000 clients in one run"},
 		{"bad prefix", ChainSpec{OutDir: "x", Count: 2, ClientPrefix: "../"}, "invalid --client-prefix"},
 		{"path in client name", ChainSpec{OutDir: "x", Clients: []string{"../etc/passwd"}}, `invalid --client "../etc/passwd"`},
 		{"space in client name", ChainSpec{OutDir: "x", Clients: []string{"my device"}}, "invalid --client"},

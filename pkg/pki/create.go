@@ -188,10 +188,10 @@ func CreateCertificate(spec CreateSpec) (*Created, error) {
 			return nil, err
 		}
 	}
-	if err := WriteFile(spec.KeyFile, keyPEM, PrivateFileMode, spec.Force); err != nil {
-		return nil, err
-	}
-	if err := WriteFile(spec.CertFile, EncodeCertificates(chain...), PublicFileMode, spec.Force); err != nil {
+	if err := WriteFiles([]NewFile{
+		{Path: spec.KeyFile, Data: keyPEM, Perm: PrivateFileMode},
+		{Path: spec.CertFile, Data: EncodeCertificates(chain...), Perm: PublicFileMode},
+	}, spec.Force); err != nil {
 		return nil, err
 	}
 	return out, nil
