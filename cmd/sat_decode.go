@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/sat"
@@ -127,6 +128,10 @@ func (o *satDecodeOptions) run() error {
 		sat.WriteText(o.Out, header, claims, o.nowTime)
 	}
 	st := ui.NewStyles(o.ErrOut)
+	if len(o.token) > authn.MaxFieldBytes {
+		fmt.Fprintf(o.ErrOut, "%s the token is %d bytes long: MQTT v5 carries at most %d bytes of authentication data, so no client can present it to the broker\n",
+			st.Warning.Render("warning:"), len(o.token), authn.MaxFieldBytes)
+	}
 	if o.keys == nil {
 		fmt.Fprintf(o.ErrOut, "%s decoding does not verify the signature: add --verify-key with the issuer's public key or JWKS to check it\n", st.Warning.Render("note:"))
 		return nil

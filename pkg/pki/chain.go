@@ -163,6 +163,12 @@ func (spec ChainSpec) Plan() (*ChainPlan, error) {
 	if len(p.IntermediateSubject) == 0 {
 		p.IntermediateSubject, _ = dn.Parse(DefaultIntermediateSubject)
 	}
+	if err := checkSubject("--root-subject", p.RootSubject); err != nil {
+		return nil, err
+	}
+	if err := checkSubject("--intermediate-subject", p.IntermediateSubject); err != nil {
+		return nil, err
+	}
 	if dn.Equal(p.RootSubject, p.IntermediateSubject) {
 		return nil, fmt.Errorf("--root-subject and --intermediate-subject are the same name %q: give the CAs different subjects, or verifiers cannot tell them apart", p.RootSubject)
 	}

@@ -101,7 +101,7 @@ func (r *Runner) Batch(ctx context.Context, in io.Reader, name string, defaults 
 		r.explainChunk(ctx, chunk, defaults, workers)
 		for _, it := range chunk {
 			if it.err != nil {
-				fmt.Fprintf(errOut, "%s:%d: %v\n", name, it.n, it.err)
+				fmt.Fprintf(errOut, "%s:%d: %s\n", ui.Escape(name), it.n, ui.Escape(it.err.Error()))
 			}
 			if severity(it.code) > severity(worst) {
 				worst = it.code
