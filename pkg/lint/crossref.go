@@ -93,7 +93,7 @@ func (x *crossCheck) add(h docHeader, pos manifest.Position, path, rule, msg, hi
 	r, _ := RuleByID(rule)
 	x.findings = append(x.findings, Finding{
 		File: h.file, Line: max(pos.Line, 1), Column: max(pos.Column, 1), Document: h.index,
-		Kind: h.kind, Name: h.name, Field: path, Severity: r.Severity, Rule: rule, Message: msg, Hint: hint,
+		Kind: h.kind, Name: h.name, Field: intern(path), Severity: r.Severity, Rule: rule, Message: intern(msg), Hint: intern(hint),
 	})
 }
 

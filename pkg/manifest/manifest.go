@@ -7,6 +7,7 @@ package manifest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -164,13 +165,14 @@ func ReadAll(paths []string, stdin io.Reader, lim Limits) ([]Source, []input.Not
 	if err != nil {
 		return nil, nil, err
 	}
+	lim = lim.OrDefault()
 	var out []Source
 	for _, p := range files {
 		o, err := OpenPath(p, stdin, lim)
 		if err != nil {
 			return nil, nil, err
 		}
-		data, err := o.ReadAll()
+		data, err := readChunks(o, lim.Document)
 		o.Close()
 		if err != nil {
 			return nil, nil, err
@@ -178,6 +180,26 @@ func ReadAll(paths []string, stdin io.Reader, lim Limits) ([]Source, []input.Not
 		out = append(out, Source{Path: o.Path, Data: data})
 	}
 	return out, notes, nil
+}
+
+// readChunks reads o whole, a document at a time, so that a document over
+// doc's cap (/dev/zero's one endless line) stops the read there.
+func readChunks(o *input.Opened, doc input.Kind) ([]byte, error) {
+	var data []byte
+	if o.Size > 0 {
+		data = make([]byte, 0, o.Size)
+	}
+	sp := NewSplitter(o.Path, o, doc)
+	for {
+		c, err := sp.Next()
+		if errors.Is(err, io.EOF) {
+			return data, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		data = append(data, c.Data...)
+	}
 }
 
 // Parse splits data into documents. Empty documents (a lone "---", comments
