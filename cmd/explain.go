@@ -3,9 +3,7 @@ package cmd
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -18,6 +16,7 @@ import (
 	"github.com/aio-authn/kubectl-aio-authn/pkg/bundle"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/customauth"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/sat"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
@@ -222,11 +221,12 @@ func (e *explainOptions) run(ctx context.Context) error {
 }
 
 func (e *explainOptions) runBatch(ctx context.Context, r *explain.Runner) error {
-	in, name := e.In, "<stdin>"
+	in := input.Reader(e.In, input.StdinName, input.Batch)
+	name := input.StdinName
 	if e.batch != "-" {
-		f, err := os.Open(e.batch)
+		f, err := input.Open(e.batch, input.Batch)
 		if err != nil {
-			return exitcode.Usagef("--batch %s: %v", e.batch, errors.Unwrap(err))
+			return exitcode.Usagef("--batch %v", err)
 		}
 		defer f.Close()
 		in, name = f, e.batch

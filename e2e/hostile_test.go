@@ -200,6 +200,7 @@ func TestHostileDevZero(t *testing.T) {
 		{args: []string{"sat", "decode", "/dev/zero"}, want: "/dev/zero: larger than 1 MiB, the cap for a token file"},
 		{args: []string{"sat", "mint", "--signing-key", "/dev/zero", "--service-account", "sa", "--audience", "a"}, want: "/dev/zero: larger than 1 MiB, the cap for a private key file"},
 		{args: []string{"audit"}, env: []string{"KUBECONFIG=/dev/zero"}, want: "kubeconfig: /dev/zero: not a regular file (a character device)"},
+		{args: []string{"explain", "-f", "testdata/examples", "--batch", "/dev/zero"}, want: "/dev/zero: larger than 1 GiB, the cap for a batch file"},
 	} {
 		what := strings.Join(tc.args, " ")
 		runHostile(t, "", tc.env, nil, tc.args...).inputError(t, what, tc.want)

@@ -116,6 +116,13 @@ func (r *Runner) Batch(ctx context.Context, in io.Reader, name string, defaults 
 	for n := 1; ; n++ {
 		line, err := readLine(lines, input.BatchLine.Max)
 		if errors.Is(err, io.EOF) {
+			if o, ok := in.(*input.Opened); ok && o.Over() {
+				// Cut at the cap: what was read is decided and shown.
+				if err := flush(); err != nil {
+					return exitcode.Usage, err
+				}
+				return exitcode.Usage, o.Err()
+			}
 			break
 		}
 		var item batchItem
