@@ -41,7 +41,7 @@ for mb in $SIZES; do
 	bytes=$(stat -c %s "$file")
 	# validate exits 1: the corpus holds invalid documents.
 	/usr/bin/time -f "%M %e %U" -o "$work/time" "$work/kubectl-aio_authn" validate -o "$FORMAT" "$file" >/dev/null 2>&1 || true
-	read -r rss_kb wall user <"$work/time"
+	read -r rss_kb wall user < <(tail -n 1 "$work/time")
 	rss_mb=$((rss_kb / 1024))
 	verdict=""
 	if [[ $mb -eq 50 ]]; then

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -221,11 +222,7 @@ type fileOutcome struct {
 // documents came before them.
 func (out *fileOutcome) add(o *fileOutcome, base int) {
 	for i := range o.findings {
-		f := &o.findings[i]
-		f.Document += base
-		// A large input repeats the same few messages, hints and field
-		// paths many thousands of times: keep one copy of each.
-		f.Field, f.Message, f.Hint = intern(f.Field), intern(f.Message), intern(f.Hint)
+		o.findings[i].Document += base
 	}
 	for _, a := range o.authns {
 		a.hdr.index += base
@@ -370,6 +367,14 @@ func (g *group) check(path string, opts *Options, broken *atomic.Bool) {
 			c.run(&g.out)
 			g.out.findings = append(g.out.findings, c.findings...)
 		}
+	}
+	// The findings stay until the end of the run: in a slice of their
+	// size, and with one copy of the messages, hints and field paths that
+	// a large input repeats many thousands of times.
+	g.out.findings = slices.Clone(g.out.findings)
+	for i := range g.out.findings {
+		f := &g.out.findings[i]
+		f.Field, f.Message, f.Hint = intern(f.Field), intern(f.Message), intern(f.Hint)
 	}
 }
 

@@ -44,7 +44,24 @@ type Splitter struct {
 // than doc.Max bytes is a *input.TooLargeError; when r is an
 // *input.Opened, so is a stream that ends past its cap.
 func NewSplitter(name string, r io.Reader, doc input.Kind) *Splitter {
-	return &Splitter{name: name, src: r, r: bufio.NewReaderSize(r, 64<<10), max: doc}
+	return &Splitter{name: name, src: r, r: bufio.NewReaderSize(r, bufferSize(r)), max: doc}
+}
+
+// bufferSize is 64 KiB, or less for a smaller input: most manifests are a
+// few KiB, and a walk reads hundreds of them.
+func bufferSize(r io.Reader) int {
+	const most = 64 << 10
+	switch r := r.(type) {
+	case *input.Opened:
+		if r.Size >= 0 && r.Size < most {
+			return int(r.Size) + 1
+		}
+	case *bytes.Reader:
+		if r.Len() < most {
+			return r.Len() + 1
+		}
+	}
+	return most
 }
 
 // marker kinds of a line at column 0.
