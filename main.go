@@ -1,14 +1,12 @@
 // Command kubectl-aio_authn is a kubectl plugin that helps operators of the
 // Azure IoT Operations MQTT broker write, check, rehearse and debug client
 // authentication.
+//
+// This is the module root's main package, for `go run .` in a checkout;
+// `go install` and releases build the same program from cmd/kubectl-aio_authn,
+// which names the binary as kubectl expects.
 package main
 
-import (
-	"os"
+import "github.com/aio-authn/kubectl-aio-authn/cmd"
 
-	"github.com/aio-authn/kubectl-aio-authn/cmd"
-)
-
-func main() {
-	os.Exit(cmd.Execute(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
-}
+func main() { cmd.Main() }

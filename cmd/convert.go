@@ -31,9 +31,16 @@ func newConvertCmd(o *rootOptions) *cobra.Command {
     auth.x509.secretName, serviceAccountToken, x509Credentials and the method
     x509Credentials become customSettings, caCertConfigMap, secretRef,
     serviceAccountTokenSettings, x509Settings and X509.
+  mqttbroker.iotoperations.azure.com/v1beta1 (2025): the v1 shape already
+    (additionalValidation included); only the apiVersion changes. A document
+    mixing the two v1beta1 shapes is an error naming both.
   mq.iotoperations.azure.com/v1beta1 (2023): one key per entry (sat, x509,
     custom) becomes a method and its settings block; spec.listenerRef is
     removed (v1 listener ports name their authentication instead).
+
+Enum values in another letter case than the API's (method:
+serviceAccountToken, serviceType: clusterIp, mode: automatic), which the
+cluster accepts, are written in the API's spelling, in v1 documents too.
 
 Other documents are copied byte for byte, and converted ones keep their
 comments and key order. The result goes to stdout, what changed (with file
@@ -95,7 +102,7 @@ func (o *convertOptions) Run(paths []string) error {
 		converted += len(r.Converted)
 	}
 	if converted == 0 {
-		fmt.Fprintln(o.ErrOut, "nothing to convert: no BrokerAuthentication or BrokerListener of an older API version")
+		fmt.Fprintln(o.ErrOut, "nothing to convert: no BrokerAuthentication or BrokerListener of an older API version, nor an enum value in another spelling than the API's")
 	}
 	if o.inPlace {
 		for _, r := range results {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
@@ -14,30 +13,22 @@ import (
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn/explain"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/bundle"
-	"github.com/aio-authn/kubectl-aio-authn/pkg/customauth"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
-	"github.com/aio-authn/kubectl-aio-authn/pkg/sat"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
 
 // explainOptions are the flags of `explain`.
 type explainOptions struct {
 	*rootOptions
-	files         []string
-	c             explain.Case
-	port          int32
-	password      string
-	authData      string
-	issuerKey     string
-	customTimeout time.Duration
-	output        string
-	batch         string
-	limits        manifest.Limits
+	clientFlags
+	files  []string
+	output string
+	batch  string
+	limits manifest.Limits
 
 	bundle  *bundle.Bundle
-	keys    *sat.KeySet
 	cluster explainCluster
 }
 
@@ -58,20 +49,26 @@ The bundle holds BrokerAuthentications, BrokerListeners and the ConfigMaps
 (trusted client CAs, the custom auth server's CA), Secrets and
 ServiceAccounts they reference. A custom auth server is really called (API
 0.5.0, TLS with the referenced CA, a short timeout); --custom-result
-replaces the call. Service account tokens are verified offline with
---sat-issuer-key; without it a token can be denied (expired, wrong
-audience) but not granted, and the result is indeterminate.
+replaces the call. Service account tokens are verified offline by the API
+server's rules with --sat-issuer-key (keys chosen by the token's kid, a
+one-minute leeway on exp, nbf and iat) and --sat-issuer; without a key a
+token can be denied (expired, wrong audience) but not granted, and the
+result is indeterminate. A token is valid only while the ServiceAccount
+and Pod it is bound to exist with its uids: give them in the bundle
+(kubectl get ... -o yaml), or the result is indeterminate. An X509 entry
+with additionalValidation AzureDeviceRegistry is indeterminate too unless
+--adr-device says whether the leaf's CN names an enabled device.
 
 --from-cluster reads the bundle from the cluster instead (the namespace of
--n, default azure-iot-operations, with the ConfigMaps and Secrets referenced
-and the token's ServiceAccount) and verifies tokens with the cluster's
-signing keys (/openid/v1/jwks); --token-review verifies them with the
-TokenReview API instead, exactly as the broker does (a deleted service
-account or pod makes the token invalid). See docs/cluster.md.
+-n, default azure-iot-operations, with the ConfigMaps and Secrets referenced,
+and the ServiceAccount and Pod of the token) and verifies tokens with the
+cluster's signing keys and issuer (/openid/v1/jwks,
+/.well-known/openid-configuration); --token-review verifies them with the
+TokenReview API instead, exactly as the broker does. See docs/cluster.md.
 
 --batch explains one case per line of a JSON Lines file (fields: authn,
 listener, port, username, password, passwordFile, authMethod, authData,
-authDataFile, satFile, cert, customResult, now; relative paths are relative
+authDataFile, satFile, cert, customResult, adrDevice, now; relative paths are relative
 to the file) and prints one JSON decision per line; flags given on the
 command line are the defaults of every case.
 
@@ -103,28 +100,14 @@ batch, the worst case).`),
 	}
 	f := c.Flags()
 	f.StringArrayVarP(&e.files, "filename", "f", nil, "bundle: manifest files or directories (- for standard input); repeatable")
-	f.StringVar(&e.c.Authn, "authn", "", "the BrokerAuthentication to explain (needed when the bundle holds several)")
-	f.StringVar(&e.c.Listener, "listener", "", "explain for a port of this BrokerListener (with --port)")
-	f.Int32Var(&e.port, "port", 0, "the listener port the client connects to (with --listener)")
-	f.StringVar(&e.c.Username, "username", "", "MQTT username")
-	f.StringVar(&e.password, "password", "", "MQTT password (prefer --password-file: the command line is visible to other users)")
-	f.StringVar(&e.c.PasswordFile, "password-file", "", "file holding the MQTT password")
-	f.StringVar(&e.c.AuthMethod, "auth-method", "", "MQTT v5 enhanced authentication method, e.g. K8S-SAT")
-	f.StringVar(&e.authData, "auth-data", "", "MQTT v5 enhanced authentication data")
-	f.StringVar(&e.c.AuthDataFile, "auth-data-file", "", "file holding the enhanced authentication data")
-	f.StringVar(&e.c.SATFile, "sat-file", "", "service account token file: short for --auth-method K8S-SAT --auth-data-file F")
-	f.StringVar(&e.c.Cert, "cert", "", "PEM file with the certificate the client presents in TLS: leaf first, then intermediates")
-	f.StringVar(&e.issuerKey, "sat-issuer-key", "", "PEM public key(s) or JWKS file to verify service account tokens offline")
-	f.StringVar(&e.c.CustomResult, "custom-result", "", "what-if instead of calling the custom auth server: pass, fail or unreachable")
-	f.DurationVar(&e.customTimeout, "custom-timeout", customauth.DefaultTimeout, "how long to wait for the custom auth server")
+	e.addEngineFlags(c)
+	e.addCredentialFlags(c)
 	f.StringVar(&e.c.Now, "now", "", "decide at this time (RFC 3339) instead of now")
 	f.StringVarP(&e.output, "output", "o", "text", "output format: "+strings.Join(explainFormats, ", ")+" (--batch always writes JSON lines)")
 	f.StringVar(&e.batch, "batch", "", "JSON Lines file of cases (- for standard input): one JSON decision per line")
 	addManifestLimits(c, &e.limits)
 	e.cluster.addFlags(c, o)
 	_ = c.RegisterFlagCompletionFunc("output", fixedCompletion(explainFormats...))
-	_ = c.RegisterFlagCompletionFunc("custom-result", fixedCompletion("pass", "fail", "unreachable"))
-	_ = c.RegisterFlagCompletionFunc("auth-method", fixedCompletion(authn.SATMethod))
 	return c
 }
 
@@ -135,39 +118,26 @@ func fixedCompletion(values ...string) func(*cobra.Command, []string, string) ([
 }
 
 func (e *explainOptions) complete(c *cobra.Command) error {
-	f := c.Flags()
-	if f.Changed("port") {
-		p := e.port
-		e.c.Port = &p
-	}
-	if f.Changed("password") {
-		e.c.Password = &e.password
-	}
-	if f.Changed("auth-data") {
-		e.c.AuthData = &e.authData
+	if err := e.clientFlags.complete(c.Flags()); err != nil {
+		return err
 	}
 	if !contains(explainFormats, e.output) {
 		return exitcode.Usagef("--output %q: want one of %s", e.output, strings.Join(explainFormats, ", "))
 	}
-	if e.customTimeout <= 0 {
-		return exitcode.Usagef("--custom-timeout %s: give a positive duration such as 5s", e.customTimeout)
-	}
 	if e.batch == "-" && contains(e.files, "-") {
 		return exitcode.Usagef("-f - and --batch - both read standard input: put one of them in a file")
 	}
-	b, err := e.readBundle(c.Context())
+	return e.loadBundle(c.Context())
+}
+
+// loadBundle reads the bundle from -f or the cluster.
+func (e *explainOptions) loadBundle(ctx context.Context) error {
+	b, err := e.readBundle(ctx)
 	if err != nil {
 		return inputError(err, "give the bundle as files, directories or - for standard input")
 	}
 	printNotes(e.ErrOut, b.Notes)
 	e.bundle = b
-	if e.issuerKey != "" {
-		ks, err := sat.LoadKeySet(e.issuerKey)
-		if err != nil {
-			return exitcode.Usagef("--sat-issuer-key %v", err)
-		}
-		e.keys = ks
-	}
 	return nil
 }
 
@@ -183,7 +153,7 @@ func contains(list []string, s string) bool {
 func (e *explainOptions) runner() *explain.Runner {
 	return &explain.Runner{
 		Bundle:  e.bundle,
-		Options: authn.Options{Keys: e.keys, TokenReview: e.cluster.reviewer, CustomTimeout: e.customTimeout},
+		Options: authn.Options{Keys: e.keys, Issuers: e.issuers, TokenReview: e.cluster.reviewer, Objects: e.cluster.objects, CustomTimeout: e.customTimeout},
 	}
 }
 

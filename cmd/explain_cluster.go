@@ -24,6 +24,7 @@ type explainCluster struct {
 	tokenReview bool
 
 	reviewer authn.TokenReviewer
+	objects  authn.ObjectFinder
 }
 
 func (x *explainCluster) addFlags(c *cobra.Command, o *rootOptions) {
@@ -44,6 +45,8 @@ func (e *explainOptions) readBundle(ctx context.Context) (*bundle.Bundle, error)
 		return nil, exitcode.Usagef("no bundle: give the manifests with -f, or read them from the cluster with --from-cluster")
 	case x.tokenReview && e.issuerKey != "":
 		return nil, exitcode.Usagef("--token-review and --sat-issuer-key both verify tokens: give one")
+	case x.tokenReview && len(e.issuers) > 0:
+		return nil, exitcode.Usagef("--sat-issuer is for tokens verified offline; with --token-review the API server checks the issuer itself: drop --sat-issuer")
 	}
 	if !x.fromCluster && !x.tokenReview {
 		return bundle.Read(e.files, e.In, e.limits)
@@ -74,27 +77,12 @@ func (e *explainOptions) readBundle(ctx context.Context) (*bundle.Bundle, error)
 		return nil, exitcode.Usagef("namespace %q has no BrokerAuthentication: give the broker's namespace with -n", ns)
 	}
 	b := snap.Bundle()
-	tokens := e.caseTokens()
-	// The ServiceAccount of a token gives the client's attributes (its
-	// aio-broker-auth/ annotations), as the broker reads them.
-	for _, tok := range tokens {
-		_, claims, err := sat.Decode(tok)
-		if err != nil {
-			continue // the engine reports a malformed token
-		}
-		saNS, saName := claims.ServiceAccount()
-		if saName == "" {
-			continue
-		}
-		sa, err := client.ServiceAccount(ctx, saNS, saName)
-		if err != nil {
-			return nil, err
-		}
-		if sa != nil {
-			b.ServiceAccounts = append(b.ServiceAccounts, sa)
-		}
-	}
-	if !x.tokenReview && e.issuerKey == "" && (len(tokens) > 0 || e.batch != "") {
+	// The ServiceAccounts and Pods tokens are bound to are read as the
+	// engine needs them: a token's ServiceAccount gives the client's
+	// attributes (its aio-broker-auth/ annotations), and a token verified
+	// offline is valid only while they exist, as the API server checks.
+	x.objects = client.ObjectFinder()
+	if !x.tokenReview && e.issuerKey == "" && (len(e.caseTokens()) > 0 || e.batch != "") {
 		keys, err := client.FetchIssuerKeys(ctx)
 		if err != nil {
 			return nil, exitcode.Usagef("%v; or verify tokens with --token-review", err)
@@ -104,6 +92,11 @@ func (e *explainOptions) readBundle(ctx context.Context) (*bundle.Bundle, error)
 			return nil, exitcode.Usagef("the cluster's %s: %v", kube.JWKSPath, err)
 		}
 		e.keys = ks
+		// The discovery document names the issuer the cluster signs
+		// with; an API server may accept more (--sat-issuer adds them).
+		if keys.Issuer != "" {
+			e.issuers = append(e.issuers, keys.Issuer)
+		}
 		fmt.Fprintf(e.ErrOut, "note: verifying service account tokens offline with the cluster's signing keys (%s, issuer %s); --token-review asks the API server instead, as the broker does\n",
 			kube.JWKSPath, keys.Issuer)
 	}

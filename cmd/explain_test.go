@@ -36,6 +36,16 @@ func TestExplainGolden(t *testing.T) {
 		{"sat-granted.json", []string{"-f", ex, now, "--sat-file", ex + "tokens/mqtt-client.jwt", keys, "--custom-result", "unreachable", "-o", "json"}, ""},
 		{"sat-expiring.txt", []string{"-f", ex, now, "--sat-file", ex + "tokens/expiring.jwt", keys, "--custom-result", "unreachable"}, ""},
 		{"sat-no-key.txt", []string{"-f", ex, now, "--sat-file", ex + "tokens/mqtt-client.jwt", "--custom-result", "unreachable"}, ""},
+		// 30 seconds after exp: within the API server's leeway; the issuer
+		// is checked because it is given.
+		{"sat-expired-in-leeway.txt", []string{"-f", ex, "--now=2026-06-01T00:05:30Z", "--sat-file", ex + "tokens/expiring.jwt", "--sat-issuer-key=" + ex + "sat/sa_pub.pem",
+			"--sat-issuer", "https://kubernetes.default.svc.cluster.local", "--custom-result", "unreachable"}, ""},
+		// Signed with the example key, but the kid names another: the
+		// API server refuses it, so explain must too, PEM key or JWKS.
+		{"sat-unknown-kid.txt", []string{"-f", ex, now, "--sat-file", ex + "tokens/unknown-kid.jwt", "--sat-issuer-key=" + ex + "sat/sa_pub.pem", "--custom-result", "unreachable"}, ""},
+		{"sat-unknown-kid-jwks.txt", []string{"-f", ex, now, "--sat-file", ex + "tokens/unknown-kid.jwt", keys, "--custom-result", "unreachable"}, ""},
+		{"sat-foreign-issuer.txt", []string{"-f", ex, now, "--sat-file", ex + "tokens/mqtt-client.jwt", keys, "--sat-issuer", "https://cluster.example", "--custom-result", "unreachable"}, ""},
+		{"sat-issuer-with-token-review.txt", []string{"-f", ex, now, "--sat-file", ex + "tokens/mqtt-client.jwt", "--token-review", "--sat-issuer", "https://cluster.example"}, ""},
 		{"sat-legacy-username.txt", []string{"-f", ex, now, "--username", "K8S-SAT", "--password-file", ex + "tokens/mqtt-client.jwt", keys, "--custom-result", "unreachable"}, ""},
 		{"custom-pass.txt", []string{"-f", ex, now, "--username", "smart-fan", "--password", "s3cret", "--custom-result", "pass"}, ""},
 		{"custom-fail.json", []string{"-f", ex, now, "--username", "smart-fan", "--password", "s3cret", "--custom-result", "fail", "-o", "json"}, ""},

@@ -45,8 +45,8 @@ Check BrokerAuthentication and BrokerListener manifests before applying them.
 
 Every document is checked the way the API server with the broker's CRDs
 checks it (schema, strict field validation, CEL rules), then against rules
-the server does not know: the settings block matching the method, methods
-that a Custom entry hides, older API generations, listener ports whose
+the server does not know: settings blocks the entry's method does not read,
+methods that a Custom entry hides, older API generations, listener ports whose
 authentication needs TLS or names an authn that does not exist, and the
 ConfigMaps and Secrets an authn references (when they are among the inputs).
 

@@ -37,8 +37,8 @@ func TestValidateExitCodesAndStreams(t *testing.T) {
 	}{
 		{name: "clean", args: []string{example("good")}, code: 0, noStdout: true,
 			stderr: "1 file, 3 documents, 3 resources: 0 errors, 0 warnings, 0 infos"},
-		{name: "errors", args: []string{example("bad", "method-case.yaml")}, code: 1,
-			stdout: `method-case.yaml:9:13: error: unknown method "serviceAccountToken" (method-enum)`, stderr: "1 error"},
+		{name: "errors", args: []string{example("bad", "method-spelling.yaml")}, code: 1,
+			stdout: `method-spelling.yaml:13:13: error: unknown method "X590" (method-enum)`, stderr: "1 error"},
 		{name: "warnings only pass", args: []string{"-"}, code: 0,
 			stdin:  "apiVersion: mqttbroker.iotoperations.azure.com/v1\nkind: BrokerListener\nmetadata:\n  name: open\nspec:\n  ports:\n  - port: 1883\n",
 			stdout: "<stdin>:7:11: warning: port 1883 has no authenticationRef", stderr: "1 warning"},

@@ -250,6 +250,14 @@ func TestClusterLoop(t *testing.T) {
 		if !strings.Contains(r.stdout, `serviceaccounts \"mqtt-client\" not found`) {
 			t.Errorf("deleted service account: %s", r.stdout)
 		}
+		// Verified offline with the cluster's keys, the token is refused
+		// too: explain reads the ServiceAccount from the cluster, as the
+		// API server does.
+		r, d = explainToken(t, "token")
+		expect(t, r, 1, "explain offline after the service account was deleted")
+		if d["decision"] != "denied" || !strings.Contains(r.stdout, `ServiceAccount azure-iot-operations/mqtt-client does not exist in the cluster: the API server refuses the token (serviceaccounts \"mqtt-client\" not found)`) {
+			t.Errorf("deleted service account, offline: %s", r.stdout)
+		}
 	})
 
 	t.Run("audit", func(t *testing.T) {

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
@@ -27,53 +26,43 @@ var exitComment = regexp.MustCompile(`\s+#\s*exit\s+(\d+)\s*$`)
 // parseDocCommands extracts the commands of every ```console block of a
 // Markdown page. Lines ending in a backslash continue on the next line.
 func parseDocCommands(file string, data []byte) ([]docCommand, error) {
+	blocks, err := fencedBlocks(file, data)
+	if err != nil {
+		return nil, err
+	}
 	var cmds []docCommand
-	var cur *docCommand
-	inBlock := false
-	sc := bufio.NewScanner(strings.NewReader(string(data)))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	n := 0
-	continuing := false
-	for sc.Scan() {
-		n++
-		line := sc.Text()
-		trimmed := strings.TrimSpace(line)
-		if !inBlock {
-			if strings.HasPrefix(trimmed, "```console") {
-				inBlock = true
+	for _, b := range blocks {
+		if b.lang != "console" {
+			continue
+		}
+		var cur *docCommand
+		continuing := false
+		for i, line := range b.lines {
+			n := b.line + i
+			if continuing {
+				cur.cmd += "\n" + line
+				continuing = strings.HasSuffix(line, `\`)
+				if !continuing {
+					finishCommand(cur)
+				}
+				continue
 			}
-			continue
-		}
-		if strings.HasPrefix(trimmed, "```") {
-			inBlock, cur, continuing = false, nil, false
-			continue
-		}
-		if continuing {
-			cur.cmd += "\n" + line
-			continuing = strings.HasSuffix(line, `\`)
-			if !continuing {
-				finishCommand(cur)
+			if strings.HasPrefix(line, "$ ") {
+				cmds = append(cmds, docCommand{file: file, line: n, cmd: strings.TrimPrefix(line, "$ ")})
+				cur = &cmds[len(cmds)-1]
+				continuing = strings.HasSuffix(line, `\`)
+				if !continuing {
+					finishCommand(cur)
+				}
+				continue
 			}
-			continue
-		}
-		if strings.HasPrefix(line, "$ ") {
-			cmds = append(cmds, docCommand{file: file, line: n, cmd: strings.TrimPrefix(line, "$ ")})
-			cur = &cmds[len(cmds)-1]
-			continuing = strings.HasSuffix(line, `\`)
-			if !continuing {
-				finishCommand(cur)
+			if cur == nil {
+				return nil, fmt.Errorf("%s:%d: output before any `$ ` command in a console block", file, n)
 			}
-			continue
+			cur.output = append(cur.output, strings.TrimRight(line, " \t"))
 		}
-		if cur == nil {
-			return nil, fmt.Errorf("%s:%d: output before any `$ ` command in a console block", file, n)
-		}
-		cur.output = append(cur.output, strings.TrimRight(line, " \t"))
 	}
-	if inBlock {
-		return nil, fmt.Errorf("%s: unterminated ```console block", file)
-	}
-	return cmds, sc.Err()
+	return cmds, nil
 }
 
 func finishCommand(c *docCommand) {
@@ -152,11 +141,27 @@ func TestDocs(t *testing.T) {
 
 func runDocCommand(t *testing.T, dir string, env []string, c docCommand) {
 	t.Helper()
+	got, code, out := execDocCommand(t, dir, env, c)
+	want := trimBlankTail(c.output)
+	if code != c.exit {
+		t.Errorf("%s:%d: `%s` exited %d, the page says %d\noutput:\n%s", c.file, c.line, c.cmd, code, c.exit, out)
+		return
+	}
+	if !matchLines(want, got) {
+		t.Errorf("%s:%d: `%s` printed something other than the page shows\n--- page:\n%s\n--- got:\n%s",
+			c.file, c.line, c.cmd, strings.Join(want, "\n"), strings.Join(got, "\n"))
+	}
+}
+
+// execDocCommand runs a page's command with bash in dir and returns its
+// output (stdout and stderr together) as the page would show it, line by
+// line, its exit code, and the output as it came.
+func execDocCommand(t *testing.T, dir string, env []string, c docCommand) (lines []string, code int, out []byte) {
+	t.Helper()
 	cmd := exec.Command("bash", "-o", "pipefail", "-c", c.cmd)
 	cmd.Dir = dir
 	cmd.Env = env
 	out, err := cmd.CombinedOutput()
-	code := 0
 	if err != nil {
 		ee, ok := err.(*exec.ExitError)
 		if !ok {
@@ -171,15 +176,7 @@ func runDocCommand(t *testing.T, dir string, env []string, c docCommand) {
 	if len(got) == 1 && got[0] == "" {
 		got = nil
 	}
-	want := trimBlankTail(c.output)
-	if code != c.exit {
-		t.Errorf("%s:%d: `%s` exited %d, the page says %d\noutput:\n%s", c.file, c.line, c.cmd, code, c.exit, out)
-		return
-	}
-	if !matchLines(want, got) {
-		t.Errorf("%s:%d: `%s` printed something other than the page shows\n--- page:\n%s\n--- got:\n%s",
-			c.file, c.line, c.cmd, strings.Join(want, "\n"), strings.Join(got, "\n"))
-	}
+	return got, code, out
 }
 
 func TestMatchLines(t *testing.T) {

@@ -137,7 +137,7 @@ func firstLines(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-func writeFile(t *testing.T, path, data string) string {
+func makeFile(t *testing.T, path, data string) string {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
@@ -209,10 +209,10 @@ func TestHostileDevZero(t *testing.T) {
 
 func TestHostileYAMLExpansion(t *testing.T) {
 	dir := t.TempDir()
-	bomb := writeFile(t, filepath.Join(dir, "bomb.yaml"), aliasBomb("v1"))
-	old := writeFile(t, filepath.Join(dir, "bomb-v1beta1.yaml"), aliasBomb("v1beta1"))
-	laughs := writeFile(t, filepath.Join(dir, "laughs.yaml"), billionLaughs())
-	attrs := writeFile(t, filepath.Join(dir, "attributes.yaml"), "a: &a \""+strings.Repeat("x", 100_000)+"\"\nroot: {subject: \"CN = x\", attributes: {k: *a}}\nmore: ["+strings.TrimSuffix(strings.Repeat("*a, ", 59000), ", ")+"]\n")
+	bomb := makeFile(t, filepath.Join(dir, "bomb.yaml"), aliasBomb("v1"))
+	old := makeFile(t, filepath.Join(dir, "bomb-v1beta1.yaml"), aliasBomb("v1beta1"))
+	laughs := makeFile(t, filepath.Join(dir, "laughs.yaml"), billionLaughs())
+	attrs := makeFile(t, filepath.Join(dir, "attributes.yaml"), "a: &a \""+strings.Repeat("x", 100_000)+"\"\nroot: {subject: \"CN = x\", attributes: {k: *a}}\nmore: ["+strings.TrimSuffix(strings.Repeat("*a, ", 59000), ", ")+"]\n")
 
 	// validate reports such a document as a finding (the API server
 	// refuses it too) and goes on.
@@ -227,7 +227,7 @@ func TestHostileYAMLExpansion(t *testing.T) {
 	runHostile(t, "", nil, nil, "generate", "authn", "--method", "x509", "--x509-attributes", attrs).inputError(t, "generate with an alias bomb",
 		"attributes.yaml:1: the document's aliases expand to more than 4 MiB, the cap for a attributes file")
 	// Raising the cap is the user's call; the message says how.
-	long := writeFile(t, filepath.Join(dir, "long.yaml"), authnHeader+"  annotations: {a: \""+strings.Repeat("x", 100_000)+"\"}\nspec: {authenticationMethods: [{method: X509}]}\n")
+	long := makeFile(t, filepath.Join(dir, "long.yaml"), authnHeader+"  annotations: {a: \""+strings.Repeat("x", 100_000)+"\"}\nspec: {authenticationMethods: [{method: X509}]}\n")
 	runHostile(t, "", nil, nil, "validate", "--max-document-size", "64Ki", long).inputError(t, "validate under a small cap",
 		"long.yaml: the document at line 1 is larger than 64 KiB, the cap for a YAML document: raise it with --max-document-size")
 	runHostile(t, "", nil, nil, "validate", long).check(t, "validate under the default cap", 1, "no x509Settings block")
@@ -241,7 +241,7 @@ func TestHostileFilesAndDirectories(t *testing.T) {
 	}
 	bad := strings.Replace(string(good), "method: X509", "method: X5O9", 1)
 	real := filepath.Join(dir, "real")
-	writeFile(t, filepath.Join(real, "bad.yaml"), bad)
+	makeFile(t, filepath.Join(real, "bad.yaml"), bad)
 	mkfifo(t, filepath.Join(real, "fifo.yaml"))
 	if err := os.Symlink(real, filepath.Join(real, "loop")); err != nil {
 		t.Fatal(err)
@@ -267,7 +267,7 @@ func TestHostileFilesAndDirectories(t *testing.T) {
 	runHostile(t, "", nil, nil, "validate", a).inputError(t, "validate a link loop", "a.yaml: a loop of symbolic links")
 
 	// A file over the cap, and the flag that raises it.
-	big := writeFile(t, filepath.Join(dir, "big.yaml"), strings.Repeat(string(good)+"---\n", 2000))
+	big := makeFile(t, filepath.Join(dir, "big.yaml"), strings.Repeat(string(good)+"---\n", 2000))
 	runHostile(t, "", nil, nil, "validate", "--max-manifest-size", "1Mi", big).inputError(t, "validate a file over the cap",
 		"big.yaml: larger than 1 MiB, the cap for a manifest file: raise it with --max-manifest-size")
 	runHostile(t, "", nil, nil, "validate", "--max-manifest-size", "64Mi", big).check(t, "validate with the cap raised", 1)
@@ -287,7 +287,7 @@ func TestHostileBatch(t *testing.T) {
 	fifo := mkfifo(t, filepath.Join(dir, "cert.pem"))
 	granted := `{"listener": "default", "port": 1883}`
 	lines := []string{granted, `{"username": "` + strings.Repeat("u", 5<<20) + `"}`, granted, `{"cert": "` + fifo + `"}`, granted}
-	cases := writeFile(t, filepath.Join(dir, "cases.jsonl"), strings.Join(lines, "\n")+"\n")
+	cases := makeFile(t, filepath.Join(dir, "cases.jsonl"), strings.Join(lines, "\n")+"\n")
 	r := runHostile(t, "", nil, nil, "explain", "-f", "testdata/examples", "--batch", cases)
 	r.check(t, "a batch with a long line and a FIFO", 2,
 		"cases.jsonl:2: the line is longer than 4 MiB, the cap for a batch line", "cases.jsonl:4: "+fifo+": not a regular file (a FIFO)")
@@ -306,7 +306,7 @@ func TestHostileLongToken(t *testing.T) {
 	dir := t.TempDir()
 	part := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 	token := part(`{"alg":"RS256"}`) + "." + part(`{"iss":"x","pad":"`+strings.Repeat("p", 70_000)+`"}`) + ".c2ln"
-	tok := writeFile(t, filepath.Join(dir, "big.jwt"), token)
+	tok := makeFile(t, filepath.Join(dir, "big.jwt"), token)
 	runHostile(t, "", nil, nil, "explain", "-f", "testdata/examples", "--sat-file", tok, "--custom-result", "unreachable").inputError(t,
 		"explain a 93 KB token", "the authentication data is 93", "MQTT v5 carries at most 65535 bytes in it")
 	runHostile(t, "", nil, nil, "sat", "decode", tok).check(t, "sat decode a 93 KB token", 0,
@@ -336,7 +336,7 @@ func TestHostileControlCharacters(t *testing.T) {
 	}))
 	defer srv.Close()
 	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
-	bundle := writeFile(t, filepath.Join(dir, "custom.yaml"), authnHeader+"spec:\n  authenticationMethods:\n  - method: Custom\n    customSettings:\n      endpoint: "+srv.URL+
+	bundle := makeFile(t, filepath.Join(dir, "custom.yaml"), authnHeader+"spec:\n  authenticationMethods:\n  - method: Custom\n    customSettings:\n      endpoint: "+srv.URL+
 		"\n      caCertConfigMap: auth-ca\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: auth-ca, namespace: azure-iot-operations}\ndata:\n  ca.crt: |\n    "+
 		strings.ReplaceAll(strings.TrimSpace(string(ca)), "\n", "\n    ")+"\n")
 	assertEscaped(t, "explain with a custom server's answer",
@@ -358,11 +358,11 @@ func TestHostileControlCharacters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cert := writeFile(t, filepath.Join(dir, "evil.pem"), string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
+	cert := makeFile(t, filepath.Join(dir, "evil.pem"), string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
 	assertEscaped(t, "ca inspect", runHostile(t, "", nil, nil, "ca", "inspect", cert))
 
 	// A file name, in findings and in errors.
-	named := writeFile(t, filepath.Join(dir, "names", escape+"authn.yaml"), "kind: [unclosed\n")
+	named := makeFile(t, filepath.Join(dir, "names", escape+"authn.yaml"), "kind: [unclosed\n")
 	assertEscaped(t, "validate a file named with an escape", runHostile(t, "", nil, nil, "validate", filepath.Dir(named)))
 	assertEscaped(t, "explain a file named with an escape", runHostile(t, "", nil, nil, "explain", "-f", named))
 }

@@ -41,7 +41,7 @@ func TestInterruptedChainLeavesNothing(t *testing.T) {
 			parent := t.TempDir()
 			out := filepath.Join(parent, "out")
 			if tc.existing {
-				writeFile(t, filepath.Join(out, "notes.txt"), "mine")
+				makeFile(t, filepath.Join(out, "notes.txt"), "mine")
 			}
 			cmd := exec.Command(filepath.Join(binDir, "kubectl-aio_authn"), "certs", "chain", "--out-dir", out, "--count", strconv.Itoa(count))
 			cmd.Env = testEnv(t)

@@ -10,11 +10,16 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files (the committed completions)")
+
+// mainPackage is the main package users install, relative to the module
+// root: its last element is the binary's name.
+const mainPackage = "cmd/kubectl-aio_authn"
 
 // testVersion is injected with -ldflags so the tests can see the linker
 // settings reach the binary.
@@ -48,6 +53,17 @@ func setup(m *testing.M) (int, error) {
 		return 0, err
 	}
 	defer os.RemoveAll(binDir)
+	defer func() {
+		for i := len(atExit) - 1; i >= 0; i-- {
+			atExit[i]()
+		}
+	}()
+	// Tests run tools with a HOME of their own; the Go caches stay the
+	// developer's, so builds inside tests (go install, goreleaser,
+	// pre-commit's hook install) reuse what is already compiled.
+	if err := exportGoCaches(); err != nil {
+		return 0, err
+	}
 	exe := "kubectl-aio_authn"
 	if runtime.GOOS == "windows" {
 		exe += ".exe"
@@ -55,12 +71,35 @@ func setup(m *testing.M) (int, error) {
 	ldflags := "-X github.com/aio-authn/kubectl-aio-authn/pkg/version.Version=" + testVersion +
 		" -X github.com/aio-authn/kubectl-aio-authn/pkg/version.Commit=e2e" +
 		" -X github.com/aio-authn/kubectl-aio-authn/pkg/version.Date=2026-01-01T00:00:00Z"
-	build := exec.Command("go", "build", "-ldflags", ldflags, "-o", filepath.Join(binDir, exe), ".")
+	// The package `go install` and releases build (see TestReleaseConfig).
+	build := exec.Command("go", "build", "-ldflags", ldflags, "-o", filepath.Join(binDir, exe), "./"+mainPackage)
 	build.Dir = repoRoot
 	if out, err := build.CombinedOutput(); err != nil {
 		return 0, fmt.Errorf("go build: %v\n%s", err, out)
 	}
 	return m.Run(), nil
+}
+
+// atExit holds clean-ups of fixtures that several tests share (a release
+// built once, say); TestMain runs them after the last test, newest first.
+var atExit []func()
+
+// exportGoCaches sets GOCACHE, GOMODCACHE and GOPATH to where the go command
+// puts them now, unless already set, so that testEnv hands them on to the
+// commands tests run.
+func exportGoCaches() error {
+	keys := []string{"GOCACHE", "GOMODCACHE", "GOPATH"}
+	out, err := exec.Command("go", append([]string{"env"}, keys...)...).Output()
+	if err != nil {
+		return fmt.Errorf("go env: %v", err)
+	}
+	values := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+	for i, k := range keys {
+		if _, set := os.LookupEnv(k); !set && i < len(values) && values[i] != "" {
+			os.Setenv(k, values[i])
+		}
+	}
+	return nil
 }
 
 // result is what a command did.
@@ -73,6 +112,12 @@ type result struct {
 // first on PATH and a clean, colourless environment.
 func run(t *testing.T, dir string, name string, args ...string) result {
 	t.Helper()
+	return runEnv(t, dir, testEnv(t), name, args...)
+}
+
+// runEnv is run with the environment env.
+func runEnv(t *testing.T, dir string, env []string, name string, args ...string) result {
+	t.Helper()
 	// exec resolves the program with the test's own PATH; the plugin is
 	// only on the PATH given to the child.
 	if p := filepath.Join(binDir, name); name == "kubectl-aio_authn" {
@@ -83,7 +128,7 @@ func run(t *testing.T, dir string, name string, args ...string) result {
 	if dir == "" {
 		cmd.Dir = repoRoot
 	}
-	cmd.Env = testEnv(t)
+	cmd.Env = env
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -102,9 +147,14 @@ func run(t *testing.T, dir string, name string, args ...string) result {
 // no colour, UTC, and a HOME and KUBECONFIG of its own so nothing of the
 // developer's machine leaks in.
 func testEnv(t *testing.T) []string {
-	home := t.TempDir()
+	return commandEnv(t.TempDir(), binDir)
+}
+
+// commandEnv is testEnv with the given HOME and the given directories in
+// front of PATH.
+func commandEnv(home string, path ...string) []string {
 	env := []string{
-		"PATH=" + binDir + string(os.PathListSeparator) + os.Getenv("PATH"),
+		"PATH=" + strings.Join(append(path, os.Getenv("PATH")), string(os.PathListSeparator)),
 		"HOME=" + home,
 		"KUBECONFIG=" + filepath.Join(home, "kubeconfig"),
 		"NO_COLOR=1",
@@ -118,4 +168,16 @@ func testEnv(t *testing.T) []string {
 		}
 	}
 	return env
+}
+
+// setEnv returns env with each "KEY=value" of kv replacing the variable of
+// that name, or added.
+func setEnv(env []string, kv ...string) []string {
+	out := slices.Clone(env)
+	for _, v := range kv {
+		key := v[:strings.IndexByte(v, '=')+1]
+		out = slices.DeleteFunc(out, func(e string) bool { return strings.HasPrefix(e, key) })
+		out = append(out, v)
+	}
+	return out
 }

@@ -17,24 +17,15 @@
 #                                               # disk out of the comparison
 #
 # step is installed once with `go install` into a cache outside the
-# repository: ${AIO_AUTHN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-aio-authn}/step-v0.21.0.
+# repository (hack/install-go-tool.sh).
 # openssl comes from Debian (bash hack/install-deps.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 N=${N:-1000}
 STEP_VERSION=v0.21.0
-cache=${AIO_AUTHN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-aio-authn}
-step_dir=$cache/step-$STEP_VERSION
-step=$step_dir/step
-
 command -v openssl >/dev/null || { echo "bench-mint: openssl not found: run bash hack/install-deps.sh" >&2; exit 1; }
-if [[ ! -x $step ]]; then
-	echo "bench-mint: installing step $STEP_VERSION into $step_dir" >&2
-	mkdir -p "$step_dir"
-	# Outside the module, so the project's go.mod is not touched.
-	(cd "$step_dir" && GOBIN=$step_dir GOFLAGS=-mod=mod go install "github.com/smallstep/cli/cmd/step@$STEP_VERSION")
-fi
+step=$(bash hack/install-go-tool.sh "github.com/smallstep/cli/cmd/step@$STEP_VERSION")
 
 work=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/bench-mint.XXXXXX")
 trap 'rm -rf "$work"' EXIT

@@ -12,7 +12,7 @@
 # (kubeconform's default 4 workers, validate's GOMAXPROCS workers) and skip
 # kinds they have no schema for. Timing is by hyperfine (installed from apt
 # when missing); kubeconform is installed with `go install` into a cache
-# directory outside the repository.
+# directory outside the repository (hack/install-go-tool.sh).
 #
 #   bash hack/bench-validate.sh            # N=10000 RUNS=5 STARTUP_RUNS=40
 #   N=2000 RUNS=3 bash hack/bench-validate.sh
@@ -27,14 +27,7 @@ RUNS=${RUNS:-5}
 STARTUP_RUNS=${STARTUP_RUNS:-40}
 KUBECONFORM_VERSION=v0.8.0
 
-cache=${AIO_AUTHN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-aio-authn}/bench
-bin=$cache/kubeconform-$KUBECONFORM_VERSION
-kubeconform=$bin/kubeconform
-if [[ ! -x $kubeconform ]]; then
-	echo "bench: installing kubeconform $KUBECONFORM_VERSION into $bin" >&2
-	mkdir -p "$bin"
-	GOBIN=$bin go install "github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION"
-fi
+kubeconform=$(bash hack/install-go-tool.sh "github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION")
 
 if ! command -v hyperfine >/dev/null; then
 	sudo=()

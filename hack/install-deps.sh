@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Install the Debian packages the test suite needs: etcd (for the test control
 # plane of internal/testenv), mosquitto and its clients (a real MQTT 5 broker
-# that tests start themselves), openssl, and bash-completion (the completion
-# test sources it, as users' shells do). Idempotent, and a fast no-op when
-# everything is present; `apt-get update` runs once, only when something is
-# missing.
+# that tests start themselves), openssl, bash-completion (the completion
+# test sources it, as users' shells do), pre-commit (the hook test runs
+# .pre-commit-hooks.yaml as CI users do), curl (an HTTP client nobody here
+# wrote, for the custom auth server's tests and the documented download
+# commands) and git (pre-commit clones the hook repository). Idempotent,
+# and a fast no-op when everything is present; `apt-get update` runs once,
+# only when something is missing.
 #
 # apt may start the packages' own daemons (mosquitto on :1883, etcd on :2379)
 # where services are allowed to start; tests run their own instances, so the
 # daemons of packages installed here are stopped and disabled again.
 set -euo pipefail
 
-packages=(etcd-server mosquitto mosquitto-clients openssl bash-completion)
+packages=(etcd-server mosquitto mosquitto-clients openssl bash-completion pre-commit curl git)
 
 installed() {
 	[[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" == installed ]]

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Prepare this machine for the test suite: install the Debian packages
-# (hack/install-deps.sh) and build the pinned kube-apiserver into the cache
-# (hack/build-kube-apiserver.sh). Both steps are quick no-ops once done.
+# (hack/install-deps.sh), build the pinned kube-apiserver into the cache
+# (hack/build-kube-apiserver.sh), and install the release tools, goreleaser
+# and krew's, into the cache (hack/install-tools.sh). Each step is a quick
+# no-op once done.
 #
 # Prints, on stdout, the environment the Go tests read, as shell exports:
 #
@@ -23,3 +25,4 @@ fi
 
 printf 'export AIO_AUTHN_KUBE_APISERVER=%q\n' "$apiserver"
 printf 'export AIO_AUTHN_ETCD=%q\n' "$etcd"
+bash "$hack/install-tools.sh"

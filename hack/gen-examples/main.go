@@ -247,6 +247,10 @@ func main() {
 	w.write("sat/jwks.json", append(jwks, '\n'), 0o644)
 	w.write("tokens/mqtt-client.jwt", token(saKey, kid, []string{"aio-internal"}, notBefore, notAfter), 0o644)
 	w.write("tokens/wrong-audience.jwt", token(saKey, kid, []string{"aio-mq"}, notBefore, notAfter), 0o644)
+	// Signed with the example key, but its kid names a key the cluster no
+	// longer has: the API server tries only the keys a kid names, so it
+	// refuses the token although the signature is good.
+	w.write("tokens/unknown-kid.jwt", token(saKey, "retired-2025", []string{"aio-internal"}, notBefore, notAfter), 0o644)
 	soon := time.Date(2026, 6, 1, 0, 5, 0, 0, time.UTC)
 	w.write("tokens/expiring.jwt", token(saKey, kid, []string{"aio-internal"}, soon.Add(-time.Hour), soon), 0o644)
 

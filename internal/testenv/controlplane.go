@@ -67,6 +67,7 @@ const (
 // ControlPlane is a running etcd and kube-apiserver. Its methods are safe for
 // concurrent use.
 type ControlPlane struct {
+	opts      Options
 	dir       string
 	server    string
 	etcdURL   string
@@ -81,12 +82,29 @@ type ControlPlane struct {
 	stopErr     error
 }
 
+// Options change how a control plane is set up; the zero value is what
+// Start and StartMain use.
+type Options struct {
+	// ExtraServiceAccountKeys adds EC P-256 key pairs whose public halves
+	// kube-apiserver trusts for service account tokens
+	// (--service-account-key-file) without signing with them, as during a
+	// signing-key rotation. ServiceAccountKeyFiles lists them after the
+	// RSA key the server signs with.
+	ExtraServiceAccountKeys int
+}
+
 // Start starts a control plane for one test and stops it when the test and
 // its subtests end. When the binaries are missing it skips the test under
 // -short and fails it otherwise; any other startup failure fails the test.
 func Start(t testing.TB) *ControlPlane {
 	t.Helper()
-	cp, err := StartMain()
+	return StartWith(t, Options{})
+}
+
+// StartWith is Start with options.
+func StartWith(t testing.TB, opts Options) *ControlPlane {
+	t.Helper()
+	cp, err := StartMainWith(opts)
 	if err != nil {
 		skipOrFail(t, err)
 	}
@@ -111,14 +129,17 @@ func skipOrFail(t testing.TB, err error) {
 // when etcd or kube-apiserver cannot be found. Most packages are better
 // served by Shared, which starts the control plane on first use and applies
 // the -short skip rule per test.
-func StartMain() (*ControlPlane, error) {
+func StartMain() (*ControlPlane, error) { return StartMainWith(Options{}) }
+
+// StartMainWith is StartMain with options.
+func StartMainWith(opts Options) (*ControlPlane, error) {
 	bins, err := FindBinaries()
 	if err != nil {
 		return nil, err
 	}
 	var lastErr error
 	for attempt := 0; attempt < startAttempts; attempt++ {
-		cp, err := start(bins)
+		cp, err := start(bins, opts)
 		if err == nil {
 			return cp, nil
 		}
@@ -130,12 +151,13 @@ func StartMain() (*ControlPlane, error) {
 	return nil, lastErr
 }
 
-func start(bins Binaries) (_ *ControlPlane, err error) {
+func start(bins Binaries, opts Options) (_ *ControlPlane, err error) {
 	dir, err := os.MkdirTemp("", "aio-authn-testenv-")
 	if err != nil {
 		return nil, err
 	}
 	cp := &ControlPlane{
+		opts:        opts,
 		dir:         dir,
 		tokens:      map[string]string{AdminUser: randomToken(), NobodyUser: randomToken()},
 		kubeconfigs: map[string]string{},
@@ -218,6 +240,14 @@ func (cp *ControlPlane) startAPIServer(bin string) error {
 	if err := writeServiceAccountKeys(saKey, saPub); err != nil {
 		return err
 	}
+	verificationKeys := []string{"--service-account-key-file=" + saPub}
+	for i := 1; i <= cp.opts.ExtraServiceAccountKeys; i++ {
+		key, pub := filepath.Join(pki, fmt.Sprintf("sa-extra-%d.key", i)), filepath.Join(pki, fmt.Sprintf("sa-extra-%d.pub", i))
+		if err := writeECServiceAccountKeys(key, pub); err != nil {
+			return err
+		}
+		verificationKeys = append(verificationKeys, "--service-account-key-file="+pub)
+	}
 	certFile, keyFile, caFile := filepath.Join(pki, "apiserver.crt"), filepath.Join(pki, "apiserver.key"), filepath.Join(pki, "ca.crt")
 	certs, err := writeServingCerts(certFile, keyFile, caFile)
 	if err != nil {
@@ -251,12 +281,12 @@ func (cp *ControlPlane) startAPIServer(bin string) error {
 		"--endpoint-reconciler-type=none",
 		"--service-cluster-ip-range=" + ServiceClusterIPRange,
 		"--service-account-issuer=" + ServiceAccountIssuer,
-		"--service-account-key-file=" + saPub,
 		"--service-account-signing-key-file=" + saKey,
 		"--token-auth-file=" + tokenFile,
 		"--authorization-mode=RBAC",
 		"--profiling=false",
 	}
+	args = append(args, verificationKeys...)
 	cp.apiserver, err = startProcess("kube-apiserver", bin, args, nil, cp.dir, filepath.Join(cp.dir, "kube-apiserver.log"))
 	if err != nil {
 		return err
@@ -330,6 +360,18 @@ func (cp *ControlPlane) CAData() []byte { return append([]byte(nil), cp.caPEM...
 // servers' logs (etcd.log, kube-apiserver.log) and the kubeconfig files.
 // It is removed by Stop.
 func (cp *ControlPlane) Dir() string { return cp.dir }
+
+// ServiceAccountKeyFiles are the PEM private keys whose public halves the
+// API server trusts for service account tokens: first the RSA key it signs
+// its own tokens with, then the Options.ExtraServiceAccountKeys.
+func (cp *ControlPlane) ServiceAccountKeyFiles() []string {
+	pki := filepath.Join(cp.dir, "pki")
+	files := []string{filepath.Join(pki, "sa.key")}
+	for i := 1; i <= cp.opts.ExtraServiceAccountKeys; i++ {
+		files = append(files, filepath.Join(pki, fmt.Sprintf("sa-extra-%d.key", i)))
+	}
+	return files
+}
 
 // RESTConfig returns a new client configuration for AdminUser.
 func (cp *ControlPlane) RESTConfig() *rest.Config {

@@ -34,6 +34,27 @@ func writeServiceAccountKeys(keyFile, pubFile string) error {
 	return writePEM(pubFile, "PUBLIC KEY", pub, 0o644)
 }
 
+// writeECServiceAccountKeys writes an EC P-256 key pair (ES256) for
+// Options.ExtraServiceAccountKeys.
+func writeECServiceAccountKeys(keyFile, pubFile string) error {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return fmt.Errorf("generating service account key: %w", err)
+	}
+	der, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return err
+	}
+	pub, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		return err
+	}
+	if err := writePEM(keyFile, "EC PRIVATE KEY", der, 0o600); err != nil {
+		return err
+	}
+	return writePEM(pubFile, "PUBLIC KEY", pub, 0o644)
+}
+
 // servingCerts holds the apiserver's TLS certificate and the CA clients trust.
 type servingCerts struct {
 	caPEM []byte

@@ -10,8 +10,8 @@ import (
 
 	sigsjson "sigs.k8s.io/json"
 
+	"github.com/aio-authn/kubectl-aio-authn/pkg/api/mid2024"
 	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
-	"github.com/aio-authn/kubectl-aio-authn/pkg/api/v1beta1"
 )
 
 // The apiVersions of the three generations of the broker's API.
@@ -65,7 +65,27 @@ func DecodeBrokerAuthentication(apiVersion string, data []byte) (obj *v1.BrokerA
 			return nil, nil, err
 		}
 		return out, nil, nil
-	case APIVersionV1beta1, APIVersion2023:
+	case APIVersionV1beta1:
+		var obj map[string]any
+		if err := json.Unmarshal(data, &obj); err != nil {
+			return nil, nil, typeError(err)
+		}
+		switch shape := PreviewShapeOf(obj); shape.Kind() {
+		case ShapeMixed:
+			return nil, nil, &ConversionError{Path: shape.FirstPath(), Msg: shape.MixedMessage()}
+		case ShapeMid2024:
+			return decodeOlder(apiVersion, data)
+		}
+		out := &v1.BrokerAuthentication{}
+		unknown, err := decodeLenient(data, out)
+		if err != nil {
+			return nil, nil, err
+		}
+		// The 2025 preview has v1's shape: nothing to convert, so no note
+		// but the fields no shape knows.
+		out.APIVersion = APIVersionV1
+		return out, unknown, nil
+	case APIVersion2023:
 		return decodeOlder(apiVersion, data)
 	}
 	return nil, nil, &UnsupportedVersionError{Kind: KindBrokerAuthentication, APIVersion: apiVersion}
@@ -76,7 +96,7 @@ func DecodeBrokerAuthentication(apiVersion string, data []byte) (obj *v1.BrokerA
 // a method is of the mid-2024 or v1 shape, one without is of the 2023 shape.
 func decodeOlder(apiVersion string, data []byte) (*v1.BrokerAuthentication, []string, error) {
 	asV1 := &v1.BrokerAuthentication{}
-	asBeta := &v1beta1.BrokerAuthentication{}
+	asBeta := &mid2024.BrokerAuthentication{}
 	as2023 := &authentication2023{}
 	views := []any{asV1, asBeta}
 	if apiVersion == APIVersion2023 {
@@ -184,7 +204,7 @@ func DecodeBrokerListener(apiVersion string, data []byte) (*v1.BrokerListener, [
 
 // ConvertAuthentication converts the mid-2024 v1beta1 shape to v1. The notes
 // name each renamed field by its v1beta1 path.
-func ConvertAuthentication(in *v1beta1.BrokerAuthentication) (*v1.BrokerAuthentication, []string) {
+func ConvertAuthentication(in *mid2024.BrokerAuthentication) (*v1.BrokerAuthentication, []string) {
 	out := &v1.BrokerAuthentication{
 		TypeMeta:   in.TypeMeta,
 		ObjectMeta: *in.ObjectMeta.DeepCopy(),
@@ -205,7 +225,7 @@ func ConvertAuthentication(in *v1beta1.BrokerAuthentication) (*v1.BrokerAuthenti
 
 // convertEntry converts one mid-2024 entry; path names it in notes, and ns
 // is the object's namespace, to which the custom auth Secret moves.
-func convertEntry(m v1beta1.BrokerAuthenticatorMethods, path, ns string) (v1.BrokerAuthenticatorMethods, []string) {
+func convertEntry(m mid2024.BrokerAuthenticatorMethods, path, ns string) (v1.BrokerAuthenticatorMethods, []string) {
 	var notes []string
 	e := v1.BrokerAuthenticatorMethods{Method: ConvertMethod(m.Method)}
 	if e.Method != v1.Method(m.Method) {
@@ -250,12 +270,12 @@ func copyMap(in map[string]string) map[string]string {
 // spelled x509Credentials (X509Credentials in some examples). Other values
 // are kept, so that validation reports them rather than conversion hiding
 // them.
-func ConvertMethod(m v1beta1.Method) v1.Method {
-	switch m {
-	case v1beta1.MethodX509Credentials, v1beta1.MethodX509CredentialsCap:
+func ConvertMethod(m mid2024.Method) v1.Method {
+	if c, _ := v1.Canonical(string(m), mid2024.Methods); c == mid2024.MethodX509Credentials {
 		return v1.MethodX509
 	}
-	return v1.Method(m)
+	c, _ := v1.Canonical(string(m), v1.Methods)
+	return c
 }
 
 // secretNamespaceNote explains what happens to the namespace of the custom
@@ -369,7 +389,7 @@ func jsonKind(t reflect.Type) string {
 // convertCustom converts a preview custom block (the same in the 2023 and
 // mid-2024 shapes) to v1 customSettings, with a note for each renamed field.
 // path is the entry's field path; ns the object's namespace.
-func convertCustom(c *v1beta1.BrokerAuthenticatorMethodCustom, path, ns string) (*v1.BrokerAuthenticatorMethodCustom, []string) {
+func convertCustom(c *mid2024.BrokerAuthenticatorMethodCustom, path, ns string) (*v1.BrokerAuthenticatorMethodCustom, []string) {
 	var notes []string
 	cs := &v1.BrokerAuthenticatorMethodCustom{Endpoint: c.Endpoint, CACertConfigMap: c.CACert, Headers: copyMap(c.Headers)}
 	if c.CACert != "" {

@@ -6,8 +6,8 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/aio-authn/kubectl-aio-authn/pkg/api/mid2024"
 	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
-	"github.com/aio-authn/kubectl-aio-authn/pkg/api/v1beta1"
 )
 
 // authentication2023 is the BrokerAuthentication of the 2023 preview
@@ -31,7 +31,7 @@ type method2023 struct {
 	Sat  *sat2023  `json:"sat,omitempty"`
 	X509 *x5092023 `json:"x509,omitempty"`
 	// The 2023 custom block has the shape the mid-2024 preview kept.
-	Custom *v1beta1.BrokerAuthenticatorMethodCustom `json:"custom,omitempty"`
+	Custom *mid2024.BrokerAuthenticatorMethodCustom `json:"custom,omitempty"`
 	// UsernamePassword is only detected: v1 has no equivalent.
 	UsernamePassword *map[string]any `json:"usernamePassword,omitempty"`
 }

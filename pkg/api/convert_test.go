@@ -9,8 +9,8 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/aio-authn/kubectl-aio-authn/pkg/api/mid2024"
 	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
-	"github.com/aio-authn/kubectl-aio-authn/pkg/api/v1beta1"
 )
 
 // toJSON turns a YAML manifest into the JSON the decoders take, the way
@@ -187,7 +187,7 @@ spec:
 			notes: []string{`spec.authenticationMethods[0].custom.auth.x509.namespace "other" dropped: v1 secretRef names a Secret in the BrokerAuthentication's namespace "azure-iot-operations"`},
 		},
 		{
-			name:       "v1beta1 mixed with the 2023 attributes secret and a v1 block",
+			name:       "v1beta1 mixed with the 2023 attributes secret",
 			apiVersion: APIVersionV1beta1,
 			in: `
 apiVersion: mqttbroker.iotoperations.azure.com/v1beta1
@@ -196,7 +196,7 @@ metadata: {name: authn}
 spec:
   authenticationMethods:
   - method: ServiceAccountToken
-    serviceAccountTokenSettings: {audiences: [aio-mq]}
+    serviceAccountToken: {audiences: [aio-mq]}
   - method: x509Credentials
     x509Credentials:
       trustedClientCaCert: client-ca
@@ -214,10 +214,66 @@ spec:
     x509Settings: {trustedClientCaCert: client-ca}
 `,
 			notes: []string{
-				"spec.authenticationMethods[0].serviceAccountTokenSettings is the v1 name: used as is",
+				"spec.authenticationMethods[0].serviceAccountToken → serviceAccountTokenSettings",
 				"spec.authenticationMethods[1].x509Credentials.attributes ignored: attributes kept in a TOML Secret",
 			},
 			absent: []string{`unknown field`},
+		},
+		{
+			name:       "v1beta1 in the 2025 preview shape keeps additionalValidation",
+			apiVersion: APIVersionV1beta1,
+			in: `
+apiVersion: mqttbroker.iotoperations.azure.com/v1beta1
+kind: BrokerAuthentication
+metadata: {name: aio-broker-authn, namespace: azure-iot-operations}
+spec:
+  authenticationMethods:
+  - method: X509
+    x509Settings:
+      trustedClientCaCert: client-ca
+      additionalValidation: AzureDeviceRegistry
+`,
+			want: `
+apiVersion: mqttbroker.iotoperations.azure.com/v1
+kind: BrokerAuthentication
+metadata: {name: aio-broker-authn, namespace: azure-iot-operations}
+spec:
+  authenticationMethods:
+  - method: X509
+    x509Settings:
+      trustedClientCaCert: client-ca
+      additionalValidation: AzureDeviceRegistry
+`,
+			noNotes: true,
+		},
+		{
+			name:       "enum values in any letter case read canonically",
+			apiVersion: APIVersionV1,
+			in: `
+apiVersion: mqttbroker.iotoperations.azure.com/v1
+kind: BrokerAuthentication
+metadata: {name: default}
+spec:
+  authenticationMethods:
+  - method: serviceAccountToken
+    serviceAccountTokenSettings: {audiences: [aio-internal]}
+  - method: x509
+    x509Settings: {additionalValidation: azuredeviceregistry}
+  - method: ServiceAcountToken
+`,
+			want: `
+apiVersion: mqttbroker.iotoperations.azure.com/v1
+kind: BrokerAuthentication
+metadata: {name: default}
+spec:
+  authenticationMethods:
+  - method: ServiceAccountToken
+    serviceAccountTokenSettings: {audiences: [aio-internal]}
+  - method: X509
+    x509Settings: {additionalValidation: AzureDeviceRegistry}
+  - method: ServiceAcountToken
+`,
+			noNotes: true,
 		},
 		{
 			name:       "2023 apiVersion with the v1 shape",
@@ -390,6 +446,15 @@ spec:
 			want:       "document: expected object, got array",
 		},
 		{
+			name:       "v1beta1 mixing the two preview shapes",
+			apiVersion: APIVersionV1beta1,
+			in:         `spec: {authenticationMethods: [{method: Custom, customSettings: {endpoint: "https://a"}}, {method: x509Credentials, x509Credentials: {}}]}`,
+			want: "spec.authenticationMethods[1].method: the document mixes the mid-2024 preview shape " +
+				"(spec.authenticationMethods[1].method: x509Credentials, spec.authenticationMethods[1].x509Credentials) " +
+				"with the 2025 preview shape (spec.authenticationMethods[0].customSettings)",
+			conversion: "spec.authenticationMethods[1].method",
+		},
+		{
 			name:       "2023 usernamePassword",
 			apiVersion: APIVersion2023,
 			in:         `spec: {authenticationMethods: [{sat: {audiences: [aio-mq]}}, {usernamePassword: {secretName: password-db}}]}`,
@@ -480,12 +545,12 @@ spec:
 // TestConvertAuthenticationDoesNotAlias proves the result shares no maps or
 // slices with the input, so a caller may change one without the other.
 func TestConvertAuthenticationDoesNotAlias(t *testing.T) {
-	in := &v1beta1.BrokerAuthentication{}
+	in := &mid2024.BrokerAuthentication{}
 	in.Labels = map[string]string{"a": "b"}
-	in.Spec.AuthenticationMethods = []v1beta1.BrokerAuthenticatorMethods{
-		{Method: v1beta1.MethodServiceAccountToken, ServiceAccountToken: &v1beta1.BrokerAuthenticatorMethodSat{Audiences: []string{"aio-mq"}}},
-		{Method: v1beta1.MethodCustom, Custom: &v1beta1.BrokerAuthenticatorMethodCustom{Endpoint: "https://a", Headers: map[string]string{"k": "v"}}},
-		{Method: v1beta1.MethodX509Credentials, X509Credentials: &v1beta1.BrokerAuthenticatorMethodX509{
+	in.Spec.AuthenticationMethods = []mid2024.BrokerAuthenticatorMethods{
+		{Method: mid2024.MethodServiceAccountToken, ServiceAccountToken: &mid2024.BrokerAuthenticatorMethodSat{Audiences: []string{"aio-mq"}}},
+		{Method: mid2024.MethodCustom, Custom: &mid2024.BrokerAuthenticatorMethodCustom{Endpoint: "https://a", Headers: map[string]string{"k": "v"}}},
+		{Method: mid2024.MethodX509Credentials, X509Credentials: &mid2024.BrokerAuthenticatorMethodX509{
 			AuthorizationAttributes: map[string]v1.BrokerAuthenticatorMethodX509Attributes{"r": {Subject: "CN=r", Attributes: map[string]string{"x": "y"}}}}},
 	}
 	want := in.DeepCopy()

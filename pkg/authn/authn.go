@@ -1,5 +1,5 @@
 // Package authn walks a BrokerAuthentication's chain of methods for one
-// client exactly as the broker does (reference §3–§6) and says, step by step,
+// client exactly as the broker does and says, step by step,
 // why the client is let in or not.
 //
 // The engine does no I/O of its own: what it needs from outside (keys to
@@ -49,8 +49,24 @@ type Config struct {
 	ConfigMaps map[string]*corev1.ConfigMap
 	Secrets    map[string]*corev1.Secret
 	// ServiceAccounts by "namespace/name": their aio-broker-auth/
-	// annotations are the attributes of SAT clients.
+	// annotations are the attributes of SAT clients, and a token verified
+	// offline is valid only while its ServiceAccount exists.
 	ServiceAccounts map[string]*corev1.ServiceAccount
+	// Pods by "namespace/name": a token bound to a pod is valid only while
+	// the pod exists.
+	Pods map[string]*corev1.Pod
+}
+
+// ObjectFinder reads the objects a service account token is bound to from
+// the cluster, as the API server reads them when it reviews the token.
+// explain --from-cluster passes a client-go implementation; it must be safe
+// for concurrent use.
+type ObjectFinder interface {
+	// ServiceAccount returns the ServiceAccount, or nil and no error when
+	// it does not exist.
+	ServiceAccount(ctx context.Context, namespace, name string) (*corev1.ServiceAccount, error)
+	// Pod returns the Pod, or nil and no error when it does not exist.
+	Pod(ctx context.Context, namespace, name string) (*corev1.Pod, error)
 }
 
 // TokenReviewer verifies a service account token with the Kubernetes API
@@ -84,22 +100,49 @@ const (
 	CustomUnreachable CustomResult = "unreachable"
 )
 
+// ADRDevice states what Azure Device Registry holds for a client's device,
+// for what-if runs: with x509Settings.additionalValidation
+// AzureDeviceRegistry the broker also requires the leaf certificate's CN to
+// name an enabled device there, which nothing offline can look up.
+type ADRDevice string
+
+// The device states.
+const (
+	ADRUnknown  ADRDevice = ""
+	ADREnabled  ADRDevice = "enabled"
+	ADRDisabled ADRDevice = "disabled"
+	ADRMissing  ADRDevice = "missing"
+)
+
 // Options are the verifiers the engine may use.
 type Options struct {
 	// Keys verify tokens offline; nil when none were given.
 	Keys *sat.KeySet
 	// TokenReview verifies tokens with the API server; nil when not wired.
 	TokenReview TokenReviewer
+	// Issuers are the service account issuers the API server accepts (its
+	// --service-account-issuer); a token verified offline must carry one of
+	// them. Empty: the issuer is not checked, and the step says so.
+	Issuers []string
+	// Objects reads the ServiceAccounts and Pods tokens are bound to from
+	// the cluster. Nil: only the Config's are known, and a token verified
+	// offline whose objects are not among them is indeterminate, because
+	// the API server would check objects explain cannot see.
+	Objects ObjectFinder
 	// CustomTimeout bounds each call to a custom auth server (default 5s).
 	CustomTimeout time.Duration
 	// CustomResult, when set, replaces every custom auth server call.
 	CustomResult CustomResult
+	// ADRDevice, when set, is the state of the client's device in Azure
+	// Device Registry; unset, an X509 entry with additionalValidation
+	// AzureDeviceRegistry cannot decide (indeterminate).
+	ADRDevice ADRDevice
 }
 
 // Result is the outcome of a decision or of one step.
 type Result string
 
-// The results (DESIGN.md "explain").
+// The results of a decision and of each step.
 const (
 	Granted       Result = "granted"
 	Denied        Result = "denied"
@@ -147,6 +190,9 @@ type Check struct {
 	Name   string `json:"name"`
 	OK     bool   `json:"ok"`
 	Detail string `json:"detail,omitempty"`
+	// Skipped marks a check that could not be made (OK is true: it did not
+	// fail); Detail says what would make it.
+	Skipped bool `json:"skipped,omitempty"`
 }
 
 // outcome is what a method's evaluation returns to the flow.
@@ -191,9 +237,9 @@ func New(cfg Config, opts Options) *Engine {
 		e.kinds = append(e.kinds, entry.Method)
 		switch entry.Method {
 		case v1.MethodX509:
-			e.methods = append(e.methods, newX509Method(i, ns, entry.X509Settings, cfg.ConfigMaps))
+			e.methods = append(e.methods, newX509Method(i, ns, entry.X509Settings, cfg.ConfigMaps, opts.ADRDevice))
 		case v1.MethodServiceAccountToken:
-			e.methods = append(e.methods, newSATMethod(i, entry.ServiceAccountTokenSettings, cfg.ServiceAccounts, opts))
+			e.methods = append(e.methods, newSATMethod(i, entry.ServiceAccountTokenSettings, cfg, opts))
 		case v1.MethodCustom:
 			e.methods = append(e.methods, newCustomMethod(i, ns, entry.CustomSettings, cfg.ConfigMaps, cfg.Secrets, opts))
 		default:
@@ -250,8 +296,9 @@ func (e *Engine) Explain(ctx context.Context, creds Credentials, now time.Time) 
 	if !decided {
 		d.Decision = Denied
 		if creds.AuthMethod != "" {
-			// [decision] reference §7: enhanced authentication with a
-			// method no entry handles is refused as a bad method.
+			// The broker's documentation does not say; enhanced
+			// authentication with a method no entry handles is taken to be
+			// refused as a bad method.
 			d.Connack = connack(CodeBadAuthenticationMethod)
 		} else {
 			d.Connack = connack(CodeNotAuthorized)

@@ -36,7 +36,9 @@ func BenchmarkExplainX509(b *testing.B) {
 // token verified with an offline key.
 func BenchmarkExplainSATOffline(b *testing.B) {
 	keys, _ := keySetFor(b, rsaKeys[0].Public())
-	e := New(Config{Authentication: authentication(satEntry("aio-internal"))}, Options{Keys: keys})
+	cfg := boundObjects("0c1d", "9a8b")
+	cfg.Authentication = authentication(satEntry("aio-internal"))
+	e := New(cfg, Options{Keys: keys})
 	creds := Credentials{AuthMethod: SATMethod, AuthData: []byte(signToken(b, jwt.SigningMethodRS256, rsaKeys[0], tokenClaims("aio-internal")))}
 	for b.Loop() {
 		if d := e.Explain(context.Background(), creds, t0); d.Decision != Granted {

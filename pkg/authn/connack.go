@@ -14,7 +14,8 @@ type Connack struct {
 // Hex is the code written the way the MQTT specification writes it: 0x87.
 func (c Connack) Hex() string { return fmt.Sprintf("0x%02X", c.Code) }
 
-// The CONNACK codes the engine itself chooses (reference §3.7).
+// The CONNACK codes the engine itself chooses; the broker's documentation
+// names none beyond a custom server's reason.
 const (
 	CodeSuccess                 uint8 = 0x00
 	CodeNotAuthorized           uint8 = 0x87
@@ -54,6 +55,11 @@ func IsConnackFailure(code uint8) bool {
 	_, ok := connackNames[code]
 	return ok && code >= 0x80
 }
+
+// ConnackFor returns the CONNACK of reason code code, named as MQTT 5.0
+// names it ("unknown reason code" for a code the specification does not
+// define), for what a live broker answered.
+func ConnackFor(code uint8) *Connack { return connack(code) }
 
 func connack(code uint8) *Connack {
 	name, ok := connackNames[code]

@@ -118,7 +118,7 @@ func brokerClientCertificate(name, field string, secrets map[string]*corev1.Secr
 	return &cert, ""
 }
 
-func (m *customMethod) evaluate(ctx context.Context, creds *Credentials, _ time.Time) outcome {
+func (m *customMethod) evaluate(ctx context.Context, creds *Credentials, now time.Time) outcome {
 	switch m.whatIf {
 	case CustomPass:
 		return outcome{relevant: true, result: Granted, username: usernameOf(creds), attributes: map[string]string{},
@@ -143,62 +143,108 @@ func (m *customMethod) evaluate(ctx context.Context, creds *Credentials, _ time.
 	if err != nil {
 		return outcome{relevant: true, result: Indeterminate, reason: "cannot build the request: " + err.Error(), warnings: m.warnings}
 	}
+	if !res.Sent {
+		// The connection or the TLS handshake failed: nothing was sent.
+		return m.fellThrough(res.Cause, 0, []Check{{Name: "request", OK: false, Detail: describeRequest(res, req) + " not sent: " + res.Cause}})
+	}
 	request := Check{Name: "request", OK: true, Detail: describeRequest(res, req)}
 	switch res.Outcome {
 	case customauth.Granted:
-		o := outcome{relevant: true, result: Granted, username: usernameOf(creds), attributes: res.Attributes, expiresAt: res.Expiry, warnings: m.warnings}
-		detail := fmt.Sprintf("%d: attributes %s", res.Status, FormatAttributes(res.Attributes, "(none)"))
-		if res.Expiry != nil {
-			utc := res.Expiry.UTC()
-			o.expiresAt = &utc
-			detail += ", expiry " + utc.Format(time.RFC3339)
-		} else {
-			detail += ", no expiry"
-		}
-		o.reason = fmt.Sprintf("auth server granted (%d)", res.Status)
-		o.checks = []Check{request, {Name: "response", OK: true, Detail: detail}}
-		return o
+		return m.granted(res, request, creds, now)
 	case customauth.Denied:
-		o := outcome{relevant: true, result: Denied, warnings: m.warnings}
-		code := CodeNotAuthorized
-		switch {
-		case res.Reason == nil:
-			o.reason = fmt.Sprintf("auth server denied (%d) without a reason code, so CONNACK 0x87 [decision]", res.Status)
-		case IsConnackFailure(*res.Reason):
-			code = *res.Reason
-			o.reason = fmt.Sprintf("auth server denied (%d) with reason %s %s", res.Status, connack(code).Hex(), connack(code).Name)
-		default:
-			o.reason = fmt.Sprintf("auth server denied (%d) with reason 0x%02X, which is not a CONNACK failure code, so CONNACK 0x87", res.Status, *res.Reason)
-			o.warnings = append(o.warnings, fmt.Sprintf("the auth server answered 403 with reason 0x%02X, not a CONNACK failure code (0x80 and up)", *res.Reason))
-		}
-		if res.Message != "" {
-			o.reason += ": " + quote(res.Message)
-		}
-		o.reasonCode = &code
-		o.checks = []Check{request, {Name: "response", OK: false, Detail: o.reason}}
-		return o
+		return m.denied(res, request)
 	}
-	return m.fellThrough(res.Cause, res.Status, &request)
+	return m.fellThrough(res.Cause, res.Status, []Check{request, {Name: "response", OK: false, Detail: res.Cause}})
+}
+
+func (m *customMethod) granted(res *customauth.Result, request Check, creds *Credentials, now time.Time) outcome {
+	o := outcome{relevant: true, result: Granted, username: usernameOf(creds), attributes: res.Attributes, warnings: m.warnings}
+	detail := fmt.Sprintf("%d: attributes %s", res.Status, FormatAttributes(res.Attributes, "(none)"))
+	if res.Attributes == nil {
+		// Microsoft's auth-server-template leaves the key out when there
+		// are no attributes, and the broker grants such an answer.
+		o.attributes = map[string]string{}
+		detail = fmt.Sprintf(`%d without "attributes": no attributes`, res.Status)
+	}
+	if res.Expiry != nil {
+		utc := res.Expiry.UTC()
+		o.expiresAt = &utc
+		detail += ", expiry " + utc.Format(time.RFC3339)
+		// The broker closes the connection when the credential expires,
+		// as for tokens and certificates.
+		switch left := utc.Sub(now); {
+		case left <= 0:
+			o.warnings = append(o.warnings, fmt.Sprintf("the auth server granted the client with an expiry that has passed (%s, %s): the broker closes the connection when the credential expires, so at once",
+				utc.Format(time.RFC3339), relative(utc, now)))
+		case left < TokenExpiringSoon:
+			o.warnings = append(o.warnings, fmt.Sprintf("the auth server's grant expires %s (%s): the broker closes the connection then unless the client re-authenticates",
+				relative(utc, now), utc.Format(time.RFC3339)))
+		}
+	} else {
+		detail += ", no expiry"
+	}
+	o.reason = fmt.Sprintf("auth server granted (%d)", res.Status)
+	o.checks = []Check{request, {Name: "response", OK: true, Detail: detail}}
+	return o
+}
+
+// mqtt311Refusals name the CONNACK return codes of MQTT 3.1.1, which the
+// user-pass auth server sample sends as reasons.
+var mqtt311Refusals = map[uint8]string{
+	1: "unacceptable protocol version", 2: "identifier rejected", 3: "server unavailable",
+	4: "bad user name or password", 5: "not authorized",
+}
+
+// denied: a 403 always ends the chain with a refusal. Its reason is the
+// CONNACK code when it is an MQTT v5 refusal; otherwise, and whatever is
+// wrong with the body, the client is refused with 0x87 (fail closed).
+func (m *customMethod) denied(res *customauth.Result, request Check) outcome {
+	o := outcome{relevant: true, result: Denied, warnings: m.warnings}
+	code := CodeNotAuthorized
+	const assumed = "the broker's documentation is silent on such an answer; this tool assumes the broker refuses the client with CONNACK 0x87 Not authorized"
+	switch {
+	case res.Problem != "":
+		o.reason = fmt.Sprintf("auth server denied (%d) with %s, so CONNACK 0x87: a 403 is a denial whatever its body", res.Status, res.Problem)
+		o.warnings = append(o.warnings, fmt.Sprintf("the auth server answered %d with %s: %s", res.Status, res.Problem, assumed))
+	case res.Reason == nil:
+		o.reason = fmt.Sprintf("auth server denied (%d) without a reason code, so CONNACK 0x87 (the broker's documentation does not say which code it sends then; this tool assumes 0x87 Not authorized)", res.Status)
+	case IsConnackFailure(*res.Reason):
+		code = *res.Reason
+		o.reason = fmt.Sprintf("auth server denied (%d) with reason %s %s", res.Status, connack(code).Hex(), connack(code).Name)
+	default:
+		r := *res.Reason
+		what := fmt.Sprintf("reason %d (0x%02X)", r, r)
+		switch name, ok := mqtt311Refusals[r]; {
+		case ok:
+			what = fmt.Sprintf("reason %d (0x%02X, MQTT 3.1.1's %q)", r, r, name)
+		case r == 0:
+			what = "reason 0 (success)"
+		}
+		o.reason = fmt.Sprintf("auth server denied (%d) with %s, which is not an MQTT v5 CONNACK failure code, so CONNACK 0x87", res.Status, what)
+		o.warnings = append(o.warnings, fmt.Sprintf("the auth server answered %d with %s, which is not an MQTT v5 CONNACK failure code (those are 0x80 to 0x9F): %s",
+			res.Status, what, assumed))
+	}
+	if res.Message != "" {
+		o.reason += ": " + quote(res.Message)
+	}
+	o.reasonCode = &code
+	o.checks = []Check{request, {Name: "response", OK: false, Detail: o.reason}}
+	return o
 }
 
 // fellThrough is an unreachable server: the broker counts the method as not
 // relevant and tries the next one. status is the HTTP status when the
 // server did answer.
-func (m *customMethod) fellThrough(cause string, status int, request *Check) outcome {
-	decided := ""
+func (m *customMethod) fellThrough(cause string, status int, checks []Check) outcome {
+	assumed := ""
 	if status != 0 {
-		// [decision] reference §3.3: 400/405/5xx and malformed answers
-		// count as unreachable.
-		decided = " [decision]"
+		assumed = " (the broker's documentation is silent on such answers; this tool assumes the broker counts the server as unreachable)"
 	}
-	o := outcome{
-		reason:   "auth server unreachable: " + cause + decided + "; the chain falls through",
+	return outcome{
+		reason:   "auth server unreachable: " + cause + assumed + "; the chain falls through",
 		warnings: append(append([]string(nil), m.warnings...), "custom auth server "+m.endpoint+" unreachable ("+cause+"): the chain fell through to the next method"),
+		checks:   checks,
 	}
-	if request != nil {
-		o.checks = []Check{*request, {Name: "response", OK: false, Detail: cause}}
-	}
-	return o
 }
 
 func usernameOf(creds *Credentials) *string {

@@ -95,6 +95,7 @@ func TestCustom(t *testing.T) {
 		attrs    map[string]string
 		queries  []string
 		warning  string
+		response string
 	}{
 		{name: "200 grants", answers: func(*authServer) []func(http.ResponseWriter, *http.Request) {
 			return []func(http.ResponseWriter, *http.Request){answer(200, `{"attributes":{"building":"17"},"expiry":"2026-06-02T00:00:00+02:00"}`)}
@@ -104,10 +105,39 @@ func TestCustom(t *testing.T) {
 		}, result: Denied, relevant: true, reason: `auth server denied (403) with reason 0x86 Bad User Name or Password: "wrong password"`, connack: 0x86},
 		{name: "403 without reason", answers: func(*authServer) []func(http.ResponseWriter, *http.Request) {
 			return []func(http.ResponseWriter, *http.Request){answer(403, `{}`)}
-		}, result: Denied, relevant: true, reason: "without a reason code, so CONNACK 0x87 [decision]", connack: 0x87},
+		}, result: Denied, relevant: true, reason: "without a reason code, so CONNACK 0x87 (the broker's documentation does not say which code it sends then; this tool assumes 0x87 Not authorized)", connack: 0x87},
 		{name: "403 with a reason that is no CONNACK failure", answers: func(*authServer) []func(http.ResponseWriter, *http.Request) {
 			return []func(http.ResponseWriter, *http.Request){answer(403, `{"reason":24}`)}
-		}, result: Denied, relevant: true, reason: "0x18, which is not a CONNACK failure code", connack: 0x87, warning: "not a CONNACK failure code"},
+		}, result: Denied, relevant: true, reason: "reason 24 (0x18), which is not an MQTT v5 CONNACK failure code, so CONNACK 0x87", connack: 0x87,
+			warning: "the auth server answered 403 with reason 24 (0x18), which is not an MQTT v5 CONNACK failure code (those are 0x80 to 0x9F): the broker's documentation is silent on such an answer; this tool assumes the broker refuses the client with CONNACK 0x87 Not authorized"},
+		// The user-pass sample sends MQTT 3.1.1 return codes.
+		{name: "403 with MQTT 3.1.1's not authorized", answers: func(*authServer) []func(http.ResponseWriter, *http.Request) {
+			return []func(http.ResponseWriter, *http.Request){answer(403, `{"reason":5,"message":"bad password"}`)}
+		}, result: Denied, relevant: true, reason: `reason 5 (0x05, MQTT 3.1.1's "not authorized"), which is not an MQTT v5 CONNACK failure code, so CONNACK 0x87: "bad password"`, connack: 0x87,
+			warning: `answered 403 with reason 5 (0x05, MQTT 3.1.1's "not authorized"), which is not an MQTT v5 CONNACK failure code`},
+		{name: "403 with reason 0", answers: func(*authServer) []func(http.ResponseWriter, *http.Request) {
+			return []func(http.ResponseWriter, *http.Request){answer(403, `{"reason":0}`)}
+		}, result: Denied, relevant: true, reason: "reason 0 (success), which is not an MQTT v5 CONNACK failure code, so CONNACK 0x87", connack: 0x87, warning: "reason 0 (success)"},
+		// An explicit 403 is a denial whatever its body: fail closed.
+		{name: "403 not JSON", answers: func(*authServer) []func(http.ResponseWriter, *http.Request) {
+			return []func(http.ResponseWriter, *http.Request){answer(403, "<html>Forbidden</html>")}
+		}, result: Denied, relevant: true, reason: `auth server denied (403) with a body that is not JSON {"reason": N}: <html>Forbidden</html>, so CONNACK 0x87: a 403 is a denial whatever its body`, connack: 0x87,
+			warning: `the auth server answered 403 with a body that is not JSON {"reason": N}: <html>Forbidden</html>: the broker's documentation is silent on such an answer; this tool assumes the broker refuses the client with CONNACK 0x87 Not authorized`},
+		{name: "403 with a reason out of range", answers: func(*authServer) []func(http.ResponseWriter, *http.Request) {
+			return []func(http.ResponseWriter, *http.Request){answer(403, `{"reason":300}`)}
+		}, result: Denied, relevant: true, reason: `with "reason" 300 is not a reason code (a whole number from 0 to 255), so CONNACK 0x87`, connack: 0x87, warning: `"reason" 300 is not a reason code`},
+		// Microsoft's auth-server-template leaves "attributes" out.
+		{name: "200 without attributes", answers: func(*authServer) []func(http.ResponseWriter, *http.Request) {
+			return []func(http.ResponseWriter, *http.Request){answer(200, `{}`)}
+		}, result: Granted, relevant: true, reason: "auth server granted (200)", attrs: map[string]string{}, response: `200 without "attributes": no attributes, no expiry`},
+		{name: "200 with an expiry that has passed", answers: func(*authServer) []func(http.ResponseWriter, *http.Request) {
+			return []func(http.ResponseWriter, *http.Request){answer(200, `{"attributes":{},"expiry":"2026-06-01T11:55:00Z"}`)}
+		}, result: Granted, relevant: true, expiry: "2026-06-01T11:55:00Z",
+			warning: "the auth server granted the client with an expiry that has passed (2026-06-01T11:55:00Z, 5m ago): the broker closes the connection when the credential expires, so at once"},
+		{name: "200 expiring in 4 minutes", answers: func(*authServer) []func(http.ResponseWriter, *http.Request) {
+			return []func(http.ResponseWriter, *http.Request){answer(200, `{"attributes":{},"expiry":"2026-06-01T12:04:00Z"}`)}
+		}, result: Granted, relevant: true, expiry: "2026-06-01T12:04:00Z",
+			warning: "the auth server's grant expires in 4m (2026-06-01T12:04:00Z): the broker closes the connection then unless the client re-authenticates"},
 		{name: "422 then success", answers: func(*authServer) []func(http.ResponseWriter, *http.Request) {
 			return []func(http.ResponseWriter, *http.Request){answer(422, `{"supportedVersions":["0.4.0"]}`), answer(200, `{"attributes":{}}`)}
 		}, result: Granted, relevant: true, queries: []string{"api-version=0.5.0", "api-version=0.4.0"}, attrs: map[string]string{}},
@@ -115,9 +145,10 @@ func TestCustom(t *testing.T) {
 			return []func(http.ResponseWriter, *http.Request){s.hang}
 		}, result: Denied, relevant: false, reason: "auth server unreachable: no answer within 300ms; the chain falls through", connack: 0x87,
 			warning: "unreachable (no answer within 300ms): the chain fell through to the next method"},
-		{name: "500 falls through [decision]", answers: func(*authServer) []func(http.ResponseWriter, *http.Request) {
+		{name: "500 falls through", answers: func(*authServer) []func(http.ResponseWriter, *http.Request) {
 			return []func(http.ResponseWriter, *http.Request){answer(500, "database down")}
-		}, result: Denied, relevant: false, reason: "500 Internal Server Error: database down [decision]", connack: 0x87},
+		}, result: Denied, relevant: false, connack: 0x87,
+			reason: "500 Internal Server Error: database down (the broker's documentation is silent on such answers; this tool assumes the broker counts the server as unreachable); the chain falls through"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := startAuthServer(t, nil)
@@ -147,6 +178,15 @@ func TestCustom(t *testing.T) {
 			}
 			if tc.warning != "" && !strings.Contains(strings.Join(d.Warnings, "\n"), tc.warning) {
 				t.Errorf("warnings %q, want one containing %q", d.Warnings, tc.warning)
+			}
+			if tc.warning == "" && tc.result == Granted && len(d.Warnings) > 0 {
+				t.Errorf("warnings %q, want none", d.Warnings)
+			}
+			if c, _ := checkByName(step, "response"); tc.response != "" && c.Detail != tc.response {
+				t.Errorf("response check %+v, want %q", c, tc.response)
+			}
+			if c, _ := checkByName(step, "request"); !c.OK {
+				t.Errorf("request check %+v: the server answered, so the request was sent", c)
 			}
 			if strings.Contains(dump(d), "s3cret") {
 				t.Error("the decision shows the password")
@@ -239,5 +279,39 @@ func TestCustomConfiguration(t *testing.T) {
 	}
 	if len(s.bodies) != 0 {
 		t.Errorf("the server was called %d times; none of these cases may reach it", len(s.bodies))
+	}
+}
+
+// TestCustomTLSFailure: when TLS fails nothing is sent, and the checks say
+// so; without a caCertConfigMap the system's roots, not a configured CA,
+// failed to trust the server.
+func TestCustomTLSFailure(t *testing.T) {
+	s := startAuthServer(t, nil, answer(200, `{"attributes":{}}`))
+	other := configMap("auth-server-ca", map[string]string{"ca.crt": pemOf(newTestPKI(t).root.cert)})
+	noCA := customEntry(s.URL)
+	noCA.CustomSettings.CACertConfigMap = ""
+	for _, tc := range []struct {
+		name  string
+		entry v1.BrokerAuthenticatorMethods
+		cms   map[string]*corev1.ConfigMap
+		cause string
+	}{
+		{"configured CA", customEntry(s.URL), map[string]*corev1.ConfigMap{"auth-server-ca": other},
+			"TLS: the server's certificate is not signed by the configured CA (caCertConfigMap)"},
+		{"no caCertConfigMap", noCA, nil,
+			"TLS: the server's certificate is not signed by a CA of the system's roots, which are what is trusted without a caCertConfigMap: name the ConfigMap holding the auth server's CA there"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := New(Config{Authentication: authentication(tc.entry), ConfigMaps: tc.cms}, Options{}).
+				Explain(context.Background(), Credentials{Username: "u"}, t0)
+			step := d.Steps[0]
+			want := []Check{{Name: "request", OK: false, Detail: "POST " + s.URL + "/?api-version=0.5.0 (connect: username \"u\") not sent: " + tc.cause}}
+			if step.Relevant || step.Reason != "auth server unreachable: "+tc.cause+"; the chain falls through" || dump(step.Checks) != dump(want) {
+				t.Errorf("step %+v\nwant checks %+v", step, want)
+			}
+		})
+	}
+	if len(s.bodies) != 0 {
+		t.Errorf("a request reached the server over untrusted TLS")
 	}
 }

@@ -40,7 +40,10 @@ func results(d *Decision) string {
 
 // chainConfig is the docs' chain: Custom, then SAT, then X509.
 func chainConfig(t *testing.T, s *authServer, p testPKI) Config {
+	objects := boundObjects("0c1d", "9a8b")
 	return Config{
+		ServiceAccounts: objects.ServiceAccounts,
+		Pods:            objects.Pods,
 		Authentication: authentication(customEntry(s.URL), satEntry("aio-internal"), x509Entry(map[string]v1.BrokerAuthenticatorMethodX509Attributes{
 			"fan": attr("CN = smart-fan, OU = Devices, C = US", "building", "17"),
 		})),
@@ -69,6 +72,14 @@ func TestFlow(t *testing.T) {
 			Credentials{Certificates: chain}, Granted, "Custom", "granted not-evaluated not-evaluated", 0},
 		{"custom denies: X509 is never reached", func(*authServer) func(http.ResponseWriter, *http.Request) { return answer(403, `{"reason":135}`) },
 			Credentials{Certificates: chain}, Denied, "Custom", "denied not-evaluated not-evaluated", 0x87},
+		// A 403 is a denial whatever its body: a malformed one never lets
+		// a later method grant.
+		{"custom 403 that is not JSON: X509 is never reached", func(*authServer) func(http.ResponseWriter, *http.Request) { return answer(403, "Forbidden") },
+			Credentials{Certificates: chain}, Denied, "Custom", "denied not-evaluated not-evaluated", 0x87},
+		{"custom 403 with a reason out of range: SAT is never reached", func(*authServer) func(http.ResponseWriter, *http.Request) { return answer(403, `{"reason":300}`) },
+			Credentials{AuthMethod: "K8S-SAT", AuthData: []byte(token), Certificates: chain}, Denied, "Custom", "denied not-evaluated not-evaluated", 0x87},
+		{"custom 200 without attributes grants", func(*authServer) func(http.ResponseWriter, *http.Request) { return answer(200, `{}`) },
+			Credentials{Certificates: chain}, Granted, "Custom", "granted not-evaluated not-evaluated", 0},
 		{"custom outage falls through to X509", func(s *authServer) func(http.ResponseWriter, *http.Request) { return s.hang },
 			Credentials{Certificates: chain}, Granted, "X509", "not-relevant not-relevant granted", 0},
 		{"custom outage falls through to SAT", func(*authServer) func(http.ResponseWriter, *http.Request) { return answer(503, "") },

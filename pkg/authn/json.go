@@ -100,6 +100,9 @@ func (s *Step) appendJSON(b []byte) []byte {
 				b = append(b, `,"detail":`...)
 				b = appendString(b, c.Detail)
 			}
+			if c.Skipped {
+				b = append(b, `,"skipped":true`...)
+			}
 			b = append(b, '}')
 		}
 		b = append(b, ']')

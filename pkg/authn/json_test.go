@@ -19,7 +19,7 @@ func sampleDecision(text, user, key, value string, unix int64, code uint8) *Deci
 		Steps: []Step{
 			{Index: 0, Method: "Custom", Result: NotRelevant, Reason: text},
 			{Index: 1, Method: "X509", Relevant: true, Result: Granted, Reason: value,
-				Checks: []Check{{Name: "chain", OK: true, Detail: text}, {Name: key, OK: false}}},
+				Checks: []Check{{Name: "chain", OK: true, Detail: text}, {Name: key, OK: false}, {Name: "issuer", OK: true, Skipped: true, Detail: value}}},
 		},
 		Warnings: []string{text, user},
 	}

@@ -3,11 +3,14 @@ package authn
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/duration"
 
 	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
@@ -26,17 +29,20 @@ type satMethod struct {
 	index           int
 	audiences       []string
 	serviceAccounts map[string]*corev1.ServiceAccount
+	pods            map[string]*corev1.Pod
+	objects         ObjectFinder
 	keys            *sat.KeySet
+	issuers         []string
 	review          TokenReviewer
 	// verifiedOffline is the signature check's detail, built once.
 	verifiedOffline string
 }
 
-func newSATMethod(index int, s *v1.BrokerAuthenticatorMethodSat, sas map[string]*corev1.ServiceAccount, opts Options) *satMethod {
-	m := &satMethod{index: index, serviceAccounts: sas, keys: opts.Keys, review: opts.TokenReview}
+func newSATMethod(index int, s *v1.BrokerAuthenticatorMethodSat, cfg Config, opts Options) *satMethod {
+	m := &satMethod{index: index, serviceAccounts: cfg.ServiceAccounts, pods: cfg.Pods, objects: opts.Objects,
+		keys: opts.Keys, issuers: opts.Issuers, review: opts.TokenReview}
 	if opts.Keys != nil {
-		m.verifiedOffline = "verified offline with " + opts.Keys.Describe() +
-			" (a TokenReview would also check that the objects the token is bound to still exist)"
+		m.verifiedOffline = "verified offline with " + opts.Keys.Describe()
 	}
 	if s != nil {
 		m.audiences = s.Audiences
@@ -44,12 +50,14 @@ func newSATMethod(index int, s *v1.BrokerAuthenticatorMethodSat, sas map[string]
 	return m
 }
 
+// leeway is how the checks name the API server's clock skew allowance.
+var leeway = "the API server's " + duration.HumanDuration(sat.Leeway) + " leeway"
+
 func (m *satMethod) evaluate(ctx context.Context, creds *Credentials, now time.Time) outcome {
 	if creds.AuthMethod != SATMethod {
 		if strings.HasPrefix(creds.Username, SATMethod) && creds.Password != nil {
-			// [decision] reference §3.3: v1 reads tokens only from
-			// enhanced authentication; the username form is legacy.
-			return outcome{reason: "username " + quote(creds.Username) + " with the token as password is the legacy form, which v1 does not read [decision]: " +
+			return outcome{reason: "username " + quote(creds.Username) + " with the token as password is the legacy form, which v1 does not read " +
+				"(the broker's documentation contradicts itself on it; Microsoft's SDK sends the token only with enhanced authentication): " +
 				"send the token with MQTT v5 enhanced authentication, method K8S-SAT, data = the token (--sat-file F)"}
 		}
 		if creds.AuthMethod != "" {
@@ -57,7 +65,7 @@ func (m *satMethod) evaluate(ctx context.Context, creds *Credentials, now time.T
 		}
 		return outcome{reason: "no enhanced authentication method K8S-SAT"}
 	}
-	o := outcome{relevant: true, checks: make([]Check, 0, 7)}
+	o := outcome{relevant: true, checks: make([]Check, 0, 10)}
 	token := strings.TrimSpace(string(creds.AuthData))
 	// With offline keys, verifying decodes the token too: one parse, not
 	// two, which matters for a batch of thousands of tokens.
@@ -82,39 +90,40 @@ func (m *satMethod) evaluate(ctx context.Context, creds *Credentials, now time.T
 
 	signature, verified := m.verifySignature(ctx, token, verifyErr)
 	o.checks = append(o.checks, signature)
-
-	if claims.NotBefore != nil {
-		ok := !now.Before(*claims.NotBefore)
-		detail := "nbf " + claims.NotBefore.UTC().Format(time.RFC3339)
-		if !ok {
-			detail = "not valid before " + claims.NotBefore.UTC().Format(time.RFC3339) + " (now is " + now.UTC().Format(time.RFC3339) + ")"
+	// A TokenReview checks the issuer and the bound objects itself, and
+	// says so in its error when they are wrong.
+	reviewed := m.keys == nil && m.review != nil
+	if !reviewed {
+		if c, ok := m.issuerCheck(claims.Issuer); ok {
+			o.checks = append(o.checks, c)
 		}
-		o.checks = append(o.checks, Check{Name: "not-before", OK: ok, Detail: detail})
 	}
-	if claims.Expiry != nil {
-		ok := now.Before(*claims.Expiry)
-		detail := "expires " + pki.Relative(*claims.Expiry, now) + ", at " + claims.Expiry.UTC().Format(time.RFC3339)
-		if !ok {
-			detail = "expired " + pki.Relative(*claims.Expiry, now) + ", at " + claims.Expiry.UTC().Format(time.RFC3339)
-		}
-		o.checks = append(o.checks, Check{Name: "expiry", OK: ok, Detail: detail})
-	} else {
-		o.checks = append(o.checks, Check{Name: "expiry", OK: true, Detail: "no exp: the token does not expire"})
-	}
+	o.checks = append(o.checks, timeChecks(claims, now)...)
 	o.checks = append(o.checks, m.audienceCheck(claims.Audience))
+	// The bound objects are the API server's last checks; like it, look
+	// them up only for a token that passed the others.
+	var unknown []Check
+	if !reviewed && verified != signatureBad && !failed(o.checks) {
+		bound, undecided := m.boundChecks(ctx, claims, now)
+		o.checks = append(o.checks, bound...)
+		unknown = undecided
+	}
 
 	for _, c := range o.checks {
-		if !c.OK && c.Name != "signature" {
+		if !c.OK && c.Name != "signature" && !slices.Contains(unknown, c) {
 			o.result, o.reason = Denied, c.Detail
 			return o
 		}
 	}
-	if !signature.OK {
-		if verified == signatureUnknown {
-			o.result, o.reason = Indeterminate, signature.Detail
-		} else {
-			o.result, o.reason = Denied, signature.Detail
-		}
+	switch {
+	case !signature.OK && verified != signatureUnknown:
+		o.result, o.reason = Denied, signature.Detail
+		return o
+	case !signature.OK:
+		o.result, o.reason = Indeterminate, signature.Detail
+		return o
+	case len(unknown) > 0:
+		o.result, o.reason = Indeterminate, unknown[0].Detail
 		return o
 	}
 
@@ -123,16 +132,203 @@ func (m *satMethod) evaluate(ctx context.Context, creds *Credentials, now time.T
 	subject := claims.Subject
 	o.username = &subject
 	o.expiresAt = claims.Expiry
-	o.attributes, o.checks = m.attributesFor(claims, o.checks)
-	if claims.Expiry != nil && claims.Expiry.Sub(now) < TokenExpiringSoon {
-		o.warnings = append(o.warnings, fmt.Sprintf("the token expires %s (%s): the broker disconnects the client then unless it re-authenticates with a fresh token",
-			pki.Relative(*claims.Expiry, now), claims.Expiry.UTC().Format(time.RFC3339)))
+	o.attributes, o.checks = m.attributesFor(ctx, claims, o.checks)
+	if exp := claims.Expiry; exp != nil {
+		switch left := exp.Sub(now); {
+		case left <= 0:
+			o.warnings = append(o.warnings, fmt.Sprintf("the token expired %s (%s): the API server still accepts it within its %s leeway, but the broker disconnects a client when its token expires, so expect the connection to be closed at once unless the client re-authenticates with a fresh token",
+				relative(*exp, now), exp.UTC().Format(time.RFC3339), duration.HumanDuration(sat.Leeway)))
+		case left < TokenExpiringSoon:
+			o.warnings = append(o.warnings, fmt.Sprintf("the token expires %s (%s): the broker disconnects the client then unless it re-authenticates with a fresh token",
+				relative(*exp, now), exp.UTC().Format(time.RFC3339)))
+		}
 	}
 	if k := claims.Kubernetes; k != nil && k.WarnAfter != nil && !now.Before(*k.WarnAfter) {
 		o.warnings = append(o.warnings, fmt.Sprintf("the token's warnafter (%s) has passed: the client should have read a refreshed token from its projected volume",
 			k.WarnAfter.UTC().Format(time.RFC3339)))
 	}
 	return o
+}
+
+func failed(checks []Check) bool {
+	for _, c := range checks {
+		if !c.OK && c.Name != "signature" {
+			return true
+		}
+	}
+	return false
+}
+
+// relative is pki.Relative without "in 0s" for the very moment.
+func relative(t, now time.Time) string {
+	if t.Equal(now) {
+		return "just now"
+	}
+	return pki.Relative(t, now)
+}
+
+// issuerCheck compares iss with the issuers the API server accepts, when
+// they are known; a token verified offline without them gets a note.
+func (m *satMethod) issuerCheck(iss string) (Check, bool) {
+	switch {
+	case len(m.issuers) > 0:
+		for _, want := range m.issuers {
+			if iss == want {
+				return Check{Name: "issuer", OK: true, Detail: "iss " + iss + " is the API server's issuer"}, true
+			}
+		}
+		if iss == "" {
+			return Check{Name: "issuer", OK: false, Detail: "the token has no iss: the API server accepts only tokens of its issuer " + strings.Join(m.issuers, " or ")}, true
+		}
+		return Check{Name: "issuer", OK: false, Detail: "iss " + iss + " is not the API server's issuer " + strings.Join(m.issuers, " or ") + ": it refuses tokens of other issuers"}, true
+	case m.keys != nil:
+		return Check{Name: "issuer", OK: true, Skipped: true, Detail: "iss " + iss + " not checked: give --sat-issuer URL (the API server's --service-account-issuer) to check it, as the API server does"}, true
+	}
+	return Check{}, false
+}
+
+// timeChecks apply the API server's rules to exp, nbf and iat, with its
+// leeway, and say when the leeway is what lets the token in.
+func timeChecks(c sat.Claims, now time.Time) []Check {
+	at := func(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+	nowIs := " (now is " + at(now) + ")"
+	var checks []Check
+	if nbf := c.NotBefore; nbf != nil {
+		switch sat.NotBeforeState(*nbf, now) {
+		case sat.TimeValid:
+			checks = append(checks, Check{Name: "not-before", OK: true, Detail: "nbf " + at(*nbf)})
+		case sat.TimeInLeeway:
+			checks = append(checks, Check{Name: "not-before", OK: true, Detail: "not valid before " + at(*nbf) + ", " + relative(*nbf, now) + ": within " + leeway})
+		default:
+			checks = append(checks, Check{Name: "not-before", OK: false, Detail: "not valid before " + at(*nbf) + ", " + relative(*nbf, now) + nowIs + ": beyond " + leeway})
+		}
+	}
+	switch exp := c.Expiry; {
+	case exp == nil:
+		checks = append(checks, Check{Name: "expiry", OK: true, Detail: "no exp: the token does not expire"})
+	default:
+		switch sat.ExpiryState(*exp, now) {
+		case sat.TimeValid:
+			checks = append(checks, Check{Name: "expiry", OK: true, Detail: "expires " + relative(*exp, now) + ", at " + at(*exp)})
+		case sat.TimeInLeeway:
+			checks = append(checks, Check{Name: "expiry", OK: true, Detail: "expired " + relative(*exp, now) + ", at " + at(*exp) + ", within " + leeway})
+		default:
+			checks = append(checks, Check{Name: "expiry", OK: false, Detail: "expired " + relative(*exp, now) + ", at " + at(*exp) + ", beyond " + leeway})
+		}
+	}
+	if iat := c.IssuedAt; iat != nil {
+		switch sat.IssuedAtState(*iat, now) {
+		case sat.TimeValid:
+			checks = append(checks, Check{Name: "issued-at", OK: true, Detail: "iat " + at(*iat)})
+		case sat.TimeInLeeway:
+			checks = append(checks, Check{Name: "issued-at", OK: true, Detail: "issued " + inTheFuture(*iat, now) + ", at " + at(*iat) + ": within " + leeway})
+		default:
+			checks = append(checks, Check{Name: "issued-at", OK: false, Detail: "issued " + inTheFuture(*iat, now) + ", at " + at(*iat) + nowIs +
+				": the API server refuses a token issued more than its " + duration.HumanDuration(sat.Leeway) + " leeway ahead (the signer's clock, or the token, is wrong)"})
+		}
+	}
+	return checks
+}
+
+func inTheFuture(t, now time.Time) string {
+	return duration.HumanDuration(t.Sub(now)) + " in the future"
+}
+
+// boundChecks are the API server's service account validator's last
+// checks: the ServiceAccount the token names must exist with the token's
+// uid (and not have been deleted more than the leeway ago), and so must the
+// Pod it is bound to. undecided are the checks explain cannot make with
+// what it was given: the API server knows more.
+func (m *satMethod) boundChecks(ctx context.Context, c sat.Claims, now time.Time) (checks, undecided []Check) {
+	k := c.Kubernetes
+	if k == nil || k.ServiceAccount.Name == "" {
+		return []Check{{Name: "service-account", OK: false, Detail: "the token has no kubernetes.io serviceaccount claim: the API server looks up the ServiceAccount a token names there, finds none, and refuses the token"}}, nil
+	}
+	add := func(c Check, known bool) {
+		checks = append(checks, c)
+		if !known {
+			undecided = append(undecided, c)
+		}
+	}
+	sa, source, err := m.serviceAccount(ctx, k.Namespace, k.ServiceAccount.Name)
+	add(boundCheck("service-account", "ServiceAccount", "serviceaccounts", k.Namespace, k.ServiceAccount, objectOf(sa), source, err, now))
+	switch {
+	case k.Pod != nil:
+		pod, source, err := m.pod(ctx, k.Namespace, k.Pod.Name)
+		add(boundCheck("pod", "Pod", "pods", k.Namespace, *k.Pod, objectOf(pod), source, err, now))
+	case k.Node != nil:
+		add(Check{Name: "node", OK: false, Detail: fmt.Sprintf("the token is bound to node %s (uid %s), which explain cannot look up: the API server accepts the token only while that node exists; ask it with --token-review",
+			k.Node.Name, k.Node.UID)}, false)
+	}
+	return checks, undecided
+}
+
+// objectOf is a found object's metadata, nil when none was found (a nil
+// pointer must not become a non-nil interface).
+func objectOf[T interface {
+	*corev1.ServiceAccount | *corev1.Pod
+	metav1.Object
+}](o T) metav1.Object {
+	if o == nil {
+		return nil
+	}
+	return o
+}
+
+// Where an object was looked up, as the checks say it.
+const (
+	inBundle  = "is in the bundle"
+	inCluster = "exists in the cluster"
+)
+
+// boundCheck judges one bound object as the API server does. known is false
+// when the object is not in the bundle, or could not be looked up.
+func boundCheck(name, kind, resource, ns string, ref sat.Ref, obj metav1.Object, source string, lookupErr error, now time.Time) (Check, bool) {
+	what := kind + " " + ns + "/" + ref.Name
+	lower := strings.ToLower(kind)
+	switch {
+	case lookupErr != nil:
+		return Check{Name: name, OK: false, Detail: "cannot look up " + what + ": " + lookupErr.Error() + "; the API server accepts the token only while that " + kind + " exists with uid " + orNone(ref.UID)}, false
+	case obj == nil && source == inCluster:
+		return Check{Name: name, OK: false, Detail: fmt.Sprintf("%s does not exist in the cluster: the API server refuses the token (%s %q not found)", what, resource, ref.Name)}, true
+	case obj == nil:
+		return Check{Name: name, OK: false, Detail: fmt.Sprintf("%s is not in the bundle: the API server accepts the token only while that %s exists with uid %s; "+
+			"add it to the bundle (kubectl get %s %s -n %s -o yaml), or ask the cluster (--from-cluster or --token-review)", what, kind, orNone(ref.UID), lower, ref.Name, ns)}, false
+	case obj.GetDeletionTimestamp() != nil && obj.GetDeletionTimestamp().Time.Before(now.Add(-sat.Leeway)):
+		return Check{Name: name, OK: false, Detail: fmt.Sprintf("%s has been deleted (at %s): the API server refuses the token", what, obj.GetDeletionTimestamp().UTC().Format(time.RFC3339))}, true
+	case obj.GetUID() == "":
+		return Check{Name: name, OK: true, Detail: fmt.Sprintf("%s %s without a uid (a manifest not read from the cluster), so the token's uid %s is not compared; the API server compares it with the live %s's",
+			what, source, orNone(ref.UID), kind)}, true
+	case string(obj.GetUID()) != ref.UID:
+		return Check{Name: name, OK: false, Detail: fmt.Sprintf("%s %s with uid %s, but the token names uid %s: it was issued for an earlier %s of that name, and the API server refuses it",
+			what, source, obj.GetUID(), orNone(ref.UID), kind)}, true
+	}
+	return Check{Name: name, OK: true, Detail: fmt.Sprintf("%s %s with the token's uid %s", what, source, ref.UID)}, true
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+// serviceAccount finds a token's ServiceAccount in the cluster when explain
+// reads it, else in the bundle.
+func (m *satMethod) serviceAccount(ctx context.Context, ns, name string) (*corev1.ServiceAccount, string, error) {
+	if m.objects != nil {
+		sa, err := m.objects.ServiceAccount(ctx, ns, name)
+		return sa, inCluster, err
+	}
+	return m.serviceAccounts[ns+"/"+name], inBundle, nil
+}
+
+func (m *satMethod) pod(ctx context.Context, ns, name string) (*corev1.Pod, string, error) {
+	if m.objects != nil {
+		pod, err := m.objects.Pod(ctx, ns, name)
+		return pod, inCluster, err
+	}
+	return m.pods[ns+"/"+name], inBundle, nil
 }
 
 type signatureState int
@@ -182,14 +378,21 @@ func (m *satMethod) audienceCheck(aud []string) Check {
 }
 
 // attributesFor reads the client's ServiceAccount annotations, when the
-// ServiceAccount is in the bundle.
-func (m *satMethod) attributesFor(claims sat.Claims, checks []Check) (map[string]string, []Check) {
+// ServiceAccount is known (in the bundle, or read from the cluster).
+func (m *satMethod) attributesFor(ctx context.Context, claims sat.Claims, checks []Check) (map[string]string, []Check) {
 	ns, name := claims.ServiceAccount()
 	if name == "" {
 		return map[string]string{}, append(checks, Check{Name: "attributes", OK: true, Detail: "the token names no service account: no attributes"})
 	}
-	sa, ok := m.serviceAccounts[ns+"/"+name]
-	if !ok {
+	sa, source, err := m.serviceAccount(ctx, ns, name)
+	switch {
+	case err != nil:
+		return map[string]string{}, append(checks, Check{Name: "attributes", OK: true, Detail: fmt.Sprintf(
+			"cannot read ServiceAccount %s/%s (%v): its %s annotations, which give the attributes, are unknown", ns, name, err, AttributeAnnotationPrefix)})
+	case sa == nil && source == inCluster:
+		return map[string]string{}, append(checks, Check{Name: "attributes", OK: true, Detail: fmt.Sprintf(
+			"ServiceAccount %s/%s does not exist in the cluster: no attributes", ns, name)})
+	case sa == nil:
 		return map[string]string{}, append(checks, Check{Name: "attributes", OK: true, Detail: fmt.Sprintf(
 			"ServiceAccount %s/%s is not in the bundle: its %s annotations, which give the attributes, are unknown", ns, name, AttributeAnnotationPrefix)})
 	}

@@ -34,7 +34,14 @@ type x509Method struct {
 	// attributes are the authorizationAttributes entries in name order,
 	// so that two entries for one subject resolve the same way every run.
 	attributes []subjectAttributes
-	warnings   []string
+	// unparsed are the entries whose subject does not parse: configured,
+	// but never matching.
+	unparsed []string
+	warnings []string
+	// adr is set by additionalValidation AzureDeviceRegistry; device is
+	// what the operator stated about the client's device.
+	adr    bool
+	device ADRDevice
 }
 
 type subjectAttributes struct {
@@ -43,8 +50,8 @@ type subjectAttributes struct {
 	attributes map[string]string
 }
 
-func newX509Method(index int, namespace string, s *v1.BrokerAuthenticatorMethodX509, configMaps map[string]*corev1.ConfigMap) *x509Method {
-	m := &x509Method{index: index, configMap: v1.DefaultTrustedClientCACert}
+func newX509Method(index int, namespace string, s *v1.BrokerAuthenticatorMethodX509, configMaps map[string]*corev1.ConfigMap, device ADRDevice) *x509Method {
+	m := &x509Method{index: index, configMap: v1.DefaultTrustedClientCACert, device: device}
 	if s == nil {
 		s = &v1.BrokerAuthenticatorMethodX509{}
 	}
@@ -71,13 +78,12 @@ func newX509Method(index int, namespace string, s *v1.BrokerAuthenticatorMethodX
 		subject, err := dn.Parse(a.Subject)
 		if err != nil {
 			m.warnings = append(m.warnings, fmt.Sprintf("%s.authorizationAttributes.%s.subject %q does not parse (%v): the entry never matches", field, name, a.Subject, err))
+			m.unparsed = append(m.unparsed, name)
 			continue
 		}
 		m.attributes = append(m.attributes, subjectAttributes{entry: name, subject: subject, attributes: a.Attributes})
 	}
-	if s.AdditionalValidation == v1.AdditionalValidationAzureDeviceRegistry {
-		m.warnings = append(m.warnings, field+".additionalValidation AzureDeviceRegistry is not checked here: the broker also requires the device to be registered in Azure Device Registry")
-	}
+	m.adr = s.AdditionalValidation == v1.AdditionalValidationAzureDeviceRegistry
 	return m
 }
 
@@ -155,6 +161,18 @@ func (m *x509Method) evaluate(_ context.Context, creds *Credentials, now time.Ti
 	username := leaf.Subject.CommonName
 	o.username = &username
 	o.checks = append(o.checks, Check{Name: "username", OK: true, Detail: fmt.Sprintf("leaf CN %q", username)})
+	if m.adr {
+		adr := m.deviceCheck(username)
+		o.checks = append(o.checks, adr)
+		if !adr.OK {
+			o.result, o.reason = Denied, adr.Detail
+			if m.device == ADRUnknown && username != "" {
+				o.result = Indeterminate
+			}
+			return o
+		}
+		o.reason += "; " + adr.Detail
+	}
 	o.attributes = attrs
 	expiry := leaf.NotAfter.UTC()
 	o.expiresAt = &expiry
@@ -165,6 +183,29 @@ func (m *x509Method) evaluate(_ context.Context, creds *Credentials, now time.Ti
 		}
 	}
 	return o
+}
+
+// deviceCheck is the extra requirement of additionalValidation
+// AzureDeviceRegistry: the leaf's CN names an enabled device in Azure Device
+// Registry. Only the operator can say whether it does (--adr-device); the
+// broker looks it up at connect time and every 10 minutes after.
+func (m *x509Method) deviceCheck(cn string) Check {
+	c := Check{Name: "azure-device-registry"}
+	switch {
+	case cn == "":
+		c.Detail = "additionalValidation AzureDeviceRegistry: the leaf certificate has no CN, so it names no device in Azure Device Registry"
+	case m.device == ADREnabled:
+		c.OK = true
+		c.Detail = fmt.Sprintf("what-if --adr-device enabled: device %q taken as enabled in Azure Device Registry (not looked up; the broker checks it at connect time and every 10 minutes)", cn)
+	case m.device == ADRDisabled:
+		c.Detail = fmt.Sprintf("what-if --adr-device disabled: device %q is disabled in Azure Device Registry, and the broker lets in only enabled devices", cn)
+	case m.device == ADRMissing:
+		c.Detail = fmt.Sprintf("what-if --adr-device missing: Azure Device Registry has no device %q, and the broker requires the leaf's CN to name one", cn)
+	default:
+		c.Detail = fmt.Sprintf("additionalValidation AzureDeviceRegistry: the broker also requires an enabled device named %q (the leaf's CN) in Azure Device Registry, "+
+			"which cannot be looked up offline; state it with --adr-device enabled|disabled|missing", cn)
+	}
+	return c
 }
 
 // verification is what chain building found, with the failure attributed to
@@ -361,11 +402,11 @@ func validityCheck(chain []*x509.Certificate, now time.Time, anchored bool) Chec
 	if len(bad) > 0 {
 		return Check{Name: "validity", OK: false, Detail: strings.Join(bad, "; ") + " (now is " + now.UTC().Format(time.RFC3339) + ")"}
 	}
-	which := fmt.Sprintf("all %d certificates", len(chain))
 	if len(chain) == 1 {
-		which = "the certificate"
+		return Check{Name: "validity", OK: true, Detail: fmt.Sprintf("the certificate is valid at %s, until %s",
+			now.UTC().Format(time.RFC3339), chain[0].NotAfter.UTC().Format(time.RFC3339))}
 	}
-	return Check{Name: "validity", OK: true, Detail: fmt.Sprintf("%s valid at %s; leaf until %s", which,
+	return Check{Name: "validity", OK: true, Detail: fmt.Sprintf("all %d certificates valid at %s; leaf until %s", len(chain),
 		now.UTC().Format(time.RFC3339), chain[0].NotAfter.UTC().Format(time.RFC3339))}
 }
 
@@ -409,7 +450,14 @@ func keyAlgorithmCheck(chain []*x509.Certificate, anchored bool) Check {
 // matchAttributes walks from the leaf up: the first certificate whose
 // subject matches an entry gives that entry's attributes, and the walk stops.
 func (m *x509Method) matchAttributes(chain []*x509.Certificate) (map[string]string, Check) {
+	unparsed := ""
+	if len(m.unparsed) > 0 {
+		unparsed = fmt.Sprintf(" (the subject of %s does not parse, so it never matches)", strings.Join(entryNames(m.unparsed), ", "))
+	}
 	if len(m.attributes) == 0 {
+		if unparsed != "" {
+			return map[string]string{}, Check{Name: "attributes", OK: true, Detail: "no authorizationAttributes entry can match" + unparsed + ": no attributes"}
+		}
 		return map[string]string{}, Check{Name: "attributes", OK: true, Detail: "no authorizationAttributes configured"}
 	}
 	for i, c := range chain {
@@ -428,7 +476,15 @@ func (m *x509Method) matchAttributes(chain []*x509.Certificate) (map[string]stri
 			}
 		}
 	}
-	return map[string]string{}, Check{Name: "attributes", OK: true, Detail: "no authorizationAttributes entry matches a subject of the chain: no attributes"}
+	return map[string]string{}, Check{Name: "attributes", OK: true, Detail: "no authorizationAttributes entry matches a subject of the chain" + unparsed + ": no attributes"}
+}
+
+func entryNames(list []string) []string {
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = "entry " + quote(s)
+	}
+	return out
 }
 
 // FormatAttributes writes attributes as "k=v, k=v" sorted by name, or none

@@ -190,6 +190,28 @@ func TestX509SubjectThatDoesNotParseIsAWarning(t *testing.T) {
 	if d.Decision != Granted || len(d.Warnings) != 1 || !strings.Contains(d.Warnings[0], "authorizationAttributes.broken.subject") {
 		t.Errorf("decision %s warnings %q", d.Decision, d.Warnings)
 	}
+	// An entry is configured: the attributes check must not say none is.
+	want := `no authorizationAttributes entry can match (the subject of entry "broken" does not parse, so it never matches): no attributes`
+	if c, _ := checkByName(d.Steps[0], "attributes"); c.Detail != want {
+		t.Errorf("attributes check %q\nwant %q", c.Detail, want)
+	}
+}
+
+// TestX509ValidityWording: one certificate is "the certificate is valid".
+func TestX509ValidityWording(t *testing.T) {
+	p := newTestPKI(t)
+	cms := map[string]*corev1.ConfigMap{"client-ca": configMap("client-ca", map[string]string{"ca": pemOf(p.intermediate.cert)})}
+	d := New(Config{Authentication: authentication(x509Entry(nil)), ConfigMaps: cms}, Options{}).
+		Explain(context.Background(), Credentials{Certificates: []*x509.Certificate{p.leaf.cert}}, t0)
+	c, _ := checkByName(d.Steps[0], "validity")
+	// The chain the broker verifies is the leaf and its anchor.
+	if want := "all 2 certificates valid at 2026-06-01T12:00:00Z; leaf until " + p.leaf.cert.NotAfter.UTC().Format(time.RFC3339); c.Detail != want {
+		t.Errorf("validity %q\nwant %q", c.Detail, want)
+	}
+	single := validityCheck([]*x509.Certificate{p.root.cert}, t0, true)
+	if want := "the certificate is valid at 2026-06-01T12:00:00Z, until " + p.root.cert.NotAfter.UTC().Format(time.RFC3339); single.Detail != want {
+		t.Errorf("validity %q\nwant %q", single.Detail, want)
+	}
 }
 
 func equalMaps(a, b map[string]string) bool {
@@ -202,4 +224,55 @@ func equalMaps(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// TestX509AzureDeviceRegistry: with additionalValidation AzureDeviceRegistry
+// a verified chain is not enough; the leaf's CN must name an enabled
+// device, which only the operator can state offline.
+func TestX509AzureDeviceRegistry(t *testing.T) {
+	p := newTestPKI(t)
+	cms := map[string]*corev1.ConfigMap{"client-ca": configMap("client-ca", map[string]string{"ca": pemOf(p.root.cert)})}
+	entry := x509Entry(nil)
+	entry.X509Settings.AdditionalValidation = v1.AdditionalValidationAzureDeviceRegistry
+	chain := []*x509.Certificate{p.leaf.cert, p.intermediate.cert}
+	noCN := certSpec{subject: name(""), key: ecKeys[3]}.issue(t, p.intermediate)
+	for _, tc := range []struct {
+		device ADRDevice
+		chain  []*x509.Certificate
+		result Result
+		detail string
+	}{
+		{ADRUnknown, chain, Indeterminate, `requires an enabled device named "smart-fan" (the leaf's CN) in Azure Device Registry, which cannot be looked up offline; state it with --adr-device enabled|disabled|missing`},
+		{ADREnabled, chain, Granted, `what-if --adr-device enabled: device "smart-fan" taken as enabled`},
+		{ADRDisabled, chain, Denied, `device "smart-fan" is disabled in Azure Device Registry`},
+		{ADRMissing, chain, Denied, `Azure Device Registry has no device "smart-fan"`},
+		{ADREnabled, []*x509.Certificate{noCN.cert, p.intermediate.cert}, Denied, "the leaf certificate has no CN"},
+		{ADRUnknown, []*x509.Certificate{noCN.cert, p.intermediate.cert}, Denied, "the leaf certificate has no CN"},
+	} {
+		t.Run(string(tc.device)+"/"+tc.chain[0].Subject.CommonName, func(t *testing.T) {
+			e := New(Config{Authentication: authentication(entry), ConfigMaps: cms}, Options{ADRDevice: tc.device})
+			d := e.Explain(context.Background(), Credentials{Certificates: tc.chain}, t0)
+			if d.Decision != tc.result {
+				t.Fatalf("decision %s, want %s: %+v", d.Decision, tc.result, d.Steps)
+			}
+			c, ok := checkByName(d.Steps[0], "azure-device-registry")
+			if !ok || !strings.Contains(c.Detail, tc.detail) || c.OK != (tc.result == Granted) {
+				t.Errorf("check %+v, want detail %q", c, tc.detail)
+			}
+			switch tc.result {
+			case Indeterminate:
+				if d.Connack != nil || !strings.Contains(d.Steps[0].Reason, "cannot be looked up offline") {
+					t.Errorf("indeterminate with connack %v, reason %q", d.Connack, d.Steps[0].Reason)
+				}
+			case Denied:
+				if d.Connack == nil || d.Connack.Code != CodeNotAuthorized {
+					t.Errorf("connack %v, want 0x87", d.Connack)
+				}
+			case Granted:
+				if d.Username == nil || *d.Username != "smart-fan" || !strings.Contains(d.Steps[0].Reason, "chain verified") {
+					t.Errorf("granted %+v", d)
+				}
+			}
+		})
+	}
 }

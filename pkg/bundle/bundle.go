@@ -1,6 +1,7 @@
 // Package bundle reads an explain bundle: the manifests an operator applies
 // for broker authentication (BrokerAuthentications, BrokerListeners and the
-// ConfigMaps, Secrets and ServiceAccounts they reference), from files,
+// ConfigMaps, Secrets and ServiceAccounts they reference, and the Pods
+// service account tokens are bound to), from files,
 // directories or standard input. Unlike validate, which reports broken YAML
 // as a finding, explain cannot work from a bundle it cannot read, so every
 // problem here is an error naming file and line.
@@ -15,6 +16,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
 	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
@@ -46,6 +48,9 @@ type Bundle struct {
 	ConfigMaps      []*corev1.ConfigMap
 	Secrets         []*corev1.Secret
 	ServiceAccounts []*corev1.ServiceAccount
+	// Pods are only read for the tokens bound to them: a token is valid
+	// only while its pod exists.
+	Pods []*corev1.Pod
 	// Files are the paths read, for messages.
 	Files []string
 	// Notes say what reading directories skipped (a FIFO, a dangling
@@ -134,6 +139,8 @@ func (b *Bundle) add(doc *manifest.Document) error {
 		target = &corev1.Secret{}
 	case doc.APIVersion == "v1" && doc.Kind == "ServiceAccount":
 		target = &corev1.ServiceAccount{}
+	case doc.APIVersion == "v1" && doc.Kind == "Pod":
+		target = &corev1.Pod{}
 	default:
 		return nil
 	}
@@ -184,6 +191,8 @@ func (b *Bundle) add(doc *manifest.Document) error {
 		b.Secrets = append(b.Secrets, o)
 	case *corev1.ServiceAccount:
 		b.ServiceAccounts = append(b.ServiceAccounts, o)
+	case *corev1.Pod:
+		b.Pods = append(b.Pods, o)
 	}
 	return nil
 }
@@ -261,13 +270,15 @@ func (b *Bundle) Port(listener string, number int32) (*Port, error) {
 }
 
 // Config gathers what the engine needs for a: the ConfigMaps and Secrets of
-// its namespace and the ServiceAccounts whose annotations give attributes.
+// its namespace, the ServiceAccounts whose annotations give attributes, and
+// the ServiceAccounts and Pods tokens are bound to.
 func (b *Bundle) Config(a *Authentication) authn.Config {
 	cfg := authn.Config{
 		Authentication:  a.BrokerAuthentication,
 		ConfigMaps:      map[string]*corev1.ConfigMap{},
 		Secrets:         map[string]*corev1.Secret{},
 		ServiceAccounts: map[string]*corev1.ServiceAccount{},
+		Pods:            map[string]*corev1.Pod{},
 	}
 	ns := a.Namespace
 	if ns == "" {
@@ -283,12 +294,17 @@ func (b *Bundle) Config(a *Authentication) authn.Config {
 			cfg.Secrets[s.Name] = s
 		}
 	}
-	for _, sa := range b.ServiceAccounts {
-		saNS := sa.Namespace
-		if saNS == "" {
-			saNS = ns
+	key := func(o metav1.Object) string {
+		if o.GetNamespace() == "" {
+			return ns + "/" + o.GetName()
 		}
-		cfg.ServiceAccounts[saNS+"/"+sa.Name] = sa
+		return o.GetNamespace() + "/" + o.GetName()
+	}
+	for _, sa := range b.ServiceAccounts {
+		cfg.ServiceAccounts[key(sa)] = sa
+	}
+	for _, pod := range b.Pods {
+		cfg.Pods[key(pod)] = pod
 	}
 	return cfg
 }

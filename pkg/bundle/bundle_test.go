@@ -62,6 +62,18 @@ metadata:
   annotations:
     aio-broker-auth/group: g
 ---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: mqtt-client
+  namespace: azure-iot-operations
+  uid: 9b4c3b4e-2f0e-4a8e-9c51-4f7c2a1d2e10
+spec:
+  serviceAccountName: mqtt-client
+  containers:
+    - name: client
+      image: example
+---
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -89,7 +101,7 @@ func TestReadBundle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(b.Authentications) != 1 || len(b.Listeners) != 1 || len(b.ConfigMaps) != 2 || len(b.Secrets) != 1 || len(b.ServiceAccounts) != 1 {
+	if len(b.Authentications) != 1 || len(b.Listeners) != 1 || len(b.ConfigMaps) != 2 || len(b.Secrets) != 1 || len(b.ServiceAccounts) != 1 || len(b.Pods) != 1 {
 		t.Fatalf("bundle %+v", b)
 	}
 	a, err := b.Authentication("")
@@ -105,6 +117,9 @@ func TestReadBundle(t *testing.T) {
 	}
 	if _, ok := cfg.ServiceAccounts["azure-iot-operations/mqtt-client"]; !ok {
 		t.Errorf("service accounts %v", cfg.ServiceAccounts)
+	}
+	if pod := cfg.Pods["azure-iot-operations/mqtt-client"]; pod == nil || pod.UID != "9b4c3b4e-2f0e-4a8e-9c51-4f7c2a1d2e10" {
+		t.Errorf("pods %v", cfg.Pods)
 	}
 	p, err := b.Port("default", 18883)
 	if err != nil || !p.TLS() || p.Port.AuthenticationRef != "default" {

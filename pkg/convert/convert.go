@@ -181,7 +181,11 @@ func Report(w io.Writer, r *Result) error {
 		if d.Namespace != "" {
 			name = d.Namespace + "/" + name
 		}
-		fmt.Fprintf(&buf, "%s:%d: %s %s: %s → %s\n", r.Path, d.Line, d.Kind, name, d.From, api.APIVersionV1)
+		if d.From == api.APIVersionV1 {
+			fmt.Fprintf(&buf, "%s:%d: %s %s: already %s; enum values in the API's spelling\n", r.Path, d.Line, d.Kind, name, api.APIVersionV1)
+		} else {
+			fmt.Fprintf(&buf, "%s:%d: %s %s: %s → %s\n", r.Path, d.Line, d.Kind, name, d.From, api.APIVersionV1)
+		}
 		for _, c := range d.Changes {
 			if c.Path == "apiVersion" {
 				continue // the line above says it
@@ -423,18 +427,53 @@ func (c *converter) document(root *yaml.Node) (bool, error) {
 		c.doc.Name = scalar(md, "name")
 		c.doc.Namespace = scalar(md, "namespace")
 	}
+	broker := kind.Value == api.KindBrokerAuthentication || kind.Value == api.KindBrokerListener
+	changed := false
 	switch {
-	case kind.Value == api.KindBrokerAuthentication && (av.Value == api.APIVersionV1beta1 || av.Value == api.APIVersion2023):
+	case kind.Value == api.KindBrokerAuthentication && av.Value == api.APIVersionV1beta1:
+		obj, _ := (&manifest.Document{Root: root}).Object()
+		m, _ := obj.(map[string]any)
+		if shape := api.PreviewShapeOf(m); shape.Kind() == api.ShapeMixed {
+			return false, c.errorf(av, "%s", shape.MixedMessage())
+		}
+		// The mid-2024 shape is renamed; the 2025 one has v1's names
+		// (additionalValidation included), so only its apiVersion changes.
 		c.setAPIVersion(avKey, av)
-		return true, c.authentication(root)
+		if err := c.authentication(root); err != nil {
+			return false, err
+		}
+		changed = true
+	case kind.Value == api.KindBrokerAuthentication && av.Value == api.APIVersion2023:
+		c.setAPIVersion(avKey, av)
+		if err := c.authentication(root); err != nil {
+			return false, err
+		}
+		changed = true
 	case kind.Value == api.KindBrokerListener && av.Value == api.APIVersionV1beta1:
 		c.setAPIVersion(avKey, av)
-		return true, nil
+		changed = true
 	case kind.Value == api.KindBrokerListener && av.Value == api.APIVersion2023:
 		return false, c.errorf(av, "the 2023 BrokerListener (%s) cannot be converted: its design differs (brokerRef, one port, authenticationEnabled); "+
 			"write a v1 listener, e.g. with `kubectl aio-authn generate listener`, and delete this one", api.APIVersion2023)
+	case !broker || av.Value != api.APIVersionV1:
+		return false, nil
 	}
-	return false, nil
+	if c.canonicalSpellings(root, kind.Value) {
+		changed = true
+	}
+	return changed, nil
+}
+
+// canonicalSpellings rewrites the enum values of a v1 document (converted or
+// not) that are in another letter case than the API's, as generate writes
+// them. It reports whether it changed any.
+func (c *converter) canonicalSpellings(root *yaml.Node, kind string) bool {
+	found := api.NoncanonicalSpellings(root, kind, api.EnumFields)
+	for _, sp := range found {
+		c.change(sp.Node, sp.Path, sp.Node.Value+" → "+sp.Canonical)
+		c.replace(sp.Node, sp.Canonical)
+	}
+	return len(found) > 0
 }
 
 func (c *converter) setAPIVersion(key, av *yaml.Node) {
@@ -494,7 +533,7 @@ var blockRenames = [][2]string{
 // the v1 shape under an older apiVersion, for which it changes nothing).
 func (c *converter) methodEntry(e *yaml.Node, path string) error {
 	_, m := entry(e, "method")
-	if m.Kind == yaml.ScalarNode && (m.Value == "x509Credentials" || m.Value == "X509Credentials") {
+	if m.Kind == yaml.ScalarNode && strings.EqualFold(m.Value, "x509Credentials") {
 		c.change(m, path+".method", m.Value+" → X509")
 		c.replace(m, "X509")
 	}

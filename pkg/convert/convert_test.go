@@ -151,7 +151,20 @@ spec:
   - method: ServiceAccountToken
     serviceAccountToken: {audiences: [a]}
     serviceAccountTokenSettings: {audiences: [a]}
-`, "f.yaml:7: spec.authenticationMethods[0] has both serviceAccountToken and serviceAccountTokenSettings: keep one"},
+`, "f.yaml:1: the document mixes the mid-2024 preview shape (spec.authenticationMethods[0].serviceAccountToken) with the 2025 preview shape (spec.authenticationMethods[0].serviceAccountTokenSettings)"},
+		{"mixed shapes", `# A third-party manifest: v1beta1 apiVersion, v1 block names, preview method spelling.
+apiVersion: mqttbroker.iotoperations.azure.com/v1beta1
+kind: BrokerAuthentication
+metadata:
+  name: mixed
+spec:
+  authenticationMethods:
+  - method: ServiceAccountToken
+    serviceAccountTokenSettings:
+      audiences: [aio-internal]
+  - method: X509Credentials
+    x509Settings: {}
+`, "f.yaml:2: the document mixes the mid-2024 preview shape (spec.authenticationMethods[1].method: X509Credentials) with the 2025 preview shape (spec.authenticationMethods[0].serviceAccountTokenSettings, spec.authenticationMethods[1].x509Settings)"},
 		{"no methods list", `apiVersion: mqttbroker.iotoperations.azure.com/v1beta1
 kind: BrokerAuthentication
 metadata: {name: authn}

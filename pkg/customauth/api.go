@@ -47,8 +47,10 @@ type EnhancedAuthentication struct {
 type GrantedResponse struct {
 	// Expiry is when the broker disconnects the client; nil means never.
 	Expiry *time.Time `json:"expiry,omitempty"`
-	// Attributes are the client's authorization attributes. Required by
-	// the API ({} when none).
+	// Attributes are the client's authorization attributes. The API's
+	// description requires them ({} when none), but Microsoft's own
+	// auth-server-template leaves the key out when there are none, and the
+	// broker grants such an answer with no attributes.
 	Attributes map[string]string `json:"attributes"`
 }
 
@@ -70,7 +72,8 @@ type UnsupportedVersionResponse struct {
 type Outcome string
 
 // The outcomes. Unreachable covers every answer that is neither a grant nor
-// a denial; the broker then treats the method as not relevant.
+// a denial; the broker then treats the method as not relevant. A 403 is
+// always a denial, whatever its body.
 const (
 	Granted     Outcome = "granted"
 	Denied      Outcome = "denied"
@@ -86,17 +89,25 @@ type Result struct {
 	Version string
 	// URL is the last URL called.
 	URL string
-	// Attempts counts HTTP requests sent (2 after a 422 retry).
+	// Attempts counts HTTP requests tried (2 after a 422 retry).
 	Attempts int
+	// Sent says a request was written to the server: false when the
+	// connection or the TLS handshake failed first.
+	Sent bool
 
-	// Attributes and Expiry are set for Granted.
+	// Attributes and Expiry are set for Granted; Attributes is nil when
+	// the answer has no "attributes".
 	Attributes map[string]string
 	Expiry     *time.Time
 
 	// Reason and Message are set for Denied; Reason is nil when the server
-	// gave none.
+	// gave none, or none that is a reason code.
 	Reason  *uint8
 	Message string
+	// Problem says how a 403's body departs from the API (not JSON, a
+	// reason that is no reason code); "" for a well-formed body. The
+	// answer is a denial all the same.
+	Problem string
 
 	// Cause says why the server counts as unreachable.
 	Cause string

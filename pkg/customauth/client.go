@@ -11,8 +11,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -46,6 +49,9 @@ type Client struct {
 	headers  map[string]string
 	timeout  time.Duration
 	http     *http.Client
+	// ownCA says the server is trusted through the configured CA
+	// (caCertConfigMap) rather than the system's roots.
+	ownCA bool
 }
 
 // NewClient returns a client for endpoint, which must be an https URL.
@@ -86,6 +92,7 @@ func NewClient(endpoint string, opts Options) (*Client, error) {
 		endpoint: u,
 		headers:  opts.Headers,
 		timeout:  timeout,
+		ownCA:    tlsConfig.RootCAs != nil,
 		http: &http.Client{
 			Transport: transport,
 			// The API has no redirects; following one would send the
@@ -112,10 +119,10 @@ func (c *Client) URL(version string) string {
 }
 
 // Authenticate sends req and interprets the answer as the broker does: 200
-// grants, 403 denies, 422 is retried once with a version the server
-// supports, and anything else, including no answer within the timeout, is
-// Unreachable with the cause. The error is only for a request that cannot
-// be encoded.
+// grants (with no attributes when the answer has none), 403 denies whatever
+// its body, 422 is retried once with a version the server supports, and
+// anything else, including no answer within the timeout, is Unreachable
+// with the cause. The error is only for a request that cannot be encoded.
 func (c *Client) Authenticate(ctx context.Context, req *Request) (*Result, error) {
 	body, err := json.Marshal(req)
 	if err != nil {
@@ -129,8 +136,9 @@ func (c *Client) Authenticate(ctx context.Context, req *Request) (*Result, error
 		res.Attempts = attempt
 		res.Version = version
 		res.URL = c.URL(version)
-		status, answer, err := c.post(ctx, res.URL, body)
+		status, answer, sent, err := c.post(ctx, res.URL, body)
 		res.Status = status
+		res.Sent = res.Sent || sent
 		if err != nil {
 			res.Outcome, res.Cause = Unreachable, c.describeFailure(ctx, err)
 			return res, nil
@@ -141,17 +149,11 @@ func (c *Client) Authenticate(ctx context.Context, req *Request) (*Result, error
 			if err := decodeStrict(answer, &g); err != nil {
 				return unreachable(res, "200 with a malformed body: %v", err), nil
 			}
-			if g.Attributes == nil {
-				return unreachable(res, `200 without "attributes" (the API requires it, {} when none)`), nil
-			}
 			res.Outcome, res.Attributes, res.Expiry = Granted, g.Attributes, g.Expiry
 			return res, nil
 		case status == http.StatusForbidden:
-			var d DeniedResponse
-			if err := decodeStrict(answer, &d); err != nil {
-				return unreachable(res, "403 with a malformed body: %v", err), nil
-			}
-			res.Outcome, res.Reason, res.Message = Denied, d.Reason, d.Message
+			res.Outcome = Denied
+			res.Reason, res.Message, res.Problem = denial(answer)
 			return res, nil
 		case status == http.StatusUnprocessableEntity && attempt == 1:
 			var u UnsupportedVersionResponse
@@ -184,7 +186,63 @@ func unreachable(res *Result, format string, args ...any) *Result {
 	return res
 }
 
-func (c *Client) post(ctx context.Context, target string, body []byte) (int, []byte, error) {
+// denial reads a 403's body. A 403 is a denial whatever it holds: what is
+// wrong with the body is problem, and a reason that is no reason code is
+// left out (the caller falls back to its default code).
+func denial(body []byte) (reason *uint8, message, problem string) {
+	var fields map[string]json.RawMessage
+	if err := decodeStrict(body, &fields); err != nil || fields == nil {
+		if len(bytes.TrimSpace(body)) == 0 {
+			return nil, "", `an empty body instead of JSON {"reason": N}`
+		}
+		return nil, "", `a body that is not JSON {"reason": N}` + excerpt(body)
+	}
+	if m, ok := fields["message"]; ok && string(m) != "null" {
+		if err := json.Unmarshal(m, &message); err != nil {
+			problem = `"message" ` + shortJSON(m) + ` is not a string`
+		}
+	}
+	if r, ok := fields["reason"]; ok && string(r) != "null" {
+		n, err := strconv.ParseUint(string(r), 10, 8)
+		if err != nil {
+			return nil, message, `"reason" ` + shortJSON(r) + " is not a reason code (a whole number from 0 to 255)"
+		}
+		code := uint8(n)
+		reason = &code
+	}
+	return reason, message, problem
+}
+
+// shortJSON shows a JSON value on one short line.
+func shortJSON(raw json.RawMessage) string {
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		b.Reset()
+		b.Write(raw)
+	}
+	s := b.String()
+	if len(s) > 40 {
+		s = s[:40] + "…"
+	}
+	return s
+}
+
+// post sends one request; sent says it was written to the server, which a
+// failed connection or TLS handshake prevents.
+func (c *Client) post(ctx context.Context, target string, body []byte) (status int, answer []byte, sent bool, err error) {
+	var wrote atomic.Bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest: func(info httptrace.WroteRequestInfo) {
+			if info.Err == nil {
+				wrote.Store(true)
+			}
+		},
+	})
+	status, answer, err = c.do(ctx, target, body)
+	return status, answer, wrote.Load(), err
+}
+
+func (c *Client) do(ctx context.Context, target string, body []byte) (int, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
 		return 0, nil, err
@@ -220,8 +278,10 @@ func (c *Client) describeFailure(ctx context.Context, err error) string {
 	var invalid x509.CertificateInvalidError
 	var verification *tls.CertificateVerificationError
 	switch {
-	case errors.As(err, &unknownAuthority):
+	case errors.As(err, &unknownAuthority) && c.ownCA:
 		return "TLS: the server's certificate is not signed by the configured CA (caCertConfigMap)"
+	case errors.As(err, &unknownAuthority):
+		return "TLS: the server's certificate is not signed by a CA of the system's roots, which are what is trusted without a caCertConfigMap: name the ConfigMap holding the auth server's CA there"
 	case errors.As(err, &hostname):
 		return "TLS: " + hostname.Error()
 	case errors.As(err, &invalid):

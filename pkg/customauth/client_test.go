@@ -149,23 +149,36 @@ func TestAuthenticateAnswers(t *testing.T) {
 		cause    string
 		attempts int
 		version  string
+		problem  string
 	}{
-		{"403 with reason", []func(http.ResponseWriter, *http.Request){reply(403, `{"reason":134,"message":"bad password"}`)}, Denied, u8(0x86), "", 1, "0.5.0"},
-		{"403 without reason", []func(http.ResponseWriter, *http.Request){reply(403, `{}`)}, Denied, nil, "", 1, "0.5.0"},
-		{"422 then success", []func(http.ResponseWriter, *http.Request){reply(422, `{"supportedVersions":["0.5.0","0.6.0"]}`), reply(200, `{"attributes":{}}`)}, Granted, nil, "", 2, "0.6.0"},
-		{"422 twice", []func(http.ResponseWriter, *http.Request){reply(422, `{"supportedVersions":["0.4.0"]}`)}, Unreachable, nil, "422 again", 2, "0.4.0"},
-		{"422 with nothing else", []func(http.ResponseWriter, *http.Request){reply(422, `{"supportedVersions":["0.5.0"]}`)}, Unreachable, nil, "offers no other", 1, "0.5.0"},
-		{"400", []func(http.ResponseWriter, *http.Request){reply(400, "missing type\nmore")}, Unreachable, nil, "400 Bad Request: missing type", 1, "0.5.0"},
-		{"405", []func(http.ResponseWriter, *http.Request){reply(405, "")}, Unreachable, nil, "405 Method Not Allowed", 1, "0.5.0"},
-		{"500", []func(http.ResponseWriter, *http.Request){reply(500, "boom")}, Unreachable, nil, "500 Internal Server Error: boom", 1, "0.5.0"},
-		{"200 not JSON", []func(http.ResponseWriter, *http.Request){reply(200, `ok`)}, Unreachable, nil, "200 with a malformed body", 1, "0.5.0"},
-		{"200 without attributes", []func(http.ResponseWriter, *http.Request){reply(200, `{"expiry":"2030-01-01T00:00:00Z"}`)}, Unreachable, nil, `without "attributes"`, 1, "0.5.0"},
-		{"200 bad expiry", []func(http.ResponseWriter, *http.Request){reply(200, `{"attributes":{},"expiry":"tomorrow"}`)}, Unreachable, nil, "malformed body", 1, "0.5.0"},
-		{"200 trailing data", []func(http.ResponseWriter, *http.Request){reply(200, `{"attributes":{}} {}`)}, Unreachable, nil, "trailing data", 1, "0.5.0"},
-		{"403 reason out of range", []func(http.ResponseWriter, *http.Request){reply(403, `{"reason":300}`)}, Unreachable, nil, "403 with a malformed body", 1, "0.5.0"},
+		{"403 with reason", []func(http.ResponseWriter, *http.Request){reply(403, `{"reason":134,"message":"bad password"}`)}, Denied, u8(0x86), "", 1, "0.5.0", ""},
+		{"403 without reason", []func(http.ResponseWriter, *http.Request){reply(403, `{}`)}, Denied, nil, "", 1, "0.5.0", ""},
+		// The user-pass sample's MQTT 3.1.1-style reasons: a reason code
+		// all the same; which CONNACK it makes is the engine's call.
+		{"403 with reason 5", []func(http.ResponseWriter, *http.Request){reply(403, `{"reason":5}`)}, Denied, u8(5), "", 1, "0.5.0", ""},
+		// A 403 is a denial whatever its body.
+		{"403 reason out of range", []func(http.ResponseWriter, *http.Request){reply(403, `{"reason":300}`)}, Denied, nil, "", 1, "0.5.0",
+			`"reason" 300 is not a reason code (a whole number from 0 to 255)`},
+		{"403 negative reason", []func(http.ResponseWriter, *http.Request){reply(403, `{"reason":-1,"message":"no"}`)}, Denied, nil, "", 1, "0.5.0", `"reason" -1 is not a reason code (a whole number from 0 to 255)`},
+		{"403 reason as a string", []func(http.ResponseWriter, *http.Request){reply(403, `{"reason":"135"}`)}, Denied, nil, "", 1, "0.5.0", `"reason" "135" is not a reason code (a whole number from 0 to 255)`},
+		{"403 not JSON", []func(http.ResponseWriter, *http.Request){reply(403, "Forbidden\n")}, Denied, nil, "", 1, "0.5.0", `a body that is not JSON {"reason": N}: Forbidden`},
+		{"403 empty", []func(http.ResponseWriter, *http.Request){reply(403, "")}, Denied, nil, "", 1, "0.5.0", `an empty body instead of JSON {"reason": N}`},
+		{"403 message not a string", []func(http.ResponseWriter, *http.Request){reply(403, `{"reason":135,"message":{"a":[1, 2]}}`)}, Denied, u8(0x87), "", 1, "0.5.0",
+			`"message" {"a":[1,2]} is not a string`},
+		{"422 then success", []func(http.ResponseWriter, *http.Request){reply(422, `{"supportedVersions":["0.5.0","0.6.0"]}`), reply(200, `{"attributes":{}}`)}, Granted, nil, "", 2, "0.6.0", ""},
+		{"422 twice", []func(http.ResponseWriter, *http.Request){reply(422, `{"supportedVersions":["0.4.0"]}`)}, Unreachable, nil, "422 again", 2, "0.4.0", ""},
+		{"422 with nothing else", []func(http.ResponseWriter, *http.Request){reply(422, `{"supportedVersions":["0.5.0"]}`)}, Unreachable, nil, "offers no other", 1, "0.5.0", ""},
+		{"400", []func(http.ResponseWriter, *http.Request){reply(400, "missing type\nmore")}, Unreachable, nil, "400 Bad Request: missing type", 1, "0.5.0", ""},
+		{"405", []func(http.ResponseWriter, *http.Request){reply(405, "")}, Unreachable, nil, "405 Method Not Allowed", 1, "0.5.0", ""},
+		{"500", []func(http.ResponseWriter, *http.Request){reply(500, "boom")}, Unreachable, nil, "500 Internal Server Error: boom", 1, "0.5.0", ""},
+		{"200 not JSON", []func(http.ResponseWriter, *http.Request){reply(200, `ok`)}, Unreachable, nil, "200 with a malformed body", 1, "0.5.0", ""},
+		// Microsoft's auth-server-template leaves "attributes" out.
+		{"200 without attributes", []func(http.ResponseWriter, *http.Request){reply(200, `{"expiry":"2030-01-01T00:00:00Z"}`)}, Granted, nil, "", 1, "0.5.0", ""},
+		{"200 bad expiry", []func(http.ResponseWriter, *http.Request){reply(200, `{"attributes":{},"expiry":"tomorrow"}`)}, Unreachable, nil, "malformed body", 1, "0.5.0", ""},
+		{"200 trailing data", []func(http.ResponseWriter, *http.Request){reply(200, `{"attributes":{}} {}`)}, Unreachable, nil, "trailing data", 1, "0.5.0", ""},
 		{"redirect", []func(http.ResponseWriter, *http.Request){func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "https://elsewhere.example/", http.StatusTemporaryRedirect)
-		}}, Unreachable, nil, "307 Temporary Redirect", 1, "0.5.0"},
+		}}, Unreachable, nil, "307 Temporary Redirect", 1, "0.5.0", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newAuthServer(t, tc.answers...)
@@ -178,6 +191,12 @@ func TestAuthenticateAnswers(t *testing.T) {
 			}
 			if (res.Reason == nil) != (tc.reason == nil) || (res.Reason != nil && *res.Reason != *tc.reason) {
 				t.Errorf("reason = %v, want %v", res.Reason, tc.reason)
+			}
+			if res.Problem != tc.problem {
+				t.Errorf("problem = %q, want %q", res.Problem, tc.problem)
+			}
+			if !res.Sent {
+				t.Error("the request reached the server, but Sent is false")
 			}
 			if len(s.requests) != tc.attempts {
 				t.Errorf("server saw %d requests", len(s.requests))
@@ -208,7 +227,7 @@ func TestAuthenticateHangingServerEndsAtTheTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Outcome != Unreachable || res.Cause != "no answer within 300ms" {
+	if res.Outcome != Unreachable || res.Cause != "no answer within 300ms" || !res.Sent {
 		t.Errorf("result = %+v", res)
 	}
 }
@@ -223,16 +242,18 @@ func TestAuthenticateTLSAndConnectionFailures(t *testing.T) {
 	otherCA := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: otherDER})
 
 	res, _ := s.client(t, Options{CACerts: otherCA}).Authenticate(context.Background(), connectRequest())
-	if res.Outcome != Unreachable || !strings.Contains(res.Cause, "not signed by the configured CA") {
+	if res.Outcome != Unreachable || res.Cause != "TLS: the server's certificate is not signed by the configured CA (caCertConfigMap)" || res.Sent {
 		t.Errorf("wrong CA: %+v", res)
 	}
 
-	// System roots do not trust the test server either.
+	// System roots do not trust the test server either; without a
+	// caCertConfigMap there is no configured CA to blame.
 	c, err := NewClient(s.URL, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res, _ := c.Authenticate(context.Background(), connectRequest()); res.Outcome != Unreachable || !strings.HasPrefix(res.Cause, "TLS:") {
+	if res, _ := c.Authenticate(context.Background(), connectRequest()); res.Outcome != Unreachable || res.Sent ||
+		res.Cause != "TLS: the server's certificate is not signed by a CA of the system's roots, which are what is trusted without a caCertConfigMap: name the ConfigMap holding the auth server's CA there" {
 		t.Errorf("system roots: %+v", res)
 	}
 
@@ -246,7 +267,7 @@ func TestAuthenticateTLSAndConnectionFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res, _ := c.Authenticate(context.Background(), connectRequest()); res.Outcome != Unreachable || !strings.Contains(res.Cause, "refused") {
+	if res, _ := c.Authenticate(context.Background(), connectRequest()); res.Outcome != Unreachable || !strings.Contains(res.Cause, "refused") || res.Sent {
 		t.Errorf("closed port: %+v", res)
 	}
 	if len(s.requests) != 0 {

@@ -46,9 +46,9 @@ func ParseAttributes(name string, data []byte) (map[string]v1.BrokerAuthenticato
 		return nil, fmt.Errorf("%s:%d: more than one YAML document: put every entry in one mapping", name, f.Documents[1].Line)
 	}
 	p := attributesParser{file: name}
-	root := resolve(f.Documents[0].Root)
+	root := manifest.Resolve(f.Documents[0].Root)
 	if root.Kind == yaml.MappingNode && len(root.Content) == 2 && root.Content[0].Value == "authorizationAttributes" {
-		root = resolve(root.Content[1])
+		root = manifest.Resolve(root.Content[1])
 	}
 	if root.Kind != yaml.MappingNode {
 		return nil, p.errorf(root, "expected a mapping of names to {subject, attributes}, like %s", attributesExample)
@@ -61,7 +61,7 @@ func ParseAttributes(name string, data []byte) (map[string]v1.BrokerAuthenticato
 	out := map[string]v1.BrokerAuthenticatorMethodX509Attributes{}
 	seen := map[string]int{}
 	for i := 0; i+1 < len(root.Content); i += 2 {
-		k, v := resolve(root.Content[i]), resolve(root.Content[i+1])
+		k, v := manifest.Resolve(root.Content[i]), manifest.Resolve(root.Content[i+1])
 		if k.Kind != yaml.ScalarNode || k.Value == "" {
 			return nil, p.errorf(k, "entry names must be non-empty strings")
 		}
@@ -91,7 +91,7 @@ func (p attributesParser) entry(name string, v *yaml.Node) (v1.BrokerAuthenticat
 	}
 	var subject, attrs *yaml.Node
 	for i := 0; i+1 < len(v.Content); i += 2 {
-		k, val := resolve(v.Content[i]), resolve(v.Content[i+1])
+		k, val := manifest.Resolve(v.Content[i]), manifest.Resolve(v.Content[i+1])
 		switch k.Value {
 		case "subject":
 			subject = val
@@ -119,7 +119,7 @@ func (p attributesParser) entry(name string, v *yaml.Node) (v1.BrokerAuthenticat
 	}
 	e.Attributes = map[string]string{}
 	for i := 0; i+1 < len(attrs.Content); i += 2 {
-		k, val := resolve(attrs.Content[i]), resolve(attrs.Content[i+1])
+		k, val := manifest.Resolve(attrs.Content[i]), manifest.Resolve(attrs.Content[i+1])
 		if k.Kind != yaml.ScalarNode || k.Value == "" {
 			return e, p.errorf(k, "%s.attributes: names must be non-empty strings", name)
 		}
@@ -143,15 +143,4 @@ func (p attributesParser) entry(name string, v *yaml.Node) (v1.BrokerAuthenticat
 var yaml11Bools = map[string]bool{
 	"y": true, "Y": true, "yes": true, "Yes": true, "YES": true, "on": true, "On": true, "ON": true,
 	"n": true, "N": true, "no": true, "No": true, "NO": true, "off": true, "Off": true, "OFF": true,
-}
-
-// resolve follows YAML aliases.
-func resolve(n *yaml.Node) *yaml.Node {
-	for depth := 0; n != nil && n.Kind == yaml.AliasNode && depth < 100; depth++ {
-		n = n.Alias
-	}
-	if n == nil {
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"}
-	}
-	return n
 }

@@ -10,8 +10,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/api/mid2024"
 	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
-	"github.com/aio-authn/kubectl-aio-authn/pkg/api/v1beta1"
 )
 
 // DefaultNamespace is where the broker and its resources live by default.
@@ -168,7 +168,7 @@ func (o *AuthnOptions) normalize() error {
 }
 
 // Authn builds the BrokerAuthentication: a *v1.BrokerAuthentication, or a
-// *v1beta1.BrokerAuthentication for APIVersion v1beta1. Errors are about the
+// *mid2024.BrokerAuthentication for APIVersion mid2024. Errors are about the
 // options and name the flag to fix.
 func Authn(o AuthnOptions) (any, error) {
 	if err := o.normalize(); err != nil {
@@ -281,29 +281,29 @@ func (o *AuthnOptions) custom() (*v1.BrokerAuthenticatorMethodCustom, error) {
 }
 
 // toV1beta1 writes the entries in the mid-2024 preview's names.
-func toV1beta1(meta metav1.ObjectMeta, entries []v1.BrokerAuthenticatorMethods) *v1beta1.BrokerAuthentication {
-	out := &v1beta1.BrokerAuthentication{
+func toV1beta1(meta metav1.ObjectMeta, entries []v1.BrokerAuthenticatorMethods) *mid2024.BrokerAuthentication {
+	out := &mid2024.BrokerAuthentication{
 		TypeMeta:   metav1.TypeMeta{APIVersion: api.APIVersionV1beta1, Kind: api.KindBrokerAuthentication},
 		ObjectMeta: meta,
 	}
 	for _, e := range entries {
-		var b v1beta1.BrokerAuthenticatorMethods
+		var b mid2024.BrokerAuthenticatorMethods
 		switch e.Method {
 		case v1.MethodServiceAccountToken:
-			b.Method = v1beta1.MethodServiceAccountToken
-			b.ServiceAccountToken = &v1beta1.BrokerAuthenticatorMethodSat{Audiences: e.ServiceAccountTokenSettings.Audiences}
+			b.Method = mid2024.MethodServiceAccountToken
+			b.ServiceAccountToken = &mid2024.BrokerAuthenticatorMethodSat{Audiences: e.ServiceAccountTokenSettings.Audiences}
 		case v1.MethodX509:
-			b.Method = v1beta1.MethodX509Credentials
-			b.X509Credentials = &v1beta1.BrokerAuthenticatorMethodX509{
+			b.Method = mid2024.MethodX509Credentials
+			b.X509Credentials = &mid2024.BrokerAuthenticatorMethodX509{
 				TrustedClientCACert:     e.X509Settings.TrustedClientCACert,
 				AuthorizationAttributes: e.X509Settings.AuthorizationAttributes,
 			}
 		case v1.MethodCustom:
 			c := e.CustomSettings
-			b.Method = v1beta1.MethodCustom
-			b.Custom = &v1beta1.BrokerAuthenticatorMethodCustom{Endpoint: c.Endpoint, CACert: c.CACertConfigMap, Headers: c.Headers}
+			b.Method = mid2024.MethodCustom
+			b.Custom = &mid2024.BrokerAuthenticatorMethodCustom{Endpoint: c.Endpoint, CACert: c.CACertConfigMap, Headers: c.Headers}
 			if c.Auth != nil {
-				b.Custom.Auth = &v1beta1.BrokerAuthenticatorCustomAuth{X509: v1beta1.X509SecretRef{SecretName: c.Auth.X509.SecretRef}}
+				b.Custom.Auth = &mid2024.BrokerAuthenticatorCustomAuth{X509: mid2024.X509SecretRef{SecretName: c.Auth.X509.SecretRef}}
 			}
 		}
 		out.Spec.AuthenticationMethods = append(out.Spec.AuthenticationMethods, b)
@@ -320,7 +320,7 @@ func AuthnHeader(obj any) []string {
 		for _, e := range a.Spec.AuthenticationMethods {
 			methods = append(methods, string(e.Method))
 		}
-	case *v1beta1.BrokerAuthentication:
+	case *mid2024.BrokerAuthentication:
 		for _, e := range a.Spec.AuthenticationMethods {
 			methods = append(methods, string(e.Method))
 		}

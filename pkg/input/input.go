@@ -71,6 +71,9 @@ var (
 	Attributes = Kind{Name: "attributes file", Max: 4 << 20}
 	// Kubeconfig is one kubeconfig file, checked before client-go reads it.
 	Kubeconfig = Kind{Name: "kubeconfig file", Max: 16 << 20}
+	// Users is the users file of serve custom-auth, read whole (and
+	// again on every reload).
+	Users = Kind{Name: "users file", Max: 4 << 20}
 	// BatchLine is one line of an explain --batch file.
 	BatchLine = Kind{Name: "batch line", Max: 4 << 20}
 	// Batch is a whole --batch file, read a line at a time: the cap bounds

@@ -3,6 +3,7 @@ package kube
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -48,13 +49,74 @@ func (s *Snapshot) describe() string {
 // TokenReview denies it).
 func (c *Client) ServiceAccount(ctx context.Context, ns, name string) (*corev1.ServiceAccount, error) {
 	sa, err := c.Core.CoreV1().ServiceAccounts(ns).Get(ctx, name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return nil, nil
-	}
 	if err != nil {
-		return nil, c.Explain(err, fmt.Sprintf("get serviceaccount %q in namespace %q", name, ns))
+		return nil, c.unlessNotFound(err, "serviceaccount", ns, name)
 	}
 	return sa, nil
+}
+
+// Pod returns the Pod ns/name, or nil when it does not exist.
+func (c *Client) Pod(ctx context.Context, ns, name string) (*corev1.Pod, error) {
+	pod, err := c.Core.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return nil, c.unlessNotFound(err, "pod", ns, name)
+	}
+	return pod, nil
+}
+
+// unlessNotFound is nil for a NotFound answer (the object does not exist,
+// which is an answer), else the failure explained.
+func (c *Client) unlessNotFound(err error, resource, ns, name string) error {
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	return c.Explain(err, fmt.Sprintf("get %s %q in namespace %q", resource, name, ns))
+}
+
+// ObjectFinder returns the client as the explain engine's view of the
+// objects service account tokens are bound to: read from the cluster, each
+// object once per run, as the API server reads them when it reviews a
+// token.
+func (c *Client) ObjectFinder() authn.ObjectFinder {
+	return &objectFinder{c: c, seen: map[string]lookup{}}
+}
+
+type objectFinder struct {
+	c    *Client
+	mu   sync.Mutex
+	seen map[string]lookup
+}
+
+type lookup struct {
+	obj any
+	err error
+}
+
+// cached runs get once per key; a batch names the same few objects many
+// times.
+func (f *objectFinder) cached(key string, get func() (any, error)) (any, error) {
+	f.mu.Lock()
+	l, ok := f.seen[key]
+	f.mu.Unlock()
+	if !ok {
+		l.obj, l.err = get()
+		f.mu.Lock()
+		f.seen[key] = l
+		f.mu.Unlock()
+	}
+	return l.obj, l.err
+}
+
+func (f *objectFinder) ServiceAccount(ctx context.Context, ns, name string) (*corev1.ServiceAccount, error) {
+	obj, err := f.cached("serviceaccount/"+ns+"/"+name, func() (any, error) { return f.c.ServiceAccount(ctx, ns, name) })
+	sa, _ := obj.(*corev1.ServiceAccount)
+	return sa, err
+}
+
+func (f *objectFinder) Pod(ctx context.Context, ns, name string) (*corev1.Pod, error) {
+	obj, err := f.cached("pod/"+ns+"/"+name, func() (any, error) { return f.c.Pod(ctx, ns, name) })
+	pod, _ := obj.(*corev1.Pod)
+	return pod, err
 }
 
 // TokenReviewer returns the client as the explain engine's TokenReview

@@ -10,7 +10,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
@@ -194,12 +193,12 @@ func (c *Client) ReadSnapshot(ctx context.Context, opts SnapshotOptions) (*Snaps
 	}
 	s.Objects = append(s.Objects, authns...)
 	for _, u := range authns {
-		var a v1.BrokerAuthentication
-		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &a); err != nil {
+		a, err := decodeBroker(u, api.DecodeBrokerAuthentication)
+		if err != nil {
 			s.Undecodable = append(s.Undecodable, UndecodableObject{api.KindBrokerAuthentication, u.GetNamespace(), u.GetName(), err})
 			continue
 		}
-		s.Authentications = append(s.Authentications, a)
+		s.Authentications = append(s.Authentications, *a)
 	}
 	listeners, err := c.listBroker(ctx, BrokerListenersResource, api.KindBrokerListener, ns, pageSize)
 	if err != nil {
@@ -207,12 +206,12 @@ func (c *Client) ReadSnapshot(ctx context.Context, opts SnapshotOptions) (*Snaps
 	}
 	s.Objects = append(s.Objects, listeners...)
 	for _, u := range listeners {
-		var l v1.BrokerListener
-		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &l); err != nil {
+		l, err := decodeBroker(u, api.DecodeBrokerListener)
+		if err != nil {
 			s.Undecodable = append(s.Undecodable, UndecodableObject{api.KindBrokerListener, u.GetNamespace(), u.GetName(), err})
 			continue
 		}
-		s.Listeners = append(s.Listeners, l)
+		s.Listeners = append(s.Listeners, *l)
 	}
 
 	if refs := ConfigMapRefs(s.Authentications); len(refs) > 0 {
@@ -265,6 +264,18 @@ func (c *Client) ReadSnapshot(ctx context.Context, opts SnapshotOptions) (*Snaps
 		}
 	}
 	return s, nil
+}
+
+// decodeBroker decodes a broker resource read from the cluster with the
+// same decoder as manifests from files, so that both give the same API
+// types (enum values in canonical spelling, say).
+func decodeBroker[T any](u unstructured.Unstructured, decode func(string, []byte) (*T, []string, error)) (*T, error) {
+	data, err := u.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	obj, _, err := decode(u.GetAPIVersion(), data)
+	return obj, err
 }
 
 // listBroker lists one of the broker's resource types. A cluster that does

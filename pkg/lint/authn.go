@@ -6,6 +6,7 @@ import (
 
 	yaml "go.yaml.in/yaml/v3"
 
+	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 )
 
@@ -38,9 +39,11 @@ var (
 		methodName:      map[string]string{methodCustom: "Custom", methodSAT: "ServiceAccountToken", methodX509: "X509"},
 		defaultAudience: "aio-internal",
 	}
+	// genV1beta1 is the mid-2024 preview shape of v1beta1; the 2025 v1beta1
+	// has v1's names (genV1).
 	genV1beta1 = &generation{
-		name:            "v1beta1",
-		methods:         map[string]string{"Custom": methodCustom, "ServiceAccountToken": methodSAT, "x509Credentials": methodX509, "X509Credentials": methodX509},
+		name:            "mid-2024 v1beta1",
+		methods:         map[string]string{"Custom": methodCustom, "ServiceAccountToken": methodSAT, "x509Credentials": methodX509},
 		blocks:          map[string]string{methodCustom: "custom", methodSAT: "serviceAccountToken", methodX509: "x509Credentials"},
 		methodName:      map[string]string{methodCustom: "Custom", methodSAT: "ServiceAccountToken", methodX509: "x509Credentials"},
 		defaultAudience: "aio-mq",
@@ -54,11 +57,15 @@ var (
 	}
 )
 
-func generationOf(version string) *generation {
-	if version == "v1beta1" {
-		return genV1beta1
+// method returns the v1 method a method value of this generation names, in
+// any letter case ("" when none).
+func (g *generation) method(value string) string {
+	for spelling, m := range g.methods {
+		if strings.EqualFold(spelling, value) {
+			return m
+		}
 	}
-	return genV1
+	return ""
 }
 
 // blockMethod returns the v1 method whose settings block this generation
@@ -126,11 +133,18 @@ const methodsPath = "spec.authenticationMethods"
 // (v1 or v1beta1) and collects what cross-references need.
 func (c *docCheck) checkAuthn() *authnInfo {
 	d := c.doc
-	gen := generationOf(d.Version())
+	gen := c.gen
 	info := &authnInfo{hdr: headerOf(d), name: d.Name, ns: d.Namespace}
-	if gen == genV1beta1 {
+	switch {
+	case c.shape.Kind() == api.ShapeMixed:
+		c.at(c.shape.FirstPath(), false, RuleGenerationMismatch, c.shape.MixedMessage(),
+			"the 2025 shape is v1's: customSettings, serviceAccountTokenSettings, x509Settings and method X509; "+
+				"`kubectl aio-authn convert` rewrites a mid-2024 document once it has no 2025 names")
+	case gen == genV1beta1:
 		c.oldAPI()
-	} else if d.Name == "authn" {
+	case d.Version() == "v1beta1":
+		c.previewAPI()
+	case d.Name == "authn":
 		c.at("metadata.name", false, RuleDefaultName,
 			`"authn" is the preview's default BrokerAuthentication name; the GA default is "default"`,
 			"keep it if your listeners reference authn; the GA default listener references \"default\"")
@@ -144,7 +158,7 @@ func (c *docCheck) checkAuthn() *authnInfo {
 		path := fmt.Sprintf("%s[%d]", methodsPath, i)
 		entry := authnEntry{index: i, path: path}
 		raw, _ := str(child(e, "method"))
-		entry.method = gen.methods[raw]
+		entry.method = gen.method(raw)
 		c.settingsBlock(gen, e, path, raw, entry.method)
 		switch entry.method {
 		case methodX509:
@@ -200,8 +214,10 @@ func (c *docCheck) checkAuthn() *authnInfo {
 	return info
 }
 
-// settingsBlock checks that the entry carries exactly the settings block of
-// its method, in this generation's spelling.
+// settingsBlock checks that the entry carries the settings block of its
+// method, in this generation's spelling. Blocks of other methods beside it
+// are only a warning: the REST API's schema allows them and the broker reads
+// the block of the method.
 func (c *docCheck) settingsBlock(gen *generation, e *yaml.Node, path, raw, method string) {
 	if method == "" {
 		return // no method or an unknown one: method-enum or required-field says so
@@ -242,14 +258,17 @@ func (c *docCheck) settingsBlock(gen *generation, e *yaml.Node, path, raw, metho
 	}
 	for _, k := range wrong {
 		m, _ := gen.blockMethod(k)
+		if hasWant {
+			c.at(path+"."+k, true, RuleUnusedSettings,
+				fmt.Sprintf("%s is ignored: the broker reads only %s, the block of this entry's method %s", k, want, raw),
+				fmt.Sprintf("delete %s (or move it to its own entry with method: %s); the REST API accepts it here "+
+					"but documents one method per entry, and this tool assumes the broker ignores it", k, gen.methodName[m]))
+			continue
+		}
 		hint := fmt.Sprintf("under method: %s the settings block is %s:\n%s", raw, want, entrySnippet(gen, method, child(e, want)))
 		hint += fmt.Sprintf("or, if %s is what you meant, set method: %s", k, gen.methodName[m])
-		msg := fmt.Sprintf("%s is the settings block of method %s, not of method %s", k, gen.methodName[m], raw)
-		if hasWant {
-			msg = fmt.Sprintf("%s does not belong in a %s entry: each entry has exactly one settings block", k, raw)
-			hint = fmt.Sprintf("remove %s, or move it to its own entry with method: %s", k, gen.methodName[m])
-		}
-		c.at(path+"."+k, true, RuleSettingsBlock, msg, hint)
+		c.at(path+"."+k, true, RuleSettingsBlock,
+			fmt.Sprintf("%s is the settings block of method %s, not of method %s", k, gen.methodName[m], raw), hint)
 	}
 }
 
@@ -308,25 +327,40 @@ func (c *docCheck) audienceMix(gen *generation, auds []audienceAt) {
 	}
 }
 
+// previewAPI notes a v1beta1 resource of the 2025 preview shape, which is
+// v1's: valid as it is, and convertible by changing the apiVersion alone.
+func (c *docCheck) previewAPI() {
+	d := c.doc
+	what := "v1beta1 " + d.Kind + " of the 2025 preview, whose shape is v1's"
+	if d.Kind == kindAuthn {
+		what = "v1beta1 " + d.Kind + " in " + c.shape.Describe()
+	}
+	c.at("apiVersion", false, RulePreviewAPI,
+		fmt.Sprintf("%s: valid; every field it has is in %s/v1 too", what, groupBroker),
+		"to move to v1, change only the apiVersion:\n  kubectl aio-authn convert "+shellQuote(convertFile(d.File))+" --to v1")
+}
+
 // oldAPI reports a resource of the mid-2024 preview. When the CRD does not
 // serve the version, the API server refuses it: the finding carries the
 // verdict, though its severity stays the contract's warning.
 func (c *docCheck) oldAPI() {
 	d := c.doc
-	msg := fmt.Sprintf("%s is the mid-2024 preview API; GA brokers serve %s/v1", d.APIVersion, groupBroker)
-	if c.unserved {
-		msg = fmt.Sprintf("%s is the mid-2024 preview API, which GA brokers do not serve for %s", d.APIVersion, d.Kind)
-	}
+	msg := fmt.Sprintf("%s in %s, which no broker serves any more", d.APIVersion, c.shape.Describe())
 	f := c.at("apiVersion", false, RuleOldAPI, msg, convertHint(d.File))
 	f.rejects = c.unserved
 }
 
 // convertHint is the command that rewrites a file of an older generation.
 func convertHint(file string) string {
+	return fmt.Sprintf("convert it to v1:\n  kubectl aio-authn convert %s --to v1", shellQuote(convertFile(file)))
+}
+
+// convertFile is how convert names the input: "-" for stdin.
+func convertFile(file string) string {
 	if file == "" || file == "<stdin>" {
-		file = "-"
+		return "-"
 	}
-	return fmt.Sprintf("convert it to v1:\n  kubectl aio-authn convert %s --to v1", shellQuote(file))
+	return file
 }
 
 func shellQuote(s string) string {

@@ -98,7 +98,7 @@ func (x *crossCheck) add(h docHeader, pos manifest.Position, path, rule, msg, hi
 }
 
 func (x *crossCheck) on(d *manifest.Document, src *text) *docCheck {
-	return &docCheck{doc: d, opts: x.opts, src: src}
+	return &docCheck{doc: d, opts: x.opts, src: src, gen: genV1}
 }
 
 func (x *crossCheck) flush(c *docCheck) { x.findings = append(x.findings, c.findings...) }
@@ -114,12 +114,6 @@ func (x *crossCheck) listenerRefs() {
 		p portInfo
 	}
 	ports := map[int64]firstPort{}
-	var names []string
-	for _, a := range x.idx.authns {
-		if a.name != "" {
-			names = append(names, a.name)
-		}
-	}
 	for _, l := range x.idx.listeners {
 		for _, p := range l.ports {
 			if p.hasPort {
@@ -132,6 +126,7 @@ func (x *crossCheck) listenerRefs() {
 				}
 			}
 			if p.authRef == "" {
+				x.noAuthn(l, p)
 				continue
 			}
 			var found []*authnInfo
@@ -141,14 +136,7 @@ func (x *crossCheck) listenerRefs() {
 				}
 			}
 			if len(found) == 0 {
-				hint := "add the BrokerAuthentication to the inputs, or fix the name"
-				if s := suggest(p.authRef, names); s != "" {
-					hint = fmt.Sprintf("did you mean %q?", s)
-				} else if len(names) > 0 {
-					hint = "BrokerAuthentications in the inputs: " + quoteList(names)
-				}
-				x.add(l.hdr, p.refPos, p.path+".authenticationRef", RuleAuthnRef,
-					fmt.Sprintf("authenticationRef %q names no BrokerAuthentication in the inputs", p.authRef), hint)
+				x.absentAuthn(l, p)
 				continue
 			}
 			for _, a := range found {
@@ -165,6 +153,70 @@ func (x *crossCheck) listenerRefs() {
 			}
 		}
 	}
+}
+
+// noAuthn warns about a port without authenticationRef. The hint names a
+// BrokerAuthentication the inputs hold in the listener's namespace
+// ("default" first), so that following it does not make a dangling
+// reference; with none there, the default AIO deploys.
+func (x *crossCheck) noAuthn(l *listenerInfo, p portInfo) {
+	label := p.path
+	if p.hasPort {
+		label = fmt.Sprintf("port %d", p.port)
+	}
+	// The best candidate: "default", then one the port can serve (X.509
+	// needs TLS), then any.
+	var best *authnInfo
+	rank := func(a *authnInfo) int {
+		switch {
+		case a.name == "default" && (p.hasTLS || !a.x509):
+			return 3
+		case p.hasTLS || !a.x509:
+			return 2
+		}
+		return 1
+	}
+	for _, a := range x.idx.authns {
+		if a.name != "" && sameNamespace(a.ns, l.ns) && (best == nil || rank(a) > rank(best)) {
+			best = a
+		}
+	}
+	hint := mapNode("authenticationRef", "default")
+	if best != nil {
+		hint = mapNode("authenticationRef", best.name)
+		if best.x509 && !p.hasTLS {
+			hint = mapNode("authenticationRef", best.name, "tls", mapNode("mode", "Automatic"))
+		}
+	}
+	x.add(l.hdr, p.portPos, p.path+".port", RuleNoAuthn,
+		fmt.Sprintf("%s has no authenticationRef: authentication is disabled on it", label), renderYAML(hint))
+}
+
+// absentAuthn reports a port's authenticationRef to a BrokerAuthentication
+// the inputs do not hold. When they hold others of the listener's
+// namespace, the name is likely a typo: an error with the closest one.
+// When they hold none there, the authn is probably applied separately
+// (AIO deploys "default"): a note, as for ConfigMaps.
+func (x *crossCheck) absentAuthn(l *listenerInfo, p portInfo) {
+	var names []string
+	for _, a := range x.idx.authns {
+		if a.name != "" && sameNamespace(a.ns, l.ns) {
+			names = append(names, a.name)
+		}
+	}
+	path := p.path + ".authenticationRef"
+	if len(names) == 0 {
+		x.add(l.hdr, p.refPos, path, RuleRefAbsent,
+			fmt.Sprintf("BrokerAuthentication %s (authenticationRef) is not among the inputs", p.authRef),
+			"not checked; add its manifest to the inputs to check it (AIO deploys the BrokerAuthentication default itself)")
+		return
+	}
+	hint := "BrokerAuthentications of this namespace in the inputs: " + quoteList(names)
+	if s := suggest(p.authRef, names); s != "" {
+		hint = fmt.Sprintf("did you mean %q?", s)
+	}
+	x.add(l.hdr, p.refPos, path, RuleAuthnRef,
+		fmt.Sprintf("authenticationRef %q names no BrokerAuthentication in the inputs, which hold others in this namespace", p.authRef), hint)
 }
 
 // objectRefs checks the ConfigMaps and Secrets the authns reference, or

@@ -16,6 +16,7 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 )
 
@@ -363,7 +364,7 @@ func (g *group) check(path string, opts *Options, broken *atomic.Bool) {
 	}
 	for _, p := range all {
 		for i, d := range p.docs {
-			c := &docCheck{doc: d, opts: opts, src: p.src, chunk: p.c, item: i}
+			c := &docCheck{doc: d, opts: opts, src: p.src, chunk: p.c, item: i, gen: genV1}
 			c.run(&g.out)
 			g.out.findings = append(g.out.findings, c.findings...)
 		}
@@ -411,9 +412,16 @@ type docCheck struct {
 	chunk    manifest.Chunk
 	item     int
 	findings []Finding
-	// unserved is set when the document's version is in the CRD only for
-	// validation: the API server refuses it until it is converted.
+	// unserved is set when the document's shape is one no broker serves
+	// (the mid-2024 preview): the API server refuses it until it is
+	// converted.
 	unserved bool
+	// gen is the API generation whose names the document uses: v1's for
+	// v1 and the 2025 v1beta1, the mid-2024 preview's for that shape.
+	gen *generation
+	// shape is the evidence of the v1beta1 shapes, for v1beta1
+	// BrokerAuthentications.
+	shape api.PreviewShape
 }
 
 // at adds a finding about path, positioned at the key when key is true
@@ -502,14 +510,19 @@ func resourceOf(d *manifest.Document) Resource {
 func (c *docCheck) checkServed() {
 	d := c.doc
 	gvk := schema.GroupVersionKind{Group: d.Group(), Version: d.Version(), Kind: d.Kind}
-	v, err := defaultSchemas.lookup(gvk)
+	obj, problems := d.Object()
+	m, _ := obj.(map[string]any)
+	v, shape, err := defaultSchemas.forObject(gvk, m)
 	if err != nil {
 		// The embedded CRDs are part of the binary; failing to read them
 		// is a bug, reported where it shows rather than as a crash.
 		c.at("", false, RuleSchema, "internal error: "+err.Error(), "")
 		return
 	}
-	obj, problems := d.Object()
+	c.shape = shape
+	if shape.Kind() == api.ShapeMid2024 {
+		c.gen = genV1beta1
+	}
 	for _, p := range problems {
 		f := c.atPos(p.Pos, p.Path, RuleDuplicateKey, p.Msg, "remove one of them: the API server's strict field validation refuses duplicate fields")
 		if p.Kind == "duplicate-key" {
@@ -520,8 +533,7 @@ func (c *docCheck) checkServed() {
 			f.Hint = "quote the key"
 		}
 	}
-	m, ok := obj.(map[string]any)
-	if !ok {
+	if m == nil {
 		// Unreachable for documents with a kind, kept for safety.
 		f := c.at("", false, RuleSchema, "the document is not a mapping", "a resource is a mapping with apiVersion, kind, metadata and spec")
 		f.rejects = true
@@ -539,6 +551,7 @@ func (c *docCheck) checkServed() {
 		c.serverFinding(is, v)
 	}
 	c.unserved = !v.served
+	c.enumSpellings()
 }
 
 // visible drops the hidden findings (kept until now for the verdict).

@@ -31,7 +31,7 @@ func (c *docCheck) checkListener() *listenerInfo {
 	d := c.doc
 	info := &listenerInfo{hdr: headerOf(d), name: d.Name, ns: d.Namespace}
 	if d.Version() == "v1beta1" {
-		c.oldAPI()
+		c.previewAPI()
 	}
 	for i, p := range items(child(child(d.Root, "spec"), "ports")) {
 		path := fmt.Sprintf("spec.ports[%d]", i)
@@ -45,14 +45,6 @@ func (c *docCheck) checkListener() *listenerInfo {
 		pi.hasTLS = tls != nil && tls.ShortTag() != "!!null"
 		if ref, ok := str(child(p, "authenticationRef")); ok && ref != "" {
 			pi.authRef = ref
-		} else {
-			label := path
-			if pi.hasPort {
-				label = fmt.Sprintf("port %d", pi.port)
-			}
-			c.at(path+".port", false, RuleNoAuthn,
-				fmt.Sprintf("%s has no authenticationRef: authentication is disabled on it", label),
-				"authenticationRef: default")
 		}
 		info.ports = append(info.ports, pi)
 	}

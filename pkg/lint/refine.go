@@ -35,7 +35,9 @@ var (
 
 var refinements = []refinement{
 	{rule: RuleMethodEnum, field: regexp.MustCompile(`^spec\.authenticationMethods\[\d+\]\.method$`),
-		types: []field.ErrorType{field.ErrorTypeNotSupported}, explain: explainMethod},
+		types: []field.ErrorType{field.ErrorTypeNotSupported, field.ErrorTypeInvalid}, explain: explainMethod},
+	{rule: RuleEnum, field: regexp.MustCompile(`.`), types: []field.ErrorType{field.ErrorTypeInvalid}, cel: &no,
+		explain: func(c *docCheck, is serverIssue) (string, string, bool) { return c.enumTypo(is) }},
 	{rule: RuleSATAudiences, field: regexp.MustCompile(`\.(serviceAccountTokenSettings|serviceAccountToken)\.audiences(\[\d+\])?$`),
 		explain: explainAudiences},
 	{rule: RuleCustomHTTPS, field: regexp.MustCompile(`\.(customSettings|custom)\.endpoint$`),
@@ -44,7 +46,7 @@ var refinements = []refinement{
 	{rule: RuleName, field: regexp.MustCompile(`^$`), cel: &yes, explain: explainRootName},
 	{rule: RuleSettingsBlock, field: regexp.MustCompile(`^spec\.authenticationMethods\[\d+\]$`), cel: &yes,
 		explain: func(c *docCheck, is serverIssue) (string, string, bool) {
-			return is.err.Detail, "each entry has exactly one settings block, named after its method", true
+			return is.err.Detail, "each entry needs the settings block named after its method", true
 		}},
 	{rule: RuleTOMLSyntax, field: regexp.MustCompile(`\.authorizationAttributes(\.[^.]+|\[[^\]]+\])?(\.attributes)?$`),
 		types: []field.ErrorType{field.ErrorTypeTypeInvalid}, explain: explainTOML},
@@ -203,15 +205,17 @@ func yamlType(n *yaml.Node) string {
 
 func explainMethod(c *docCheck, is serverIssue) (string, string, bool) {
 	got := fmt.Sprint(is.err.BadValue)
-	gen := generationOf(c.doc.Version())
+	gen := c.gen
 	msg := fmt.Sprintf("unknown method %q", got)
 	// The other generations' spellings of the same method.
 	for _, other := range []*generation{genV1, genV1beta1} {
 		if other == gen {
 			continue
 		}
-		if m, ok := other.methods[got]; ok {
-			return msg, fmt.Sprintf("%q is the %s spelling; %s writes %q", got, other.name, c.doc.APIVersion, gen.methodName[m]), true
+		for spelling, m := range other.methods {
+			if strings.EqualFold(spelling, got) {
+				return msg, fmt.Sprintf("%q is the %s spelling; %s writes %q", got, other.name, c.describeShape(), gen.methodName[m]), true
+			}
 		}
 	}
 	var names []string
@@ -221,11 +225,23 @@ func explainMethod(c *docCheck, is serverIssue) (string, string, bool) {
 	if s := suggest(got, names); s != "" {
 		return msg, fmt.Sprintf("did you mean %q?", s), true
 	}
-	return msg, "methods are " + quoteList(names), true
+	return msg, "methods are " + quoteList(names) + " (any letter case)", true
+}
+
+// describeShape names the document's API generation for a message: its
+// apiVersion, with the shape for v1beta1.
+func (c *docCheck) describeShape() string {
+	switch {
+	case c.doc.Version() != "v1beta1":
+		return c.doc.APIVersion
+	case c.gen == genV1beta1:
+		return c.doc.APIVersion + " (mid-2024 shape)"
+	}
+	return c.doc.APIVersion + " (2025 shape)"
 }
 
 func explainAudiences(c *docCheck, is serverIssue) (string, string, bool) {
-	gen := generationOf(c.doc.Version())
+	gen := c.gen
 	hint := renderYAML(mapNode("audiences", flowSeq(gen.defaultAudience)))
 	switch {
 	case is.err.Type == field.ErrorTypeRequired:

@@ -29,11 +29,14 @@ const (
 	RuleUnknownField       = "unknown-field"
 	RuleMethodEnum         = "method-enum"
 	RuleSettingsBlock      = "settings-block"
+	RuleUnusedSettings     = "unused-settings"
 	RuleSATAudiences       = "sat-audiences"
 	RuleCustomHTTPS        = "custom-https"
 	RuleCustomFallthrough  = "custom-fallthrough"
 	RuleDuplicateMethod    = "duplicate-method"
 	RuleOldAPI             = "old-api-generation"
+	RulePreviewAPI         = "preview-api"
+	RuleNoncanonical       = "noncanonical-spelling"
 	RuleGenerationMismatch = "generation-mismatch"
 	RuleLegacyField        = "legacy-field"
 	RuleTOMLSyntax         = "toml-syntax"
@@ -82,7 +85,7 @@ var Rules = []Rule{
 		Help:    "The value's type (string, number, list, mapping) differs from the CRD schema's."},
 	{ID: RuleEnum, Severity: SeverityError, Server: true,
 		Summary: "A value is not one of the allowed values.",
-		Help:    "The CRD schema lists the allowed values; they are case-sensitive."},
+		Help:    "The CRD schema lists the allowed values. Any letter case is accepted (see noncanonical-spelling), so this is a misspelt or unknown value."},
 	{ID: RuleSchema, Severity: SeverityError, Server: true,
 		Summary: "The value breaks a CRD schema constraint.",
 		Help:    "A pattern, length, count or range constraint of the CRD schema."},
@@ -94,10 +97,13 @@ var Rules = []Rule{
 		Help:    "The API server's strict field validation (kubectl's default) refuses unknown fields; without it they are silently dropped. Usually a typo or a field of another API generation."},
 	{ID: RuleMethodEnum, Severity: SeverityError, Server: true,
 		Summary: "The authentication method is not one the API version knows.",
-		Help:    "v1 methods are Custom, ServiceAccountToken and X509 (case-sensitive); the v1beta1 preview spelled X.509 x509Credentials."},
+		Help:    "v1 methods are Custom, ServiceAccountToken and X509, in any letter case; the mid-2024 v1beta1 preview spelled X.509 x509Credentials."},
 	{ID: RuleSettingsBlock, Severity: SeverityError, Server: true,
-		Summary: "An entry's settings block does not match its method.",
-		Help:    "Each entry has exactly one settings block, named after its method: customSettings for Custom, serviceAccountTokenSettings for ServiceAccountToken, x509Settings for X509 (v1beta1: custom, serviceAccountToken, x509Credentials)."},
+		Summary: "An entry lacks the settings block of its method.",
+		Help:    "Each entry takes its settings from the block named after its method: customSettings for Custom, serviceAccountTokenSettings for ServiceAccountToken, x509Settings for X509 (mid-2024 v1beta1: custom, serviceAccountToken, x509Credentials). A block of another method does not stand in for it."},
+	{ID: RuleUnusedSettings, Severity: SeverityWarning,
+		Summary: "An entry has settings blocks of other methods besides its own.",
+		Help:    "The REST API's schema allows a block of every method in one entry (its generated examples fill all three), but its description says \"Only one method is supported for each entry\". This tool assumes the broker reads only the block of the entry's method and ignores the others, as explain does. Delete them, or move each to an entry of its own method."},
 	{ID: RuleSATAudiences, Severity: SeverityError, Server: true,
 		Summary: "ServiceAccountToken settings need at least one audience.",
 		Help:    "A token is accepted only when its aud claim holds one of the audiences; with none, no token can pass. The GA default audience is aio-internal."},
@@ -112,10 +118,16 @@ var Rules = []Rule{
 		Help:    "The first entry of a method decides for every client it is relevant to; a second entry of the same method is reached only in the Custom unreachable case. Merge them."},
 	{ID: RuleOldAPI, Severity: SeverityWarning,
 		Summary: "The resource uses an older API generation.",
-		Help:    "mqttbroker.iotoperations.azure.com/v1beta1 (mid-2024 preview) and mq.iotoperations.azure.com/v1beta1 (2023 preview) are not served by GA brokers; `kubectl aio-authn convert FILE --to v1` rewrites them."},
+		Help:    "The mid-2024 preview shape of mqttbroker.iotoperations.azure.com/v1beta1 (settings blocks custom, serviceAccountToken, x509Credentials) and mq.iotoperations.azure.com/v1beta1 (2023 preview) are served by no broker now; `kubectl aio-authn convert FILE --to v1` rewrites them."},
+	{ID: RulePreviewAPI, Severity: SeverityInfo,
+		Summary: "A v1beta1 resource of the 2025 preview, whose shape is v1's.",
+		Help:    "mqttbroker.iotoperations.azure.com/v1beta1 has two shapes, told apart by their fields. The 2025 preview has v1's (customSettings, serviceAccountTokenSettings, x509Settings, method X509) and is valid as it is; the 2025 documentation requires it for x509Settings.additionalValidation, which v1 has too since the REST API's 2025-10-01. `convert --to v1` changes only its apiVersion."},
+	{ID: RuleNoncanonical, Severity: SeverityInfo,
+		Summary: "An enum value in another letter case than the API's.",
+		Help:    "The cluster accepts enum values in any letter case (the REST API's enums are open strings, and Microsoft's SDK applies `method: serviceAccountToken` and `serviceType: clusterIp`), and this tool reads them the same way. The finding gives the canonical spelling; `kubectl aio-authn convert --to v1` writes it."},
 	{ID: RuleGenerationMismatch, Severity: SeverityError,
 		Summary: "The apiVersion and the shape of the resource are of different API generations.",
-		Help:    "Published examples pair the 2023 apiVersion mq.iotoperations.azure.com/v1beta1 with the v1 shape; use mqttbroker.iotoperations.azure.com/v1 for the v1 shape."},
+		Help:    "Published examples pair the 2023 apiVersion mq.iotoperations.azure.com/v1beta1 with the v1 shape; use mqttbroker.iotoperations.azure.com/v1 for the v1 shape. A v1beta1 BrokerAuthentication that mixes the mid-2024 preview shape (custom, serviceAccountToken, x509Credentials) with the 2025 one (v1's names) is read by neither: write it in one shape."},
 	{ID: RuleLegacyField, Severity: SeverityError, Server: true,
 		Summary: "A field of another API generation.",
 		Help:    "Field names changed between generations (x509Credentials became x509Settings, attributes.secretName became inline authorizationAttributes, ...); the hint shows the name this apiVersion uses."},
@@ -132,8 +144,8 @@ var Rules = []Rule{
 		Summary: "X.509 authentication on a port without TLS.",
 		Help:    "Clients present certificates during the TLS handshake, so a port whose authn has an X509 method needs tls (mode Automatic or Manual)."},
 	{ID: RuleAuthnRef, Severity: SeverityError,
-		Summary: "A listener port references a BrokerAuthentication that is not in the inputs.",
-		Help:    "Broker resources are applied together, so a reference to a name that none of the inputs defines is usually a typo."},
+		Summary: "A listener port references a BrokerAuthentication that is not in the inputs, though they hold others of its namespace.",
+		Help:    "When the inputs define BrokerAuthentications in the listener's namespace but not the one named, the name is likely a typo. When they define none there, the reference is only noted (ref-not-in-inputs): a listener file alone may well reference the default one AIO deploys."},
 	{ID: RuleNoAuthn, Severity: SeverityWarning,
 		Summary: "A listener port has no authenticationRef: authentication is disabled on it.",
 		Help:    "Without authenticationRef any client can connect to the port. Add authenticationRef unless the port is meant to be open."},
@@ -141,8 +153,8 @@ var Rules = []Rule{
 		Summary: "The same port number is used twice.",
 		Help:    "Ports are unique across all listeners of a broker."},
 	{ID: RuleRefAbsent, Severity: SeverityInfo,
-		Summary: "A referenced ConfigMap or Secret is not among the inputs.",
-		Help:    "It is not checked. That is fine when it is created separately (e.g. with `kubectl aio-authn ca import`); add it to the inputs to check it."},
+		Summary: "A referenced ConfigMap, Secret or BrokerAuthentication is not among the inputs.",
+		Help:    "It is not checked. That is fine when it is created separately (e.g. with `kubectl aio-authn ca import`, or the BrokerAuthentication default that AIO deploys); add it to the inputs to check it."},
 	{ID: RuleCANone, Severity: SeverityError,
 		Summary: "A CA ConfigMap holds no CA certificate.",
 		Help:    "The broker trusts the PEM certificates in the ConfigMap's data; with none, every client certificate (or the auth server's) is refused. `kubectl aio-authn ca import` builds it."},

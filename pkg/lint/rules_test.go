@@ -127,9 +127,13 @@ spec:`, 1) + "  - port: 1883\n"}, want: []string{"yaml-syntax@12"}},
     authenticationRef: default
 `}, want: []string{"field-type@19"}},
 		{name: "enum", rejected: rejected(true), files: map[string]string{"a.yaml": satAuthn + v1Listener + `  - port: 8883
-    protocol: mqtt
+    protocol: mqqt
     authenticationRef: default
 `}, want: []string{"enum@20"}},
+		{name: "noncanonical spelling", rejected: rejected(false), files: map[string]string{"a.yaml": satAuthn + v1Listener + `  - port: 8883
+    protocol: mqtt
+    authenticationRef: default
+`}, want: []string{"noncanonical-spelling@20"}},
 		{name: "schema range", rejected: rejected(true), files: map[string]string{"a.yaml": satAuthn + v1Listener + `  - port: 70000
     authenticationRef: default
 `}, want: []string{"schema@19"}},
@@ -143,7 +147,7 @@ spec:`, 1) + "  - port: 1883\n"}, want: []string{"yaml-syntax@12"}},
       audiences: [aio-internal]
       audience: [aio-internal]
 `}, want: []string{"unknown-field@11"}},
-		{name: "method enum", rejected: rejected(true), files: map[string]string{"a.yaml": v1Authn + `  - method: serviceAccountToken
+		{name: "method enum", rejected: rejected(true), files: map[string]string{"a.yaml": v1Authn + `  - method: ServiceAcountToken
     serviceAccountTokenSettings:
       audiences: [aio-internal]
 `}, want: []string{"method-enum@8"}},
@@ -153,11 +157,32 @@ spec:`, 1) + "  - port: 1883\n"}, want: []string{"yaml-syntax@12"}},
     serviceAccountTokenSettings:
       audiences: [aio-internal]
 `}, want: []string{"settings-block@9"}},
-		{name: "two settings blocks", rejected: rejected(true), files: map[string]string{"a.yaml": v1Authn + `  - method: Custom
+		{name: "a settings block of another method beside the method's own", rejected: rejected(false), files: map[string]string{"a.yaml": v1Authn + `  - method: custom
     customSettings:
       endpoint: https://auth.example.com
     x509Settings: {}
-`}, want: []string{"settings-block@11"}},
+    serviceAccountTokenSettings: {audiences: [aio-internal]}
+`}, want: []string{"noncanonical-spelling@8", "unused-settings@11", "unused-settings@12"}},
+		{name: "strict makes unused settings an error", strict: true, rejected: rejected(false), files: map[string]string{"a.yaml": v1Authn + `  - method: X509
+    x509Settings: {}
+    customSettings:
+      endpoint: https://auth.example.com
+`}, want: []string{"ref-not-in-inputs@9", "unused-settings@10:error"}},
+		{name: "blocks of other methods do not stand in for the method's own", rejected: rejected(true), files: map[string]string{"a.yaml": v1Authn + `  - method: x509
+    customSettings:
+      endpoint: https://auth.example.com
+    serviceAccountTokenSettings: {audiences: [aio-internal]}
+`}, want: []string{"noncanonical-spelling@8", "settings-block@9", "settings-block@11"}},
+		{name: "mid-2024 v1beta1 with a block of another method", rejected: rejected(true), files: map[string]string{"a.yaml": `apiVersion: mqttbroker.iotoperations.azure.com/v1beta1
+kind: BrokerAuthentication
+metadata:
+  name: authn
+spec:
+  authenticationMethods:
+  - method: x509Credentials
+    x509Credentials: {}
+    serviceAccountToken: {audiences: [aio-mq]}
+`}, want: []string{"old-api-generation@1:warning", "ref-not-in-inputs@8", "unused-settings@9"}},
 		{name: "v1beta1 settings block names", rejected: rejected(true), files: map[string]string{"a.yaml": `apiVersion: mqttbroker.iotoperations.azure.com/v1beta1
 kind: BrokerAuthentication
 metadata:
@@ -191,9 +216,32 @@ spec:
     serviceAccountTokenSettings:
       audiences: [other]
 `}, want: []string{"duplicate-method@11"}},
-		{name: "old api generation: v1beta1 listener is served", rejected: rejected(false), files: map[string]string{"a.yaml": satAuthn + strings.Replace(v1Listener, "/v1", "/v1beta1", 1) + `  - port: 8883
+		{name: "preview api: v1beta1 listener is served", rejected: rejected(false), files: map[string]string{"a.yaml": satAuthn + strings.Replace(v1Listener, "/v1", "/v1beta1", 1) + `  - port: 8883
     authenticationRef: default
-`}, want: []string{"old-api-generation@12"}},
+`}, want: []string{"preview-api@12"}},
+		{name: "preview api: v1beta1 authn of the 2025 shape is served", rejected: rejected(false), files: map[string]string{"a.yaml": `apiVersion: mqttbroker.iotoperations.azure.com/v1beta1
+kind: BrokerAuthentication
+metadata:
+  name: aio-broker-authn
+spec:
+  authenticationMethods:
+  - method: X509
+    x509Settings:
+      trustedClientCaCert: client-ca
+      additionalValidation: AzureDeviceRegistry
+`}, want: []string{"preview-api@1", "ref-not-in-inputs@9"}},
+		{name: "generation mismatch: v1beta1 mixing both shapes", rejected: rejected(true), files: map[string]string{"a.yaml": `apiVersion: mqttbroker.iotoperations.azure.com/v1beta1
+kind: BrokerAuthentication
+metadata:
+  name: authn
+spec:
+  authenticationMethods:
+  - method: ServiceAccountToken
+    serviceAccountTokenSettings:
+      audiences: [aio-internal]
+  - method: x509Credentials
+    x509Credentials: {}
+`}, want: []string{"generation-mismatch@10", "method-enum@10", "legacy-field@11"}},
 		{name: "old api generation: v1beta1 authn is not served", rejected: rejected(true), files: map[string]string{"a.yaml": `apiVersion: mqttbroker.iotoperations.azure.com/v1beta1
 kind: BrokerAuthentication
 metadata:
@@ -282,7 +330,7 @@ items:
     name: default
   spec:
     authenticationMethods:
-    - method: serviceAccountToken
+    - method: ServiceAcountToken
       serviceAccountTokenSettings:
         audiences: [aio-internal]
 - apiVersion: mqttbroker.iotoperations.azure.com/v1
@@ -483,7 +531,7 @@ func TestLargeFileGroups(t *testing.T) {
 		}
 		doc := strings.Replace(satAuthn, "name: default", fmt.Sprintf("name: authn-%03d", i), 1)
 		if i%7 == 0 {
-			doc = strings.Replace(doc, "method: ServiceAccountToken", "method: serviceAccountToken", 1)
+			doc = strings.Replace(doc, "method: ServiceAccountToken", "method: ServiceAcountToken", 1)
 		}
 		b.WriteString(strings.TrimSuffix(doc, "---\n"))
 	}

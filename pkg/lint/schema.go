@@ -23,6 +23,7 @@ import (
 	celconfig "k8s.io/apiserver/pkg/apis/cel"
 	"sigs.k8s.io/yaml"
 
+	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/api/crds"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 )
@@ -34,9 +35,9 @@ import (
 type crdVersion struct {
 	gvk        schema.GroupVersionKind
 	namespaced bool
-	// served is false for versions the CRD keeps only for validation: the
-	// API server refuses objects of them (v1beta1 BrokerAuthentication must
-	// be converted first), but their schema still explains what is wrong.
+	// served is false for the mid-2024 preview shape, which no broker
+	// serves: the API server refuses such objects (they must be converted
+	// first), but the shape's schema still explains what is wrong.
 	served bool
 	props  *apiextensionsv1.CustomResourceValidation
 
@@ -52,6 +53,10 @@ type schemaRegistry struct {
 	once     sync.Once
 	err      error
 	versions map[schema.GroupVersionKind]*crdVersion
+	// mid2024 holds the schema of the mid-2024 preview BrokerAuthentication,
+	// which shares its apiVersion with the served v1beta1 but not its shape,
+	// and which no broker serves.
+	mid2024 map[schema.GroupVersionKind]*crdVersion
 	// served lists the served versions of each kind, for messages.
 	served map[schema.GroupKind][]string
 	// started records the versions whose build prewarm started.
@@ -64,10 +69,12 @@ var defaultSchemas = &schemaRegistry{}
 func (r *schemaRegistry) load() error {
 	r.once.Do(func() {
 		r.versions = map[schema.GroupVersionKind]*crdVersion{}
+		r.mid2024 = map[schema.GroupVersionKind]*crdVersion{}
 		r.served = map[schema.GroupKind][]string{}
 		// Decoding the CRDs' YAML is a good part of startup: one goroutine
 		// per CRD.
-		docs := crds.YAML()
+		served := crds.YAML()
+		docs := append(append([][]byte(nil), served...), crds.Mid2024YAML()...)
 		parsed := make([]apiextensionsv1.CustomResourceDefinition, len(docs))
 		errs := make([]error, len(docs))
 		var wg sync.WaitGroup
@@ -86,11 +93,17 @@ func (r *schemaRegistry) load() error {
 			}
 			crd := &parsed[i]
 			gk := schema.GroupKind{Group: crd.Spec.Group, Kind: crd.Spec.Names.Kind}
-			for i := range crd.Spec.Versions {
-				v := &crd.Spec.Versions[i]
+			for j := range crd.Spec.Versions {
+				v := &crd.Spec.Versions[j]
 				gvk := gk.WithVersion(v.Name)
-				r.versions[gvk] = &crdVersion{gvk: gvk, namespaced: crd.Spec.Scope == apiextensionsv1.NamespaceScoped,
+				cv := &crdVersion{gvk: gvk, namespaced: crd.Spec.Scope == apiextensionsv1.NamespaceScoped,
 					served: v.Served, props: v.Schema}
+				if i >= len(served) {
+					cv.served = false
+					r.mid2024[gvk] = cv
+					continue
+				}
+				r.versions[gvk] = cv
 				if v.Served {
 					r.served[gk] = append(r.served[gk], v.Name)
 				}
@@ -129,6 +142,30 @@ func (r *schemaRegistry) lookup(gvk schema.GroupVersionKind) (*crdVersion, error
 	}
 	v.once.Do(v.build)
 	return v, v.err
+}
+
+// forObject returns the schema to check obj (the document's data model)
+// against: the CRD version of gvk, or, for a v1beta1 BrokerAuthentication of
+// the mid-2024 preview shape, that shape's schema. The shape is what the
+// document shows (see api.PreviewShapeOf).
+func (r *schemaRegistry) forObject(gvk schema.GroupVersionKind, obj map[string]any) (*crdVersion, api.PreviewShape, error) {
+	var shape api.PreviewShape
+	if gvk.Group == groupBroker && gvk.Version == "v1beta1" && gvk.Kind == kindAuthn {
+		shape = api.PreviewShapeOf(obj)
+		if shape.Kind() == api.ShapeMid2024 {
+			if err := r.load(); err != nil {
+				return nil, shape, err
+			}
+			v := r.mid2024[gvk]
+			if v == nil {
+				return nil, shape, fmt.Errorf("no embedded schema for the mid-2024 %s", gvk)
+			}
+			v.once.Do(v.build)
+			return v, shape, v.err
+		}
+	}
+	v, err := r.lookup(gvk)
+	return v, shape, err
 }
 
 // build does what the apiextensions API server does when it starts serving
@@ -255,9 +292,9 @@ type SchemaResult struct {
 	// Unknown are the paths of fields that neither the schema nor
 	// ObjectMeta knows; strict field validation refuses them.
 	Unknown []string
-	// Served is false for a version the CRD keeps only to validate it
-	// (v1beta1 BrokerAuthentication): the API server refuses objects of
-	// it whatever Errors says.
+	// Served is false for a shape no broker serves (the mid-2024 preview
+	// BrokerAuthentication): the API server refuses objects of it whatever
+	// Errors says.
 	Served bool
 }
 
@@ -274,7 +311,7 @@ func CheckSchema(obj map[string]any) (*SchemaResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("apiVersion %q: %w", apiVersion, err)
 	}
-	v, err := defaultSchemas.lookup(gv.WithKind(kind))
+	v, _, err := defaultSchemas.forObject(gv.WithKind(kind), obj)
 	if err != nil {
 		return nil, err
 	}

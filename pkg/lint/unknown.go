@@ -37,9 +37,9 @@ var (
 
 // legacyNames is the table of renamed and removed fields (reference §1).
 var legacyNames = []legacyName{
-	{gen: genV1, parent: entryPath, key: "custom", use: "customSettings", note: "custom is the v1beta1 name", method: methodCustom},
-	{gen: genV1, parent: entryPath, key: "serviceAccountToken", use: "serviceAccountTokenSettings", note: "serviceAccountToken is the v1beta1 name", method: methodSAT},
-	{gen: genV1, parent: entryPath, key: "x509Credentials", use: "x509Settings", note: "x509Credentials is the v1beta1 name", method: methodX509},
+	{gen: genV1, parent: entryPath, key: "custom", use: "customSettings", note: "custom is the mid-2024 v1beta1 name", method: methodCustom},
+	{gen: genV1, parent: entryPath, key: "serviceAccountToken", use: "serviceAccountTokenSettings", note: "serviceAccountToken is the mid-2024 v1beta1 name", method: methodSAT},
+	{gen: genV1, parent: entryPath, key: "x509Credentials", use: "x509Settings", note: "x509Credentials is the mid-2024 v1beta1 name", method: methodX509},
 	{gen: genV1, parent: entryPath, key: "sat", use: "serviceAccountTokenSettings", note: "sat is the 2023 preview's entry", method: methodSAT},
 	{gen: genV1, parent: entryPath, key: "x509", use: "x509Settings", note: "x509 is the 2023 preview's entry", method: methodX509},
 	{gen: genV1, parent: entryPath, key: "usernamePassword", note: "username/password authentication was removed after the 2023 preview; use a Custom auth server for it"},
@@ -49,13 +49,14 @@ var legacyNames = []legacyName{
 	{gen: genV1beta1, parent: entryPath, key: "sat", use: "serviceAccountToken", note: "sat is the 2023 preview's entry", method: methodSAT},
 	{gen: genV1beta1, parent: entryPath, key: "x509", use: "x509Credentials", note: "x509 is the 2023 preview's entry", method: methodX509},
 	{gen: genV1beta1, parent: entryPath, key: "usernamePassword", note: "username/password authentication was removed after the 2023 preview; use a Custom auth server for it"},
-	{gen: genV1, parent: v1CustomPath, key: "caCert", use: "caCertConfigMap", note: "caCert is the v1beta1 name"},
+	{gen: genV1, parent: v1CustomPath, key: "caCert", use: "caCertConfigMap", note: "caCert is the mid-2024 v1beta1 name"},
 	{gen: genV1beta1, parent: betaCustom, key: "caCertConfigMap", use: "caCert", note: "caCertConfigMap is the v1 name"},
-	{gen: genV1, parent: v1AuthX509, key: "secretName", use: "secretRef", note: "secretName is the v1beta1 name"},
+	{gen: genV1, parent: v1AuthX509, key: "secretName", use: "secretRef", note: "secretName is the mid-2024 v1beta1 name"},
 	{gen: genV1, parent: v1AuthX509, key: "namespace", note: "v1 has no namespace here: the Secret is in the broker's namespace"},
 	{gen: genV1beta1, parent: betaAuthX509, key: "secretRef", use: "secretName", note: "secretRef is the v1 name"},
 	{gen: genV1, parent: x509Block, key: "attributes", use: "authorizationAttributes", note: "attributes.secretName (a TOML file in a Secret) is the 2023 shape; newer APIs take the attributes inline"},
 	{gen: genV1beta1, parent: x509Block, key: "attributes", use: "authorizationAttributes", note: "attributes.secretName (a TOML file in a Secret) is the 2023 shape; newer APIs take the attributes inline"},
+	{gen: genV1beta1, parent: x509Block, key: "additionalValidation", note: "additionalValidation belongs to the 2025 preview shape, v1's: write the entry as method: X509 with x509Settings (the 2025 v1beta1 and v1 both take it)"},
 	{gen: genV1, parent: specPath, key: "listenerRef", note: "listenerRef is the 2023 shape; listener ports now reference the authn with authenticationRef"},
 	{gen: genV1beta1, parent: specPath, key: "listenerRef", note: "listenerRef is the 2023 shape; listener ports now reference the authn with authenticationRef"},
 }
@@ -70,7 +71,7 @@ func (c *docCheck) unknownField(path string, v *crdVersion) *Finding {
 		key = segs[n-1].key
 	}
 	parent := parentPath(path, key)
-	gen := generationOf(c.doc.Version())
+	gen := c.gen
 	for _, l := range legacyNames {
 		if l.gen != gen || l.key != key || !l.parent.MatchString(parent) {
 			continue

@@ -111,6 +111,19 @@ func (d *Document) KeyPosition(path string) Position {
 
 func nodePos(n *yaml.Node) Position { return Position{Line: n.Line, Column: n.Column} }
 
+// Resolve follows YAML aliases to the node they stand for, for readers that
+// walk a document's nodes themselves. A missing node (nil) reads as null, so
+// callers can check Kind and Tag without testing for nil.
+func Resolve(n *yaml.Node) *yaml.Node {
+	for depth := 0; n != nil && n.Kind == yaml.AliasNode && depth < maxDepth; depth++ {
+		n = n.Alias
+	}
+	if n == nil || n.Kind == yaml.AliasNode {
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"}
+	}
+	return n
+}
+
 func resolve(n *yaml.Node) *yaml.Node {
 	for n != nil && n.Kind == yaml.AliasNode {
 		n = n.Alias

@@ -1,17 +1,15 @@
 package pki
 
 import (
-	"bytes"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
-	"time"
+
+	"github.com/aio-authn/kubectl-aio-authn/internal/testenv"
 )
 
 // TestMosquittoAcceptsMintedClient runs a real mosquitto broker that
@@ -32,18 +30,18 @@ func TestMosquittoAcceptsMintedClient(t *testing.T) {
 
 			// The operator page's command, run where the files are.
 			args := []string{"-q", "1", "-t", "hello", "-d", "-V", "mqttv5", "-m", "world", "-i", "thermostat",
-				"-h", "127.0.0.1", "-p", strconv.Itoa(broker.port),
+				"-h", "127.0.0.1", "-p", strconv.Itoa(broker.Port),
 				"--cert", "thermostat_cert.pem", "--key", "thermostat_key.pem", "--cafile", "chain.pem"}
 			pub := exec.Command(mosquittoPub, args...)
 			pub.Dir = dir
 			out, err := pub.CombinedOutput()
 			if err != nil {
-				t.Fatalf("mosquitto_pub %s: %v\n%s\nbroker log:\n%s", strings.Join(args, " "), err, out, broker.log())
+				t.Fatalf("mosquitto_pub %s: %v\n%s\nbroker log:\n%s", strings.Join(args, " "), err, out, broker.Log())
 			}
 			mustContain(t, "mosquitto_pub output", string(out), "received CONNACK (0)", "received PUBACK")
 			// use_identity_as_username: the broker knows the client by
 			// its certificate's CN.
-			broker.waitLog(t, "u'thermostat'")
+			broker.WaitLog(t, "u'thermostat'")
 
 			// A client of another chain. It trusts the real root too, so
 			// that it accepts the broker and it is the broker that says no.
@@ -62,60 +60,16 @@ func TestMosquittoAcceptsMintedClient(t *testing.T) {
 			if err == nil || strings.Contains(string(out), "CONNACK (0)") {
 				t.Fatalf("a client of another chain was accepted:\n%s", out)
 			}
-			broker.waitLog(t, "certificate verify failed")
+			broker.WaitLog(t, "certificate verify failed")
 		})
 	}
 }
 
-type mosquittoBroker struct {
-	port int
-	mu   sync.Mutex
-	out  bytes.Buffer
-}
-
-func (b *mosquittoBroker) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.out.Write(p)
-}
-
-func (b *mosquittoBroker) log() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.out.String()
-}
-
-// waitLog waits for the broker to log s (it logs asynchronously to the
-// client's exit).
-func (b *mosquittoBroker) waitLog(t *testing.T, s string) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if strings.Contains(b.log(), s) {
-			return
-		}
-	}
-	t.Errorf("the broker never logged %q:\n%s", s, b.log())
-}
-
 // startMosquitto runs mosquitto on a free loopback port with certificate
 // authentication over the chain minted in dir, until the test ends.
-func startMosquitto(t *testing.T, dir string) *mosquittoBroker {
-	t.Helper()
-	bin, err := exec.LookPath("mosquitto")
-	if err != nil {
-		if _, serr := os.Stat("/usr/sbin/mosquitto"); serr == nil {
-			bin = "/usr/sbin/mosquitto"
-		} else {
-			bin = requireBinary(t, "mosquitto")
-		}
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	conf := fmt.Sprintf(`# Certificate authentication over the minted chain.
+func startMosquitto(t *testing.T, dir string) *testenv.Mosquitto {
+	return testenv.StartMosquitto(t, func(port int) string {
+		return fmt.Sprintf(`# Certificate authentication over the minted chain.
 listener %d 127.0.0.1
 cafile %s
 certfile %s
@@ -123,45 +77,8 @@ keyfile %s
 require_certificate true
 use_identity_as_username true
 allow_anonymous false
-persistence false
-log_dest stderr
-log_type all
 `, port, filepath.Join(dir, ChainFile), filepath.Join(dir, ServerCertFile), filepath.Join(dir, ServerKeyFile))
-	if os.Geteuid() == 0 {
-		// As root, mosquitto would switch to its own user, which cannot
-		// read the test's private temporary directory.
-		conf += "user root\n"
-	}
-	confFile := filepath.Join(t.TempDir(), "mosquitto.conf")
-	if err := os.WriteFile(confFile, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	b := &mosquittoBroker{port: port}
-	cmd := exec.Command(bin, "-c", confFile)
-	cmd.Stdout, cmd.Stderr = b, b
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
 	})
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		select {
-		case err := <-exited:
-			t.Fatalf("mosquitto exited: %v\n%s", err, b.log())
-		default:
-		}
-		if c, err := net.Dial("tcp", l.Addr().String()); err == nil {
-			c.Close()
-			return b
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("mosquitto did not listen on port %d:\n%s", port, b.log())
-		}
-	}
 }
 
 func mustRead(t *testing.T, path string) []byte {

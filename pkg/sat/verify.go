@@ -52,7 +52,8 @@ type KeySet struct {
 // verify an HMAC or an ECDSA signature (algorithm confusion).
 type verificationKey struct {
 	alg string
-	// kid is the JWK's declared key ID, "" for PEM keys.
+	// kid is the JWK's declared key ID, "" for PEM keys and JWKs without
+	// one.
 	kid string
 	// derivedKid is the key ID Kubernetes derives from the public key
 	// (base64url SHA-256 of the PKIX DER), which its tokens carry.
@@ -61,16 +62,22 @@ type verificationKey struct {
 	ec         *ecdsa.PublicKey
 }
 
-func (k verificationKey) String() string {
-	kid := k.kid
-	if kid == "" {
-		kid = k.derivedKid
+// id is the key ID tokens signed with the key carry: the JWK's declared kid,
+// else the one Kubernetes derives from the public key (KeyID), which is how
+// kube-apiserver names the keys of its --service-account-key-file.
+func (k verificationKey) id() string {
+	if k.kid != "" {
+		return k.kid
 	}
+	return k.derivedKid
+}
+
+func (k verificationKey) String() string {
 	switch {
 	case k.rsa != nil:
-		return fmt.Sprintf("RSA %d-bit %s (kid %s)", k.rsa.N.BitLen(), k.alg, kid)
+		return fmt.Sprintf("RSA %d-bit %s (kid %s)", k.rsa.N.BitLen(), k.alg, k.id())
 	default:
-		return fmt.Sprintf("EC P-256 %s (kid %s)", k.alg, kid)
+		return fmt.Sprintf("EC P-256 %s (kid %s)", k.alg, k.id())
 	}
 }
 
@@ -161,12 +168,10 @@ func parsePEMKeys(data []byte) (*KeySet, error) {
 // keyFromPublic accepts the key types that can verify RS256 or ES256, and
 // says why any other is skipped.
 func keyFromPublic(pub any) (verificationKey, string) {
-	der, err := x509.MarshalPKIXPublicKey(pub)
+	kid, err := KeyID(pub)
 	if err != nil {
 		return verificationKey{}, fmt.Sprintf("unsupported key: %v", err)
 	}
-	sum := sha256.Sum256(der)
-	kid := base64.RawURLEncoding.EncodeToString(sum[:])
 	switch p := pub.(type) {
 	case *rsa.PublicKey:
 		return verificationKey{alg: AlgRS256, rsa: p, derivedKid: kid}, ""
@@ -322,32 +327,42 @@ func checkAlg(alg string) error {
 	}
 }
 
-// candidates are the keys that may have signed a token with this header: the
-// algorithm must be the key's own, and a kid selects among them. Keys from PEM
-// files carry no declared kid, so a token whose kid matches nothing is still
-// tried against them.
+// candidates are the keys that may have signed a token with this header,
+// chosen as kube-apiserver chooses them: a token without a kid is tried
+// against every key, a token with a kid only against the keys of that kid
+// (see verificationKey.id), so a kid that names no key verifies with none,
+// whatever the format of the key file. A key verifies only its own
+// algorithm.
 func (ks *KeySet) candidates(h Header) []verificationKey {
-	var byKid, undeclared, all []verificationKey
+	var out []verificationKey
 	for _, k := range ks.keys {
-		if k.alg != h.Alg {
-			continue
-		}
-		all = append(all, k)
-		if h.Kid != "" && (k.kid == h.Kid || (k.kid == "" && k.derivedKid == h.Kid)) {
-			byKid = append(byKid, k)
-		}
-		if k.kid == "" {
-			undeclared = append(undeclared, k)
+		if k.alg == h.Alg && (h.Kid == "" || k.id() == h.Kid) {
+			out = append(out, k)
 		}
 	}
-	switch {
-	case h.Kid == "":
-		return all
-	case len(byKid) > 0:
-		return byKid
-	default:
-		return undeclared
+	return out
+}
+
+// noKey explains why no key of the set can verify a token with this header.
+func (ks *KeySet) noKey(h Header) error {
+	if h.Kid != "" {
+		var named []string
+		for _, k := range ks.keys {
+			if k.id() == h.Kid {
+				named = append(named, k.String())
+			}
+		}
+		if len(named) == 0 {
+			return fmt.Errorf("%w: the token's kid %q names none of the keys (%s); the API server tries only the keys its kid names, so it refuses the token too",
+				ErrNoKey, h.Kid, ks.Describe())
+		}
+		return fmt.Errorf("%w: the token is %s but its kid %q names %s", ErrNoKey, h.Alg, h.Kid, strings.Join(named, ", "))
 	}
+	what := "an RSA key"
+	if h.Alg == AlgES256 {
+		what = "an EC P-256 key"
+	}
+	return fmt.Errorf("%w: the token is %s and needs %s; the key set has %s", ErrNoKey, h.Alg, what, ks.Describe())
 }
 
 // Verify checks the token's signature (RS256 or ES256 only) with the set's
@@ -384,14 +399,7 @@ func (ks *KeySet) verify(token string, decodeClaims func([]byte) (Claims, error)
 	}
 	keys := ks.candidates(header)
 	if len(keys) == 0 {
-		what := "an RSA key"
-		if header.Alg == AlgES256 {
-			what = "an EC P-256 key"
-		}
-		if header.Kid != "" {
-			what += fmt.Sprintf(" with kid %q", header.Kid)
-		}
-		return header, Claims{}, fmt.Errorf("%w: the token is %s and needs %s; the key set has %s", ErrNoKey, header.Alg, what, ks.Describe())
+		return header, Claims{}, ks.noKey(header)
 	}
 	sig, err := decodeSegment("signature", sp)
 	if err != nil {

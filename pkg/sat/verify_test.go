@@ -128,8 +128,9 @@ func TestVerifyAccepts(t *testing.T) {
 	}{
 		{"RS256 PKIX PEM", pemPublic(t, &rsaKey.PublicKey), sign(t, jwt.SigningMethodRS256, rsaKey, "")},
 		{"RS256 PKCS1 PEM", pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: x509.MarshalPKCS1PublicKey(&rsaKey.PublicKey)}), sign(t, jwt.SigningMethodRS256, rsaKey, "")},
-		{"RS256 certificate PEM", cert, sign(t, jwt.SigningMethodRS256, rsaKey, "whatever")},
-		{"RS256 second PEM key", append(pemPublic(t, &rsaOther.PublicKey), pemPublic(t, &rsaKey.PublicKey)...), sign(t, jwt.SigningMethodRS256, rsaKey, "unknown-kid")},
+		{"RS256 certificate PEM", cert, sign(t, jwt.SigningMethodRS256, rsaKey, keyID(t, &rsaKey.PublicKey))},
+		{"RS256 second PEM key, no kid", append(pemPublic(t, &rsaOther.PublicKey), pemPublic(t, &rsaKey.PublicKey)...), sign(t, jwt.SigningMethodRS256, rsaKey, "")},
+		{"RS256 JWKS key without kid, by derived kid", jwks(t, jwkOf(&rsaKey.PublicKey, "")), sign(t, jwt.SigningMethodRS256, rsaKey, keyID(t, &rsaKey.PublicKey))},
 		{"ES256 PEM", pemPublic(t, &ecKey.PublicKey), sign(t, jwt.SigningMethodES256, ecKey, "")},
 		{"RS256 JWKS by kid", jwks(t, jwkOf(&rsaOther.PublicKey, "a"), jwkOf(&rsaKey.PublicKey, "b")), sign(t, jwt.SigningMethodRS256, rsaKey, "b")},
 		{"ES256 JWKS", jwks(t, jwkOf(&ecKey.PublicKey, "e")), sign(t, jwt.SigningMethodES256, ecKey, "e")},
@@ -147,6 +148,15 @@ func TestVerifyAccepts(t *testing.T) {
 			}
 		})
 	}
+}
+
+func keyID(t testing.TB, pub any) string {
+	t.Helper()
+	kid, err := KeyID(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kid
 }
 
 func TestVerifyDerivedKidSelectsPEMKey(t *testing.T) {
@@ -197,7 +207,14 @@ func TestVerifyRejects(t *testing.T) {
 		{"ES256 token, RSA keys", rsaPEM, ecSigned, ErrNoKey, "needs an EC P-256 key"},
 		{"RS256 header over ES256 signature", pemPublic(t, &ecKey.PublicKey), relabelled, ErrNoKey, "needs an RSA key"},
 		{"ES256 other key", pemPublic(t, &ecOther.PublicKey), ecSigned, ErrSignature, ""},
-		{"JWKS kid not found", jwks(t, jwkOf(&rsaKey.PublicKey, "a")), sign(t, jwt.SigningMethodRS256, rsaKey, "b"), ErrNoKey, `kid "b"`},
+		{"JWKS kid not found", jwks(t, jwkOf(&rsaKey.PublicKey, "a")), sign(t, jwt.SigningMethodRS256, rsaKey, "b"), ErrNoKey, `kid "b" names none of the keys`},
+		// The API server picks keys by kid whatever their source: a kid
+		// that names no key verifies with none, PEM or JWKS alike.
+		{"PEM key, unknown kid", rsaPEM, sign(t, jwt.SigningMethodRS256, rsaKey, "unknown-kid"), ErrNoKey, `kid "unknown-kid" names none of the keys`},
+		{"certificate PEM, unknown kid", selfSigned(t, rsaKey), sign(t, jwt.SigningMethodRS256, rsaKey, "whatever"), ErrNoKey, "the API server tries only the keys its kid names"},
+		{"two PEM keys, kid of the other", append(pemPublic(t, &rsaOther.PublicKey), rsaPEM...), sign(t, jwt.SigningMethodRS256, rsaKey, keyID(t, &rsaOther.PublicKey)), ErrSignature, ""},
+		{"JWKS declared kid wins over the derived one", jwks(t, jwkOf(&rsaKey.PublicKey, "a")), sign(t, jwt.SigningMethodRS256, rsaKey, keyID(t, &rsaKey.PublicKey)), ErrNoKey, "names none"},
+		{"kid of a key of the other type", pemPublic(t, &ecKey.PublicKey), sign(t, jwt.SigningMethodRS256, rsaKey, keyID(t, &ecKey.PublicKey)), ErrNoKey, "the token is RS256 but its kid"},
 		{"JWKS kid selects the wrong key", jwks(t, jwkOf(&rsaKey.PublicKey, "a"), jwkOf(&rsaOther.PublicKey, "b")), sign(t, jwt.SigningMethodRS256, rsaKey, "b"), ErrSignature, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -12,12 +12,21 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-//go:embed *.yaml
+//go:embed *.yaml mid2024/*.yaml
 var files embed.FS
 
 // YAML returns the CRD manifests, one per kind, sorted by file name.
-func YAML() [][]byte {
-	names, err := fs.Glob(files, "*.yaml")
+func YAML() [][]byte { return read("*.yaml") }
+
+// Mid2024YAML returns the schema of the mid-2024 preview
+// BrokerAuthentication, in the form of a CRD. It shares its apiVersion
+// (v1beta1) with the 2025 preview in YAML but not its shape, and no broker
+// serves it: it is not a CRD to install, only what validate checks such
+// manifests against.
+func Mid2024YAML() [][]byte { return read("mid2024/*.yaml") }
+
+func read(pattern string) [][]byte {
+	names, err := fs.Glob(files, pattern)
 	if err != nil {
 		panic(err) // the pattern is constant and valid
 	}

@@ -34,13 +34,17 @@ func TestCommittedCRDsAreGenerated(t *testing.T) {
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("hack/gen-crds.sh: %v\n%s", err, b)
 	}
-	generated, err := filepath.Glob(filepath.Join(out, "*.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	committed, err := filepath.Glob("*.yaml")
-	if err != nil {
-		t.Fatal(err)
+	var generated, committed []string
+	for _, pattern := range []string{"*.yaml", filepath.Join("mid2024", "*.yaml")} {
+		g, err := filepath.Glob(filepath.Join(out, pattern))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := filepath.Glob(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		generated, committed = append(generated, g...), append(committed, c...)
 	}
 	if len(generated) != len(committed) {
 		t.Fatalf("controller-gen made %d CRDs, %d are committed: run `bash hack/gen-crds.sh`", len(generated), len(committed))
@@ -50,12 +54,16 @@ func TestCommittedCRDsAreGenerated(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := os.ReadFile(filepath.Base(g))
+		rel, err := filepath.Rel(out, g)
 		if err != nil {
-			t.Fatalf("%s is generated but not committed: run `bash hack/gen-crds.sh`", filepath.Base(g))
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(rel)
+		if err != nil {
+			t.Fatalf("%s is generated but not committed: run `bash hack/gen-crds.sh`", rel)
 		}
 		if !bytes.Equal(got, want) {
-			t.Errorf("pkg/api/crds/%s is stale: run `bash hack/gen-crds.sh` and commit the result", filepath.Base(g))
+			t.Errorf("pkg/api/crds/%s is stale: run `bash hack/gen-crds.sh` and commit the result", rel)
 		}
 	}
 }

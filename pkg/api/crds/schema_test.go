@@ -49,12 +49,20 @@ spec:
         root: {subject: "CN = Contoso Root CA Cert, OU = Engineering, C = US", attributes: {organization: contoso}}
         thermostat: {subject: CN = thermostat, attributes: {}}
 `},
-		{name: "method enum", in: authn + `
+		{name: "method in another letter case", in: authn + `
 spec:
   authenticationMethods:
   - method: serviceAccountToken
     serviceAccountTokenSettings: {audiences: [aio-internal]}
-`, errors: []string{`spec.authenticationMethods[0].method: Unsupported value: "serviceAccountToken": supported values: "Custom", "ServiceAccountToken", "X509"`}},
+  - method: x509
+    x509Settings: {additionalValidation: azureDeviceRegistry}
+`},
+		{name: "method typo", in: authn + `
+spec:
+  authenticationMethods:
+  - method: ServiceAcountToken
+    serviceAccountTokenSettings: {audiences: [aio-internal]}
+`, errors: []string{`spec.authenticationMethods[0].method: Invalid value: "ServiceAcountToken": spec.authenticationMethods[0].method in body should match '^(?i)(Custom|ServiceAccountToken|X509)$'`}}, // the settings rule holds for known methods only
 		{name: "no methods", in: authn + `
 spec: {authenticationMethods: []}
 `, errors: []string{"spec.authenticationMethods: Invalid value: 0: spec.authenticationMethods in body should have at least 1 items"}},
@@ -82,19 +90,25 @@ spec:
   authenticationMethods:
   - method: Custom
     serviceAccountTokenSettings: {audiences: [aio-internal]}
-`, errors: []string{"spec.authenticationMethods[0]: Invalid value: \"object\": each entry needs exactly one settings block"}},
-		{name: "two settings blocks", in: authn + `
+`, errors: []string{"spec.authenticationMethods[0]: Invalid value: \"object\": each entry needs the settings block of its method"}},
+		{name: "a settings block of another method beside the method's own", in: authn + `
 spec:
   authenticationMethods:
-  - method: X509
+  - method: x509
     x509Settings: {}
     serviceAccountTokenSettings: {audiences: [aio-internal]}
-`, errors: []string{"each entry needs exactly one settings block"}},
+`},
 		{name: "no settings block", in: authn + `
 spec:
   authenticationMethods:
   - method: X509
-`, errors: []string{"each entry needs exactly one settings block"}},
+`, errors: []string{"each entry needs the settings block of its method"}},
+		{name: "no settings block, method in another letter case", in: authn + `
+spec:
+  authenticationMethods:
+  - method: serviceaccounttoken
+    x509Settings: {}
+`, errors: []string{"each entry needs the settings block of its method"}},
 		{name: "attribute without subject", in: authn + `
 spec:
   authenticationMethods:
@@ -108,7 +122,7 @@ spec:
   authenticationMethods:
   - method: ServiceAccountToken
     serviceAccountToken: {audiences: [aio-mq]}
-`, errors: []string{"each entry needs exactly one settings block"},
+`, errors: []string{"each entry needs the settings block of its method"},
 			unknown: []string{"spec.authenticationMethods[0].serviceAccountToken"}},
 		{name: "name too short", in: strings.Replace(authn, "name: default", "name: ab", 1) + `
 spec: {authenticationMethods: [{method: X509, x509Settings: {}}]}
@@ -151,7 +165,7 @@ spec:
   authenticationMethods:
   - method: X509
     x509Settings: {additionalValidation: Azure}
-`, errors: []string{`Unsupported value: "Azure"`}},
+`, errors: []string{`should match '^(?i)(None|AzureDeviceRegistry)$'`}},
 		{name: "v1beta1 preview shape", in: `apiVersion: mqttbroker.iotoperations.azure.com/v1beta1
 kind: BrokerAuthentication
 metadata: {name: authn}
@@ -173,7 +187,15 @@ spec:
   authenticationMethods:
   - method: x509Credentials
     x509Settings: {}
-`, errors: []string{"each entry needs exactly one settings block"}, unknown: []string{"spec.authenticationMethods[0].x509Settings"}},
+`, errors: []string{"should match '^(?i)(Custom|ServiceAccountToken|X509)$'"}},
+		{name: "v1beta1 in the 2025 preview shape", in: `apiVersion: mqttbroker.iotoperations.azure.com/v1beta1
+kind: BrokerAuthentication
+metadata: {name: aio-broker-authn}
+spec:
+  authenticationMethods:
+  - method: X509
+    x509Settings: {trustedClientCaCert: client-ca, additionalValidation: AzureDeviceRegistry}
+`},
 		{name: "valid listener", in: listener + `
 spec:
   serviceName: aio-broker
@@ -186,9 +208,29 @@ spec:
       mode: Manual
       manual: {secretRef: server-cert}
 `},
-		{name: "listener service type ClusterIP", in: listener + `
-spec: {serviceType: ClusterIP, ports: [{port: 1883}]}
-`, errors: []string{`spec.serviceType: Unsupported value: "ClusterIP": supported values: "ClusterIp", "LoadBalancer", "NodePort"`}},
+		{name: "listener enums in another letter case", in: listener + `
+spec:
+  brokerRef: default
+  serviceType: clusterIP
+  ports:
+  - port: 1883
+    protocol: websockets
+    tls:
+      mode: automatic
+      certManagerCertificateSpec:
+        issuerRef: {kind: clusterIssuer, name: azure-iot-operations-aio-certificate-issuer}
+        privateKey: {algorithm: ec256, rotationPolicy: always}
+        san: {dns: [aio-broker, localhost], ip: [127.0.0.1]}
+`},
+		{name: "listener service type typo", in: listener + `
+spec: {serviceType: ClusterIPP, ports: [{port: 1883}]}
+`, errors: []string{`spec.serviceType: Invalid value: "ClusterIPP": spec.serviceType in body should match '^(?i)(ClusterIp|LoadBalancer|NodePort)$'`}},
+		{name: "listener cert-manager spec without issuerRef", in: listener + `
+spec: {ports: [{port: 8883, tls: {mode: Automatic, certManagerCertificateSpec: {duration: 720h}}}]}
+`, errors: []string{"spec.ports[0].tls.certManagerCertificateSpec.issuerRef: Required value"}},
+		{name: "listener private key incomplete", in: listener + `
+spec: {ports: [{port: 8883, tls: {mode: Automatic, certManagerCertificateSpec: {issuerRef: {kind: Issuer, name: i}, privateKey: {algorithm: Rsa1024}}}}]}
+`, errors: []string{"privateKey.rotationPolicy: Required value", "should match '^(?i)(Ec256|Ec384|Ec521|Ed25519|Rsa2048|Rsa4096|Rsa8192)$'"}},
 		{name: "listener port range", in: listener + `
 spec: {ports: [{port: 65536}]}
 `, errors: []string{"spec.ports[0].port: Invalid value: 65536: spec.ports[0].port in body should be less than or equal to 65535"}},

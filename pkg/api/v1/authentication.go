@@ -40,9 +40,15 @@ type BrokerAuthenticationSpec struct {
 	AuthenticationMethods []BrokerAuthenticatorMethods `json:"authenticationMethods"`
 }
 
-// Method names an authentication method.
+// Method names an authentication method. The cluster accepts the values in
+// any letter case (Microsoft's SDK applies serviceAccountToken), so the
+// schema is a case-insensitive pattern rather than an enum; decoding
+// canonicalises the spelling (see UnmarshalJSON). The longest value has 19
+// characters; the length bound keeps the API server's cost estimate of the
+// settings-block rule, which lowercases the method, within its budget.
 //
-// +kubebuilder:validation:Enum=Custom;ServiceAccountToken;X509
+// +kubebuilder:validation:MaxLength=32
+// +kubebuilder:validation:Pattern=`^(?i)(Custom|ServiceAccountToken|X509)$`
 type Method string
 
 // The authentication methods of v1.
@@ -52,13 +58,13 @@ const (
 	MethodX509                Method = "X509"
 )
 
-// Methods lists the v1 methods in the order the API documents them.
-var Methods = []Method{MethodCustom, MethodServiceAccountToken, MethodX509}
-
-// BrokerAuthenticatorMethods is one entry of the chain: a method and exactly
-// one settings block, the one that matches the method.
+// BrokerAuthenticatorMethods is one entry of the chain: a method and the
+// settings block that matches it. The REST API's schema makes every block
+// optional and its generated examples fill all three under one method, so
+// the rule requires only the matching block; validate warns about the
+// others (unused-settings), which the broker does not read.
 //
-// +kubebuilder:validation:XValidation:rule="(self.method == 'Custom') == has(self.customSettings) && (self.method == 'ServiceAccountToken') == has(self.serviceAccountTokenSettings) && (self.method == 'X509') == has(self.x509Settings)",message="each entry needs exactly one settings block, the one matching method: customSettings for Custom, serviceAccountTokenSettings for ServiceAccountToken, x509Settings for X509"
+// +kubebuilder:validation:XValidation:rule="[self.method.lowerAscii()].all(m, (m != 'custom' || has(self.customSettings)) && (m != 'serviceaccounttoken' || has(self.serviceAccountTokenSettings)) && (m != 'x509' || has(self.x509Settings)))",message="each entry needs the settings block of its method: customSettings for Custom, serviceAccountTokenSettings for ServiceAccountToken, x509Settings for X509"
 type BrokerAuthenticatorMethods struct {
 	// Method is the authentication method of this entry.
 	//
@@ -141,12 +147,16 @@ type BrokerAuthenticatorMethodSat struct {
 	Audiences []string `json:"audiences"`
 }
 
-// AdditionalValidation names an extra check on client certificates.
+// AdditionalValidation names an extra check on client certificates (REST
+// API 2025-07-01-preview on, GA in 2025-10-01).
 //
-// +kubebuilder:validation:Enum=None;AzureDeviceRegistry
+// +kubebuilder:validation:MaxLength=64
+// +kubebuilder:validation:Pattern=`^(?i)(None|AzureDeviceRegistry)$`
 type AdditionalValidation string
 
-// The additional validations of newer API revisions.
+// The additional validations. With AzureDeviceRegistry the broker also
+// requires the leaf certificate's CN to name an enabled device in Azure
+// Device Registry.
 const (
 	AdditionalValidationNone                AdditionalValidation = "None"
 	AdditionalValidationAzureDeviceRegistry AdditionalValidation = "AzureDeviceRegistry"

@@ -28,9 +28,11 @@ type BrokerListenerList struct {
 	Items           []BrokerListener `json:"items"`
 }
 
-// ServiceType is the type of the listener's Kubernetes Service.
+// ServiceType is the type of the listener's Kubernetes Service, in any
+// letter case (Microsoft's SDK applies clusterIp and loadBalancer).
 //
-// +kubebuilder:validation:Enum=ClusterIp;LoadBalancer;NodePort
+// +kubebuilder:validation:MaxLength=64
+// +kubebuilder:validation:Pattern=`^(?i)(ClusterIp|LoadBalancer|NodePort)$`
 type ServiceType string
 
 // The service types. Note "ClusterIp", not Kubernetes' "ClusterIP".
@@ -42,6 +44,13 @@ const (
 
 // BrokerListenerSpec is the listener's Service and its ports.
 type BrokerListenerSpec struct {
+	// BrokerRef names the Broker the listener belongs to ("default" for the
+	// one AIO deploys). The REST API nests listeners under their broker
+	// instead; the Kubernetes resource names it here.
+	//
+	// +optional
+	BrokerRef string `json:"brokerRef,omitempty"`
+
 	// ServiceName is the Kubernetes Service's name; the listener's name when
 	// empty.
 	//
@@ -63,9 +72,10 @@ type BrokerListenerSpec struct {
 	Ports []ListenerPort `json:"ports"`
 }
 
-// Protocol is a port's protocol.
+// Protocol is a port's protocol, in any letter case.
 //
-// +kubebuilder:validation:Enum=Mqtt;WebSockets
+// +kubebuilder:validation:MaxLength=64
+// +kubebuilder:validation:Pattern=`^(?i)(Mqtt|WebSockets)$`
 type Protocol string
 
 // The port protocols.
@@ -115,9 +125,11 @@ type ListenerPort struct {
 	TLS *TLSCertMethod `json:"tls,omitempty"`
 }
 
-// TLSCertMethodMode says where the port's server certificate comes from.
+// TLSCertMethodMode says where the port's server certificate comes from, in
+// any letter case (Microsoft's SDK applies automatic).
 //
-// +kubebuilder:validation:Enum=Automatic;Manual
+// +kubebuilder:validation:MaxLength=64
+// +kubebuilder:validation:Pattern=`^(?i)(Automatic|Manual)$`
 type TLSCertMethodMode string
 
 // The TLS modes.
@@ -128,7 +140,7 @@ const (
 
 // TLSCertMethod is a port's TLS configuration.
 //
-// +kubebuilder:validation:XValidation:rule="self.mode != 'Manual' || has(self.manual)",message="tls.mode Manual needs tls.manual.secretRef"
+// +kubebuilder:validation:XValidation:rule="self.mode.lowerAscii() != 'manual' || has(self.manual)",message="tls.mode Manual needs tls.manual.secretRef"
 type TLSCertMethod struct {
 	// Mode is Automatic (cert-manager issues the certificate) or Manual (a
 	// Secret you provide).
@@ -137,7 +149,8 @@ type TLSCertMethod struct {
 	Mode TLSCertMethodMode `json:"mode"`
 
 	// CertManagerCertificateSpec tunes the certificate cert-manager issues in
-	// Automatic mode.
+	// Automatic mode. Omitted, the broker uses its defaults (AIO's default
+	// listener names the ClusterIssuer it deploys).
 	//
 	// +optional
 	CertManagerCertificateSpec *CertManagerCertificateSpec `json:"certManagerCertificateSpec,omitempty"`
@@ -161,10 +174,15 @@ type CertManagerCertificateSpec struct {
 	// +optional
 	RenewBefore string `json:"renewBefore,omitempty"`
 
-	// IssuerRef is the cert-manager issuer.
+	// IssuerRef is the cert-manager issuer (required by the REST API).
+	//
+	// +required
+	IssuerRef *CertManagerIssuerRef `json:"issuerRef"`
+
+	// PrivateKey chooses the certificate's key (REST API 2024-11-01 on).
 	//
 	// +optional
-	IssuerRef *CertManagerIssuerRef `json:"issuerRef,omitempty"`
+	PrivateKey *CertManagerPrivateKey `json:"privateKey,omitempty"`
 
 	// SecretName is where cert-manager stores the certificate.
 	//
@@ -179,16 +197,18 @@ type CertManagerCertificateSpec struct {
 
 // CertManagerIssuerRef points to a cert-manager Issuer or ClusterIssuer.
 type CertManagerIssuerRef struct {
-	// Group is the issuer's API group, cert-manager.io for cert-manager's own.
+	// Group is the issuer's API group. The REST API lists it as required
+	// with the default cert-manager.io, and the documentation says only the
+	// issuer's name and kind are required: a default makes both true.
 	//
-	// +required
-	Group string `json:"group"`
+	// +kubebuilder:default=cert-manager.io
+	// +optional
+	Group string `json:"group,omitempty"`
 
 	// Kind is Issuer or ClusterIssuer.
 	//
-	// +kubebuilder:validation:Enum=Issuer;ClusterIssuer
 	// +required
-	Kind string `json:"kind"`
+	Kind IssuerKind `json:"kind"`
 
 	// Name is the issuer's name.
 	//
@@ -196,7 +216,66 @@ type CertManagerIssuerRef struct {
 	Name string `json:"name"`
 }
 
-// SanForCert lists subject alternative names.
+// IssuerKind is the kind of a cert-manager issuer, in any letter case.
+//
+// +kubebuilder:validation:MaxLength=64
+// +kubebuilder:validation:Pattern=`^(?i)(Issuer|ClusterIssuer)$`
+type IssuerKind string
+
+// The cert-manager issuer kinds.
+const (
+	IssuerKindIssuer        IssuerKind = "Issuer"
+	IssuerKindClusterIssuer IssuerKind = "ClusterIssuer"
+)
+
+// CertManagerPrivateKey is the private key of the certificate cert-manager
+// issues: a real cluster shows {algorithm: Ec256, rotationPolicy: Always}
+// on AIO's default listener.
+type CertManagerPrivateKey struct {
+	// Algorithm of the key.
+	//
+	// +required
+	Algorithm PrivateKeyAlgorithm `json:"algorithm"`
+
+	// RotationPolicy says whether cert-manager makes a new key on renewal.
+	//
+	// +required
+	RotationPolicy PrivateKeyRotationPolicy `json:"rotationPolicy"`
+}
+
+// PrivateKeyAlgorithm is a key algorithm, in any letter case.
+//
+// +kubebuilder:validation:MaxLength=64
+// +kubebuilder:validation:Pattern=`^(?i)(Ec256|Ec384|Ec521|Ed25519|Rsa2048|Rsa4096|Rsa8192)$`
+type PrivateKeyAlgorithm string
+
+// The private key algorithms.
+const (
+	PrivateKeyEc256   PrivateKeyAlgorithm = "Ec256"
+	PrivateKeyEc384   PrivateKeyAlgorithm = "Ec384"
+	PrivateKeyEc521   PrivateKeyAlgorithm = "Ec521"
+	PrivateKeyEd25519 PrivateKeyAlgorithm = "Ed25519"
+	PrivateKeyRsa2048 PrivateKeyAlgorithm = "Rsa2048"
+	PrivateKeyRsa4096 PrivateKeyAlgorithm = "Rsa4096"
+	PrivateKeyRsa8192 PrivateKeyAlgorithm = "Rsa8192"
+)
+
+// PrivateKeyRotationPolicy is cert-manager's rotation policy, in any letter
+// case.
+//
+// +kubebuilder:validation:MaxLength=64
+// +kubebuilder:validation:Pattern=`^(?i)(Always|Never)$`
+type PrivateKeyRotationPolicy string
+
+// The rotation policies.
+const (
+	RotationAlways PrivateKeyRotationPolicy = "Always"
+	RotationNever  PrivateKeyRotationPolicy = "Never"
+)
+
+// SanForCert lists subject alternative names. The REST API marks both
+// lists required with an empty default; Microsoft's SDK sets only the ones
+// it needs, so each is optional here.
 type SanForCert struct {
 	// DNS names.
 	//

@@ -6,14 +6,9 @@ import (
 	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
 )
 
-// BrokerAuthentication is the mid-2024 preview shape. Its CRD version is
-// not served: without a conversion webhook the API server would store it as
-// v1 and prune the renamed blocks (custom, serviceAccountToken,
-// x509Credentials), so it is in the CRD only for validation, and such
-// manifests are converted with `kubectl aio-authn convert` before applying.
+// BrokerAuthentication is the 2025 preview: the v1 shape.
 //
 // +kubebuilder:object:root=true
-// +kubebuilder:unservedversion
 // +kubebuilder:resource:shortName=bauthn,categories=iotoperations
 // +kubebuilder:validation:XValidation:rule="self.metadata.name.size() >= 3 && self.metadata.name.size() <= 63 && self.metadata.name.matches('^[a-z0-9][a-z0-9-]*[a-z0-9]$')",message="metadata.name must be 3-63 characters of lowercase letters, digits and '-', starting and ending with a letter or digit"
 type BrokerAuthentication struct {
@@ -21,7 +16,7 @@ type BrokerAuthentication struct {
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
 	// +required
-	Spec BrokerAuthenticationSpec `json:"spec"`
+	Spec v1.BrokerAuthenticationSpec `json:"spec"`
 }
 
 // BrokerAuthenticationList is a list of BrokerAuthentication.
@@ -33,101 +28,7 @@ type BrokerAuthenticationList struct {
 	Items           []BrokerAuthentication `json:"items"`
 }
 
-// BrokerAuthenticationSpec is the ordered chain of authentication methods.
-type BrokerAuthenticationSpec struct {
-	// AuthenticationMethods are tried in order.
-	//
-	// +kubebuilder:validation:MinItems=1
-	// +required
-	AuthenticationMethods []BrokerAuthenticatorMethods `json:"authenticationMethods"`
-}
-
-// Method names an authentication method in the preview API, where X.509 was
-// spelled x509Credentials (and X509Credentials in some examples).
-//
-// +kubebuilder:validation:Enum=Custom;ServiceAccountToken;x509Credentials;X509Credentials
-type Method string
-
-// The preview methods.
-const (
-	MethodCustom              Method = "Custom"
-	MethodServiceAccountToken Method = "ServiceAccountToken"
-	MethodX509Credentials     Method = "x509Credentials"
-	MethodX509CredentialsCap  Method = "X509Credentials"
-)
-
-// BrokerAuthenticatorMethods is one entry: a method and its settings block.
-//
-// +kubebuilder:validation:XValidation:rule="(self.method == 'Custom') == has(self.custom) && (self.method == 'ServiceAccountToken') == has(self.serviceAccountToken) && (self.method in ['x509Credentials', 'X509Credentials']) == has(self.x509Credentials)",message="each entry needs exactly one settings block, the one matching method: custom for Custom, serviceAccountToken for ServiceAccountToken, x509Credentials for x509Credentials"
-type BrokerAuthenticatorMethods struct {
-	// +required
-	Method Method `json:"method"`
-
-	// +optional
-	Custom *BrokerAuthenticatorMethodCustom `json:"custom,omitempty"`
-
-	// +optional
-	ServiceAccountToken *BrokerAuthenticatorMethodSat `json:"serviceAccountToken,omitempty"`
-
-	// +optional
-	X509Credentials *BrokerAuthenticatorMethodX509 `json:"x509Credentials,omitempty"`
-}
-
-// BrokerAuthenticatorMethodCustom configures a custom authentication server.
-type BrokerAuthenticatorMethodCustom struct {
-	// +kubebuilder:validation:Pattern=`^https://`
-	// +required
-	Endpoint string `json:"endpoint"`
-
-	// CACert names the ConfigMap with the auth server's CA (caCertConfigMap
-	// in v1).
-	//
-	// +optional
-	CACert string `json:"caCert,omitempty"`
-
-	// +optional
-	Auth *BrokerAuthenticatorCustomAuth `json:"auth,omitempty"`
-
-	// +optional
-	Headers map[string]string `json:"headers,omitempty"`
-}
-
-// BrokerAuthenticatorCustomAuth is the broker's credential towards the auth
-// server.
-type BrokerAuthenticatorCustomAuth struct {
-	// +required
-	X509 X509SecretRef `json:"x509"`
-}
-
-// X509SecretRef names a Secret by name and namespace (secretRef in v1).
-type X509SecretRef struct {
-	// +kubebuilder:validation:MinLength=1
-	// +required
-	SecretName string `json:"secretName"`
-
-	// +optional
-	Namespace string `json:"namespace,omitempty"`
-}
-
-// BrokerAuthenticatorMethodSat configures service account token
-// authentication.
-type BrokerAuthenticatorMethodSat struct {
-	// +kubebuilder:validation:MinItems=1
-	// +kubebuilder:validation:items:MinLength=1
-	// +required
-	Audiences []string `json:"audiences"`
-}
-
-// BrokerAuthenticatorMethodX509 configures X.509 client authentication.
-type BrokerAuthenticatorMethodX509 struct {
-	// +optional
-	TrustedClientCACert string `json:"trustedClientCaCert,omitempty"`
-
-	// +optional
-	AuthorizationAttributes map[string]v1.BrokerAuthenticatorMethodX509Attributes `json:"authorizationAttributes,omitempty"`
-}
-
-// BrokerListener is the mid-2024 preview listener; its ports have the v1 shape.
+// BrokerListener is the preview listener; its shape did not change in v1.
 //
 // +kubebuilder:object:root=true
 // +kubebuilder:resource:shortName=blistener,categories=iotoperations

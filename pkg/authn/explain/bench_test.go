@@ -213,9 +213,12 @@ func newSATFixture(b *testing.B) *satFixture {
 	}
 	f := &satFixture{dir: dir, key: &key.PublicKey, keys: ks}
 	enc := base64.RawURLEncoding.EncodeToString
+	// The kid the API server derives from its key, which it selects by.
+	kid := sha256.Sum256(der)
 	var distinctTokens []string
+	var serviceAccounts []*corev1.ServiceAccount
 	for i := 0; i < distinct; i++ {
-		header, _ := json.Marshal(map[string]string{"alg": "RS256", "kid": "k"})
+		header, _ := json.Marshal(map[string]string{"alg": "RS256", "kid": enc(kid[:])})
 		claims, _ := json.Marshal(map[string]any{
 			"aud": []string{"aio-internal"}, "exp": benchNow.Add(time.Hour).Unix(), "iat": benchNow.Add(-time.Hour).Unix(),
 			"nbf": benchNow.Add(-time.Hour).Unix(), "iss": "https://kubernetes.default.svc.cluster.local",
@@ -230,6 +233,7 @@ func newSATFixture(b *testing.B) *satFixture {
 		}
 		tok := input + "." + enc(sig)
 		distinctTokens = append(distinctTokens, tok)
+		serviceAccounts = append(serviceAccounts, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("client-%03d", i), Namespace: "fleet", UID: "u"}})
 		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("client-%03d.jwt", i)), []byte(tok+"\n"), 0o644); err != nil {
 			b.Fatal(err)
 		}
@@ -243,7 +247,7 @@ func newSATFixture(b *testing.B) *satFixture {
 	a := &v1.BrokerAuthentication{Spec: v1.BrokerAuthenticationSpec{AuthenticationMethods: []v1.BrokerAuthenticatorMethods{{
 		Method: v1.MethodServiceAccountToken, ServiceAccountTokenSettings: &v1.BrokerAuthenticatorMethodSat{Audiences: []string{"aio-internal"}}}}}}
 	a.Name = "default"
-	f.bundle = &bundle.Bundle{Authentications: []*bundle.Authentication{{BrokerAuthentication: a, Position: "bench.yaml:1"}}}
+	f.bundle = &bundle.Bundle{Authentications: []*bundle.Authentication{{BrokerAuthentication: a, Position: "bench.yaml:1"}}, ServiceAccounts: serviceAccounts}
 	return f
 }
 

@@ -35,6 +35,7 @@ type Case struct {
 	SATFile      string  `json:"satFile,omitempty"`
 	Cert         string  `json:"cert,omitempty"`
 	CustomResult string  `json:"customResult,omitempty"`
+	ADRDevice    string  `json:"adrDevice,omitempty"`
 	Now          string  `json:"now,omitempty"`
 }
 
@@ -62,6 +63,9 @@ func (c Case) Over(base Case) Case {
 	}
 	if c.CustomResult != "" {
 		out.CustomResult = c.CustomResult
+	}
+	if c.ADRDevice != "" {
+		out.ADRDevice = c.ADRDevice
 	}
 	if c.Now != "" {
 		out.Now = c.Now
@@ -119,6 +123,10 @@ func (r *Runner) Explain(ctx context.Context, c Case) (*authn.Decision, Target, 
 	if err != nil {
 		return nil, Target{}, err
 	}
+	device, err := parseADRDevice(c.ADRDevice)
+	if err != nil {
+		return nil, Target{}, err
+	}
 	creds, err := r.credentials(c)
 	if err != nil {
 		return nil, Target{}, err
@@ -152,9 +160,9 @@ func (r *Runner) Explain(ctx context.Context, c Case) (*authn.Decision, Target, 
 		return nil, target, err
 	}
 	target.Authentication = a
-	d := r.engine(a, whatIf).Explain(ctx, creds, now)
+	d := r.engine(a, whatIf, device).Explain(ctx, creds, now)
 	for _, n := range a.Notes {
-		d.Warnings = append(d.Warnings, "converted from "+a.APIVersion+": "+n)
+		d.Warnings = append(d.Warnings, "conversion: "+n) // a.APIVersion is v1 already
 	}
 	d.Warnings = append(d.Warnings, r.Bundle.Warnings...)
 	return d, target, nil
@@ -182,9 +190,17 @@ func parseCustomResult(s string) (authn.CustomResult, error) {
 	return "", inputErrorf("--custom-result %q: want pass, fail or unreachable", s)
 }
 
+func parseADRDevice(s string) (authn.ADRDevice, error) {
+	switch d := authn.ADRDevice(s); d {
+	case authn.ADRUnknown, authn.ADREnabled, authn.ADRDisabled, authn.ADRMissing:
+		return d, nil
+	}
+	return "", inputErrorf("--adr-device %q: want enabled, disabled or missing", s)
+}
+
 // engine returns the engine for a, built once per authentication and
-// what-if answer.
-func (r *Runner) engine(a *bundle.Authentication, whatIf authn.CustomResult) *authn.Engine {
+// what-if answers.
+func (r *Runner) engine(a *bundle.Authentication, whatIf authn.CustomResult, device authn.ADRDevice) *authn.Engine {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.engines == nil {
@@ -193,16 +209,25 @@ func (r *Runner) engine(a *bundle.Authentication, whatIf authn.CustomResult) *au
 	if whatIf == authn.CustomCall {
 		whatIf = r.Options.CustomResult
 	}
-	key := a.Position + "|" + string(whatIf)
+	if device == authn.ADRUnknown {
+		device = r.Options.ADRDevice
+	}
+	key := a.Position + "|" + string(whatIf) + "|" + string(device)
 	if e, ok := r.engines[key]; ok {
 		return e
 	}
 	opts := r.Options
 	opts.CustomResult = whatIf
+	opts.ADRDevice = device
 	e := authn.New(r.Bundle.Config(a), opts)
 	r.engines[key] = e
 	return e
 }
+
+// Credentials reads what c says the client presents (password, token and
+// certificate files), as Explain does, for a caller that presents them to a
+// live broker too. The error is an *InputError.
+func (r *Runner) Credentials(c Case) (authn.Credentials, error) { return r.credentials(c) }
 
 func (r *Runner) credentials(c Case) (authn.Credentials, error) {
 	creds := authn.Credentials{Username: c.Username}

@@ -25,6 +25,8 @@ func TestCaseOverDefaults(t *testing.T) {
 			Case{Listener: "l", Port: ptr(int32(1)), Cert: "fan.pem", SATFile: "tok.jwt", Password: ptr("pw"), Now: "2026-01-01T00:00:00Z"}},
 		{"inline auth data replaces --sat-file", Case{AuthMethod: "X", AuthData: ptr("d")},
 			Case{Authn: "default", Cert: "fan.pem", AuthMethod: "X", AuthData: ptr("d"), Password: ptr("pw"), Now: "2026-01-01T00:00:00Z"}},
+		{"a line's adrDevice replaces --adr-device", Case{ADRDevice: "missing"},
+			Case{Authn: "default", Cert: "fan.pem", SATFile: "tok.jwt", Password: ptr("pw"), ADRDevice: "missing", Now: "2026-01-01T00:00:00Z"}},
 		{"a password file replaces --password", Case{PasswordFile: "p"},
 			Case{Authn: "default", Cert: "fan.pem", SATFile: "tok.jwt", PasswordFile: "p", Now: "2026-01-01T00:00:00Z"}},
 	} {
@@ -39,7 +41,7 @@ func TestCaseOverDefaults(t *testing.T) {
 
 func dumpCase(c Case) string {
 	s := c
-	out := []string{s.Authn, s.Listener, s.Username, s.PasswordFile, s.AuthMethod, s.AuthDataFile, s.SATFile, s.Cert, s.CustomResult, s.Now}
+	out := []string{s.Authn, s.Listener, s.Username, s.PasswordFile, s.AuthMethod, s.AuthDataFile, s.SATFile, s.Cert, s.CustomResult, s.ADRDevice, s.Now}
 	if s.Port != nil {
 		out = append(out, "port")
 	}

@@ -47,7 +47,10 @@ func WriteText(w io.Writer, d *authn.Decision, t Target, st *ui.Styles) error {
 		}
 		for _, c := range s.Checks {
 			mark, style := markGranted, st.Success
-			if !c.OK {
+			switch {
+			case c.Skipped:
+				mark, style = markNotRelevant, st.Faint
+			case !c.OK:
 				mark, style = markDenied, st.Error
 			}
 			fmt.Fprintf(&b, "      %s %-*s  %s\n", style.Render(mark), nameWidth, c.Name, ui.Escape(c.Detail))
@@ -60,6 +63,14 @@ func WriteText(w io.Writer, d *authn.Decision, t Target, st *ui.Styles) error {
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// Heading names what a decision is about, as the trace's first line does:
+// the BrokerAuthentication (and listener port), "" when nothing is known.
+func Heading(t Target) string { return heading(t) }
+
+// Verdict is the trace's last line: the decision, the entry that made it
+// and the CONNACK code.
+func Verdict(d *authn.Decision, st *ui.Styles) string { return verdict(d, st) }
 
 func heading(t Target) string {
 	var parts []string

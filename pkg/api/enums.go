@@ -1,0 +1,114 @@
+package api
+
+import (
+	"fmt"
+	"regexp"
+
+	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/aio-authn/kubectl-aio-authn/pkg/api/mid2024"
+	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
+)
+
+// EnumField is a field whose value is one of the API's enums. The cluster
+// takes the values in any letter case; Values are the canonical spellings,
+// which generate and convert write and validate suggests.
+type EnumField struct {
+	// Kind is BrokerAuthentication or BrokerListener.
+	Kind string
+	// Path is the field path, with [*] for any list item.
+	Path   string
+	Values []string
+}
+
+// EnumFields are the enum fields of v1, which the 2025 v1beta1 shares. The
+// CRD schema gives each a case-insensitive pattern of the same values (a
+// test in pkg/api/crds checks that they agree).
+var EnumFields = []EnumField{
+	{KindBrokerAuthentication, "spec.authenticationMethods[*].method", values(v1.Methods)},
+	{KindBrokerAuthentication, "spec.authenticationMethods[*].x509Settings.additionalValidation", values(v1.AdditionalValidations)},
+	{KindBrokerListener, "spec.serviceType", values(v1.ServiceTypes)},
+	{KindBrokerListener, "spec.ports[*].protocol", values(v1.Protocols)},
+	{KindBrokerListener, "spec.ports[*].tls.mode", values(v1.TLSModes)},
+	{KindBrokerListener, "spec.ports[*].tls.certManagerCertificateSpec.issuerRef.kind", values(v1.IssuerKinds)},
+	{KindBrokerListener, "spec.ports[*].tls.certManagerCertificateSpec.privateKey.algorithm", values(v1.PrivateKeyAlgorithms)},
+	{KindBrokerListener, "spec.ports[*].tls.certManagerCertificateSpec.privateKey.rotationPolicy", values(v1.RotationPolicies)},
+}
+
+// Mid2024EnumFields are the enum fields of the mid-2024 preview
+// BrokerAuthentication.
+var Mid2024EnumFields = []EnumField{
+	{KindBrokerAuthentication, "spec.authenticationMethods[*].method", values(mid2024.Methods)},
+}
+
+func values[T ~string](vs []T) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
+}
+
+var listIndex = regexp.MustCompile(`\[\d+\]`)
+
+// EnumAt returns the enum field of kind at path (a concrete field path such
+// as spec.ports[2].tls.mode) among fields, if there is one.
+func EnumAt(fields []EnumField, kind, path string) (EnumField, bool) {
+	p := listIndex.ReplaceAllString(path, "[*]")
+	for _, f := range fields {
+		if f.Kind == kind && f.Path == p {
+			return f, true
+		}
+	}
+	return EnumField{}, false
+}
+
+// Spelling is an enum value written in another letter case than the API's.
+type Spelling struct {
+	// Path is the field path, e.g. spec.ports[0].tls.mode.
+	Path string
+	// Node is the value's scalar, with its position and text.
+	Node *yaml.Node
+	// Canonical is the API's spelling.
+	Canonical string
+}
+
+// NoncanonicalSpellings finds, in a document of kind, the enum fields whose
+// value is a known one in another letter case: what the cluster accepts and
+// validate notes, and what convert rewrites.
+func NoncanonicalSpellings(root *yaml.Node, kind string, fields []EnumField) []Spelling {
+	var out []Spelling
+	var walk func(n *yaml.Node, path string, depth int)
+	walk = func(n *yaml.Node, path string, depth int) {
+		for n != nil && n.Kind == yaml.AliasNode {
+			n = n.Alias
+		}
+		if n == nil || depth > 32 {
+			return
+		}
+		switch n.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				p := n.Content[i].Value
+				if path != "" {
+					p = path + "." + p
+				}
+				walk(n.Content[i+1], p, depth+1)
+			}
+		case yaml.SequenceNode:
+			for i, it := range n.Content {
+				walk(it, fmt.Sprintf("%s[%d]", path, i), depth+1)
+			}
+		case yaml.ScalarNode:
+			f, ok := EnumAt(fields, kind, path)
+			if !ok {
+				return
+			}
+			if c, ok := v1.Canonical(n.Value, f.Values); ok && c != n.Value {
+				out = append(out, Spelling{Path: path, Node: n, Canonical: c})
+			}
+		}
+	}
+	walk(root, "", 0)
+	return out
+}

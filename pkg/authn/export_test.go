@@ -1,0 +1,9 @@
+package authn
+
+// The token helpers of these tests, for the external differential test
+// (package authn_test, which imports pkg/kube, which imports this package).
+var (
+	SignWithKid = signWithKid
+	With        = with
+	Without     = without
+)
