@@ -199,7 +199,7 @@ func TestHostileDevZero(t *testing.T) {
 		{args: []string{"ca", "import", "/dev/zero", "--dry-run=client", "-o", "yaml"}, want: "/dev/zero: larger than 4 MiB, the cap for a PEM file"},
 		{args: []string{"sat", "decode", "/dev/zero"}, want: "/dev/zero: larger than 1 MiB, the cap for a token file"},
 		{args: []string{"sat", "mint", "--signing-key", "/dev/zero", "--service-account", "sa", "--audience", "a"}, want: "/dev/zero: larger than 1 MiB, the cap for a private key file"},
-		{args: []string{"audit"}, env: []string{"KUBECONFIG=/dev/zero"}, want: "kubeconfig: /dev/zero: not a regular file (a character device)"},
+		{args: []string{"audit"}, env: []string{"KUBECONFIG=/dev/zero"}, want: "kubeconfig: /dev/zero: not a regular file (a character device): client-go reads the kubeconfig by its name"},
 		{args: []string{"explain", "-f", "testdata/examples", "--batch", "/dev/zero"}, want: "/dev/zero: larger than 1 GiB, the cap for a batch file"},
 	} {
 		what := strings.Join(tc.args, " ")

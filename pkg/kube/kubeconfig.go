@@ -2,6 +2,7 @@ package kube
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -32,10 +33,12 @@ func checkKubeconfigs(flags *genericclioptions.ConfigFlags) error {
 			continue
 		}
 		o, err := input.OpenRegular(p, input.Kubeconfig)
-		if errors.Is(err, fs.ErrNotExist) {
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
 			continue
-		}
-		if err != nil {
+		case errors.Is(err, input.ErrNotRegular):
+			return fmt.Errorf("%w: client-go reads the kubeconfig by its name, so it must be a file: write it to one", err)
+		case err != nil:
 			return err
 		}
 		o.Close()
