@@ -20,14 +20,7 @@ TARGET_MB=400
 # corpusgen's documents average 483 bytes: documents per MB.
 DOCS_PER_MB=2070
 
-if [[ ! -x /usr/bin/time ]]; then
-	sudo=()
-	[[ $(id -u) -eq 0 ]] || sudo=(sudo)
-	echo "bench: installing GNU time" >&2
-	export DEBIAN_FRONTEND=noninteractive
-	"${sudo[@]}" apt-get install -y -qq time >/dev/null 2>&1 ||
-		{ "${sudo[@]}" apt-get update -qq && "${sudo[@]}" apt-get install -y -qq time >/dev/null; }
-fi
+[[ -x /usr/bin/time ]] || bash hack/install-apt-package.sh time
 
 work=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/bench-validate-memory.XXXXXX")
 trap 'rm -rf "$work"' EXIT
