@@ -2,12 +2,12 @@ package cmd
 
 import (
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
 )
 
@@ -49,12 +49,12 @@ func readBundles(paths []string, stdin io.Reader) ([]pki.BundleCertificate, erro
 		source := p
 		if p == "-" {
 			source = "stdin"
-			data, err = io.ReadAll(stdin)
+			data, err = input.ReadStream(stdin, input.StdinName, input.PEM)
 		} else {
-			data, err = os.ReadFile(p)
+			data, err = input.ReadFile(p, input.PEM)
 		}
 		if err != nil {
-			return nil, exitcode.Usagef("%v: give a readable PEM file, or - for standard input", err)
+			return nil, inputError(err, "give a readable PEM file, or - for standard input")
 		}
 		certs, err := pki.ParseBundle(source, data)
 		if err != nil {

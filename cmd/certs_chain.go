@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"strings"
 	"time"
 
@@ -57,8 +58,12 @@ that matches the minted subjects.
 
 Client and server certificates end after --not-after (default 30 days; a
 duration such as 720h or 90d, or an RFC 3339 time); the CAs last 10 years.
-Keys are written with mode 0600, every file atomically, and existing files are
-never overwritten without --force.`),
+Keys are written with mode 0600 and existing files are never overwritten
+without --force. Minting is all or nothing: the files are written into a
+hidden staging directory and moved into place once all are written; an
+error or an interrupt (Ctrl-C, SIGTERM) removes the staging directory and
+leaves --out-dir as it was. --count is at most 100000, and minting does not
+start when the disk has no room for the files.`),
 		Example: o.example(`
   # A chain with a client for the operator page's mosquitto command
   kubectl aio-authn certs chain --out-dir certs --client thermostat
@@ -79,7 +84,7 @@ never overwritten without --force.`),
 			if err := opts.complete(); err != nil {
 				return err
 			}
-			return opts.run()
+			return opts.run(c.Context())
 		},
 	}
 	f := c.Flags()
@@ -134,7 +139,7 @@ func (o *certsChainOptions) complete() error {
 	return nil
 }
 
-func (o *certsChainOptions) run() error {
+func (o *certsChainOptions) run(ctx context.Context) error {
 	plan, err := o.spec.Plan()
 	if err != nil {
 		return exitcode.UsageError(err)
@@ -144,9 +149,15 @@ func (o *certsChainOptions) run() error {
 		bar = newProgressBar(o.ErrOut, "minting client certificates")
 		plan.Spec.Progress = bar.update
 	}
-	chain, err := plan.Mint()
+	// An interrupt stops the minting; Mint then removes what it staged.
+	intr := onInterrupt(ctx)
+	chain, err := plan.Mint(intr.ctx)
+	intr.stop()
 	bar.finish()
 	if err != nil {
+		if ierr := intr.err("nothing was written"); ierr != nil {
+			return ierr
+		}
 		return exitcode.UsageError(err)
 	}
 	chain.WriteSummary(o.ErrOut, ui.NewStyles(o.ErrOut))

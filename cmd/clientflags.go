@@ -116,3 +116,8 @@ func (x *clientFlags) complete(f *pflag.FlagSet) error {
 	}
 	return x.verifierFlags.complete()
 }
+
+// addBundleFlag adds -f, the bundle of manifests the engine works from.
+func addBundleFlag(f *pflag.FlagSet, files *[]string) {
+	f.StringArrayVarP(files, "filename", "f", nil, "bundle: manifest files or directories (- for standard input); repeatable")
+}

@@ -17,6 +17,7 @@ type convertOptions struct {
 	*rootOptions
 	to      string
 	inPlace bool
+	limits  manifest.Limits
 }
 
 func newConvertCmd(o *rootOptions) *cobra.Command {
@@ -60,6 +61,7 @@ Secret) is an error naming the line, and nothing is written.`,
 	}
 	c.Flags().StringVar(&opts.to, "to", convert.Target, "API version to convert to (only v1)")
 	c.Flags().BoolVar(&opts.inPlace, "in-place", false, "rewrite the files instead of printing the result")
+	addManifestLimits(c, &opts.limits)
 	_ = c.RegisterFlagCompletionFunc("to", cobra.FixedCompletions([]string{convert.Target}, cobra.ShellCompDirectiveNoFileComp))
 	return c
 }
@@ -74,14 +76,15 @@ func (o *convertOptions) Run(paths []string) error {
 			return exitcode.Usagef("--in-place cannot rewrite standard input: drop --in-place or name the files")
 		}
 	}
-	files, err := manifest.ReadPaths(paths, o.In)
+	files, notes, err := manifest.ReadAll(paths, o.In, o.limits)
 	if err != nil {
-		return exitcode.UsageError(err)
+		return inputError(err, "give readable files, directories or - for standard input")
 	}
+	printNotes(o.ErrOut, notes)
 	var results []*convert.Result
 	var errs []error
 	for _, f := range files {
-		res, err := convert.File(f.Path, f.Data)
+		res, err := convert.FileWithin(f.Path, f.Data, o.limits.Document)
 		if err != nil {
 			errs = append(errs, err)
 			continue

@@ -3,9 +3,7 @@ package cmd
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -16,6 +14,8 @@ import (
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn/explain"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/bundle"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
 
@@ -26,6 +26,7 @@ type explainOptions struct {
 	files  []string
 	output string
 	batch  string
+	limits manifest.Limits
 
 	bundle  *bundle.Bundle
 	cluster explainCluster
@@ -104,6 +105,7 @@ batch, the worst case).`),
 	f.StringVar(&e.c.Now, "now", "", "decide at this time (RFC 3339) instead of now")
 	f.StringVarP(&e.output, "output", "o", "text", "output format: "+strings.Join(explainFormats, ", ")+" (--batch always writes JSON lines)")
 	f.StringVar(&e.batch, "batch", "", "JSON Lines file of cases (- for standard input): one JSON decision per line")
+	addManifestLimits(c, &e.limits)
 	e.cluster.addFlags(c, o)
 	_ = c.RegisterFlagCompletionFunc("output", fixedCompletion(explainFormats...))
 	return c
@@ -132,8 +134,9 @@ func (e *explainOptions) complete(c *cobra.Command) error {
 func (e *explainOptions) loadBundle(ctx context.Context) error {
 	b, err := e.readBundle(ctx)
 	if err != nil {
-		return bundleError(err)
+		return inputError(err, "give the bundle as files, directories or - for standard input")
 	}
+	printNotes(e.ErrOut, b.Notes)
 	e.bundle = b
 	return nil
 }
@@ -188,11 +191,12 @@ func (e *explainOptions) run(ctx context.Context) error {
 }
 
 func (e *explainOptions) runBatch(ctx context.Context, r *explain.Runner) error {
-	in, name := e.In, "<stdin>"
+	in := input.Reader(e.In, input.StdinName, input.Batch)
+	name := input.StdinName
 	if e.batch != "-" {
-		f, err := os.Open(e.batch)
+		f, err := input.Open(e.batch, input.Batch)
 		if err != nil {
-			return exitcode.Usagef("--batch %s: %v", e.batch, errors.Unwrap(err))
+			return exitcode.Usagef("--batch %v", err)
 		}
 		defer f.Close()
 		in, name = f, e.batch

@@ -3,7 +3,6 @@ package cmd
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -11,6 +10,7 @@ import (
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/bundle"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/kube"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/sat"
 )
@@ -48,7 +48,7 @@ func (e *explainOptions) readBundle(ctx context.Context) (*bundle.Bundle, error)
 		return nil, err
 	}
 	if !x.fromCluster && !x.tokenReview {
-		return bundle.Read(e.files, e.In)
+		return bundle.Read(e.files, e.In, e.limits)
 	}
 	if ctx == nil {
 		ctx = context.Background()
@@ -61,7 +61,7 @@ func (e *explainOptions) readBundle(ctx context.Context) (*bundle.Bundle, error)
 		x.reviewer = client.TokenReviewer()
 	}
 	if !x.fromCluster {
-		return bundle.Read(e.files, e.In)
+		return bundle.Read(e.files, e.In, e.limits)
 	}
 
 	ns := brokerNamespace
@@ -109,7 +109,7 @@ func (e *explainOptions) caseTokens() []string {
 	c := e.c
 	var tokens []string
 	read := func(path string) {
-		if data, err := os.ReadFile(path); err == nil {
+		if data, err := input.ReadFile(path, input.Token); err == nil {
 			tokens = append(tokens, strings.TrimSpace(string(data)))
 		}
 	}

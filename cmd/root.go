@@ -16,6 +16,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
 
 // pluginName is how help and examples name the tool when it runs as a kubectl
@@ -140,7 +141,9 @@ func Execute(args []string, in io.Reader, out, errOut io.Writer) int {
 	}
 	code, print := exitcode.Code(err)
 	if print {
-		fmt.Fprintf(errOut, "error: %v\n", err)
+		// Errors quote what the user gave and what servers answered:
+		// escaped, so that nothing reaches the terminal as a control code.
+		fmt.Fprintf(errOut, "error: %s\n", ui.EscapeLines(err.Error()))
 	}
 	return code
 }

@@ -3,14 +3,15 @@ package cmd
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/sat"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
@@ -86,14 +87,15 @@ func (o *satDecodeOptions) complete(args []string) error {
 		arg = args[0]
 	}
 	var data []byte
-	switch st, statErr := os.Stat(arg); {
+	switch _, statErr := os.Stat(arg); {
 	case arg == "-":
-		if data, err = io.ReadAll(o.In); err != nil {
-			return exitcode.Usagef("reading the token from standard input: %v", err)
+		if data, err = input.ReadStream(o.In, input.StdinName, input.Token); err != nil {
+			return inputError(err, "")
 		}
-	case statErr == nil && st.Mode().IsRegular():
-		if data, err = os.ReadFile(arg); err != nil {
-			return exitcode.Usagef("reading the token: %v", err)
+	case statErr == nil:
+		// A file, a FIFO too: <(kubectl create token ...).
+		if data, err = input.ReadFile(arg, input.Token); err != nil {
+			return inputError(err, "pass a token file, the token itself, or - for standard input")
 		}
 	default:
 		data = []byte(arg)
@@ -126,6 +128,10 @@ func (o *satDecodeOptions) run() error {
 		sat.WriteText(o.Out, header, claims, o.nowTime)
 	}
 	st := ui.NewStyles(o.ErrOut)
+	if len(o.token) > authn.MaxFieldBytes {
+		fmt.Fprintf(o.ErrOut, "%s the token is %d bytes long: MQTT v5 carries at most %d bytes of authentication data, so no client can present it to the broker\n",
+			st.Warning.Render("warning:"), len(o.token), authn.MaxFieldBytes)
+	}
 	if o.keys == nil {
 		fmt.Fprintf(o.ErrOut, "%s decoding does not verify the signature: add --verify-key with the issuer's public key or JWKS to check it\n", st.Warning.Render("note:"))
 		return nil

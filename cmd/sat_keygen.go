@@ -65,7 +65,7 @@ func (o *satKeygenOptions) run() error {
 	}
 	st := ui.NewStyles(o.ErrOut)
 	w := o.ErrOut
-	fmt.Fprintf(w, "%s in %s (%s, %s):\n", st.Bold.Render("Wrote a token signing key pair"), keys.Dir, keys.Key, keys.Algorithm)
+	fmt.Fprintf(w, "%s in %s (%s, %s):\n", st.Bold.Render("Wrote a token signing key pair"), ui.Escape(keys.Dir), keys.Key, keys.Algorithm)
 	fmt.Fprintf(w, "  %-11s private key, mode 0600 (sat mint --signing-key)\n", sat.SigningKeyFile)
 	fmt.Fprintf(w, "  %-11s public key (sat decode --verify-key, explain --sat-issuer-key)\n", sat.PublicKeyFile)
 	fmt.Fprintf(w, "  %-11s the public key as a JWKS\n", sat.JWKSFile)

@@ -20,6 +20,7 @@ import (
 	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/kube"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
@@ -37,6 +38,7 @@ type serveBrokerOptions struct {
 	tokenReview bool
 	events      string
 	readyFile   string
+	limits      manifest.Limits
 
 	bundle *bundle.Bundle
 	cert   *tls.Certificate
@@ -112,6 +114,7 @@ flag or port that cannot be served.`),
 	f.BoolVar(&s.tokenReview, "token-review", false, tokenReviewUsage)
 	f.StringVar(&s.events, "events", "", "append one JSON line per event to this file (- for standard output)")
 	f.StringVar(&s.readyFile, "ready-file", "", "write the ports and the CA file here as JSON once every port listens")
+	addManifestLimits(c, &s.limits)
 	o.addKubeFlags(c)
 	return c
 }
@@ -136,10 +139,11 @@ func (s *serveBrokerOptions) complete() error {
 		}
 		s.cert = cert
 	}
-	b, err := bundle.Read(s.files, s.In)
+	b, err := bundle.Read(s.files, s.In, s.limits)
 	if err != nil {
-		return bundleError(err)
+		return inputError(err, "give the bundle as files, directories or - for standard input")
 	}
+	printNotes(s.ErrOut, b.Notes)
 	s.bundle = b
 	if s.tokenReview {
 		client, err := kube.NewClient(s.kube)

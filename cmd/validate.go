@@ -1,9 +1,7 @@
 package cmd
 
 import (
-	"errors"
 	"fmt"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -16,8 +14,12 @@ import (
 	"github.com/aio-authn/kubectl-aio-authn/pkg/version"
 )
 
-// gcPercent is the GOGC value while validating.
-const gcPercent = 300
+// gcPercent is the GOGC value while validating, and heapFloor the heap it
+// may grow to before collections come more often (see boundHeap).
+const (
+	gcPercent = 300
+	heapFloor = 256 << 20
+)
 
 // validateOptions are the flags of `validate`.
 type validateOptions struct {
@@ -27,6 +29,7 @@ type validateOptions struct {
 	strict     bool
 	warnWithin time.Duration
 	now        string
+	limits     manifest.Limits
 
 	nowTime  time.Time
 	reporter lint.Reporter
@@ -48,7 +51,11 @@ authentication needs TLS or names an authn that does not exist, and the
 ConfigMaps and Secrets an authn references (when they are among the inputs).
 
 PATH is a file, a directory (walked recursively for *.yaml, *.yml, *.json)
-or - for standard input. Documents of other kinds are skipped.
+or - for standard input. Documents of other kinds are skipped. Symbolic
+links are followed; a FIFO, device or socket found in a directory is skipped
+with a note (name it directly to read it). Each file is read a document at a
+time: a file is capped at 1 GiB and a document at 16 MiB (also with its YAML
+aliases expanded); --max-manifest-size and --max-document-size raise them.
 
 Findings go to standard output, sorted by file, line and column; the text
 format prints a one-line summary on standard error. Exit status: 0 no
@@ -82,6 +89,7 @@ errors, 1 errors (or warnings with --strict), 2 unreadable input or bad flags.`)
 	f.BoolVar(&v.strict, "strict", false, "treat warnings as errors")
 	f.DurationVar(&v.warnWithin, "warn-within", lint.DefaultWarnWithin, "warn about certificates that expire within this duration")
 	f.StringVar(&v.now, "now", "", "check certificate validity at this time (RFC 3339) instead of now, for reproducible runs")
+	addManifestLimits(c, &v.limits)
 	_ = c.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return lint.Formats, cobra.ShellCompDirectiveNoFileComp
 	})
@@ -113,16 +121,13 @@ func (v *validateOptions) complete(args []string) error {
 func (v *validateOptions) run() error {
 	// Validation allocates many short-lived objects (the API server's
 	// validators convert every value); collecting less often trades a
-	// little memory for a good part of the CPU time on large inputs.
-	defer debug.SetGCPercent(debug.SetGCPercent(gcPercent))
-	res, err := lint.LintPaths(v.paths, v.In, lint.Options{Now: v.nowTime, WarnWithin: v.warnWithin, Strict: v.strict})
+	// little memory for a good part of the CPU time, within bounds.
+	defer boundHeap(gcPercent, heapFloor)()
+	res, err := lint.LintPaths(v.paths, v.In, lint.Options{Now: v.nowTime, WarnWithin: v.warnWithin, Strict: v.strict, Limits: v.limits})
 	if err != nil {
-		var re *manifest.ReadError
-		if errors.As(err, &re) {
-			return exitcode.Usagef("%v: give a readable file, a directory or - for standard input", re)
-		}
-		return exitcode.UsageError(err)
+		return inputError(err, "give a readable file, a directory or - for standard input")
 	}
+	printNotes(v.ErrOut, res.Notes)
 	if err := v.reporter.Report(v.Out, res); err != nil {
 		return err
 	}

@@ -29,14 +29,7 @@ KUBECONFORM_VERSION=v0.8.0
 
 kubeconform=$(bash hack/install-go-tool.sh "github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION")
 
-if ! command -v hyperfine >/dev/null; then
-	sudo=()
-	[[ $(id -u) -eq 0 ]] || sudo=(sudo)
-	echo "bench: installing hyperfine" >&2
-	export DEBIAN_FRONTEND=noninteractive
-	"${sudo[@]}" apt-get install -y -qq hyperfine >/dev/null 2>&1 ||
-		{ "${sudo[@]}" apt-get update -qq && "${sudo[@]}" apt-get install -y -qq hyperfine >/dev/null; }
-fi
+command -v hyperfine >/dev/null || bash hack/install-apt-package.sh hyperfine
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

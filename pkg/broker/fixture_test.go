@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/bundle"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/sat"
 )
@@ -169,7 +170,7 @@ func (f *fixture) bundle(t testing.TB, docs ...string) *bundle.Bundle {
 	t.Helper()
 	all := append([]string{configMapYAML("client-ca", "client_ca.pem", f.read(t, "certs/client_ca.pem")), serviceAccountYAML}, docs...)
 	p := f.write(t, "bundle/bundle.yaml", strings.Join(all, "---\n"))
-	b, err := bundle.Read([]string{p}, nil)
+	b, err := bundle.Read([]string{p}, nil, manifest.DefaultLimits())
 	if err != nil {
 		t.Fatal(err)
 	}

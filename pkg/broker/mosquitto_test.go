@@ -16,6 +16,7 @@ import (
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/bundle"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/kube"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
 
 	"github.com/aio-authn/kubectl-aio-authn/internal/testenv"
@@ -278,7 +279,7 @@ func TestMosquittoTokenReview(t *testing.T) {
 	port := freePorts(t, 1)[0]
 	// No ServiceAccount in the bundle: the API server checks it.
 	p := f.write(t, "cluster-bundle/bundle.yaml", authnYAML("default", satEntry)+"---\n"+listenerYAML(listenerPort{port: port, authn: "default"}))
-	b, err := bundle.Read([]string{p}, nil)
+	b, err := bundle.Read([]string{p}, nil, manifest.DefaultLimits())
 	if err != nil {
 		t.Fatal(err)
 	}

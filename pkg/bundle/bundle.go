@@ -9,6 +9,7 @@ package bundle
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -20,6 +21,7 @@ import (
 	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
 	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 )
 
@@ -51,6 +53,13 @@ type Bundle struct {
 	Pods []*corev1.Pod
 	// Files are the paths read, for messages.
 	Files []string
+	// Notes say what reading directories skipped (a FIFO, a dangling
+	// link), for standard error.
+	Notes []input.Note
+	// Warnings are about the YAML of the documents read: a duplicated key,
+	// of which explain (like kubectl) uses the last value while the API
+	// server refuses the document.
+	Warnings []string
 }
 
 // Error is a bundle that cannot be used, at a file position when there is
@@ -67,26 +76,54 @@ func (e *Error) Error() string {
 	return e.Position + ": " + e.Msg
 }
 
-// Read reads the bundle from paths ("-" for stdin). Documents of other kinds
-// are skipped.
-func Read(paths []string, stdin io.Reader) (*Bundle, error) {
-	files, err := manifest.ReadPaths(paths, stdin)
+// Read reads the bundle from paths ("-" for stdin) within lim, a document
+// at a time: only the resources explain uses are kept, decoded. Documents of
+// other kinds are skipped; List documents (kubectl get -o yaml) are read
+// item by item.
+func Read(paths []string, stdin io.Reader, lim manifest.Limits) (*Bundle, error) {
+	files, notes, err := manifest.Expand(paths)
 	if err != nil {
 		return nil, err
 	}
-	b := &Bundle{}
-	for _, f := range files {
-		b.Files = append(b.Files, f.Path)
-		if f.Err != nil {
-			return nil, &Error{Msg: f.Err.Error() + ": fix the YAML (explain needs a bundle that parses; validate shows every problem)"}
+	b := &Bundle{Notes: notes}
+	for _, p := range files {
+		if err := b.read(p, stdin, lim); err != nil {
+			return nil, err
 		}
-		for _, doc := range f.Documents {
-			if err := b.add(doc); err != nil {
-				return nil, err
+	}
+	if len(files) == 0 {
+		return nil, &Error{Msg: fmt.Sprintf("no manifest files (*.yaml, *.yml, *.json) in %s: give the bundle's files or directories with -f", strings.Join(paths, ", "))}
+	}
+	return b, nil
+}
+
+// read adds the documents of one file.
+func (b *Bundle) read(path string, stdin io.Reader, lim manifest.Limits) error {
+	o, err := manifest.OpenPath(path, stdin, lim)
+	if err != nil {
+		return err
+	}
+	defer o.Close()
+	b.Files = append(b.Files, o.Path)
+	s := manifest.NewStream(o.Path, o, lim)
+	for {
+		doc, err := s.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		var se *manifest.SyntaxError
+		if errors.As(err, &se) {
+			return &Error{Msg: se.Error() + ": fix the YAML (explain needs a bundle that parses; validate shows every problem)"}
+		}
+		if err != nil {
+			return err
+		}
+		for _, d := range manifest.ExpandLists([]*manifest.Document{doc}) {
+			if err := b.add(d); err != nil {
+				return err
 			}
 		}
 	}
-	return b, nil
 }
 
 func position(doc *manifest.Document) string { return fmt.Sprintf("%s:%d", doc.File, doc.Line) }
@@ -107,9 +144,15 @@ func (b *Bundle) add(doc *manifest.Document) error {
 	default:
 		return nil
 	}
-	data, _, err := doc.JSON()
+	data, problems, err := doc.JSON()
 	if err != nil {
 		return &Error{Position: position(doc), Msg: fmt.Sprintf("%s %s: %v", doc.Kind, doc.Name, err)}
+	}
+	for _, p := range problems {
+		if p.Kind == "duplicate-key" {
+			b.Warnings = append(b.Warnings, fmt.Sprintf("%s:%d: %s %s: %s: explain uses the last value, as kubectl does, but the API server refuses the document (validate reports it)",
+				doc.File, p.Pos.Line, doc.Kind, doc.Name, p.Msg))
+		}
 	}
 	wrap := func(err error) error {
 		return &Error{Position: position(doc), Msg: fmt.Sprintf("%s %q does not decode: %v: run `kubectl aio-authn validate %s` for details", doc.Kind, doc.Name, err, doc.File)}

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 )
 
 func write(t *testing.T, dir, name, content string) string {
@@ -95,7 +97,7 @@ func TestReadBundle(t *testing.T) {
 	write(t, dir, "authn.yaml", authnV1)
 	write(t, dir, "others.yaml", others)
 	write(t, dir, "notes.txt", "not read from a directory")
-	b, err := Read([]string{dir}, nil)
+	b, err := Read([]string{dir}, nil, manifest.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +142,7 @@ spec:
       serviceAccountToken:
         audiences: [aio-mq]
 `)
-	b, err := Read([]string{dir}, nil)
+	b, err := Read([]string{dir}, nil, manifest.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +174,7 @@ func TestBundleErrors(t *testing.T) {
 		{"unknown name", two, "third", `no BrokerAuthentication named "third"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			b, err := Read([]string{tc.path}, nil)
+			b, err := Read([]string{tc.path}, nil, manifest.Limits{})
 			if err == nil {
 				_, err = b.Authentication(tc.pick)
 			}
@@ -182,11 +184,51 @@ func TestBundleErrors(t *testing.T) {
 		})
 	}
 
-	b, err := Read([]string{two}, nil)
+	b, err := Read([]string{two}, nil, manifest.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := b.Port("default", 1); err == nil || !strings.Contains(err.Error(), "no BrokerListener in") {
 		t.Errorf("Port without listeners: %v", err)
+	}
+}
+
+// TestReadBundleFromAList: `kubectl get -o yaml` prints a List; its items
+// are read like documents of their own, and a duplicated key is a warning.
+func TestReadBundleFromAList(t *testing.T) {
+	dir := t.TempDir()
+	item := strings.ReplaceAll(strings.TrimSpace(authnV1), "\n", "\n  ")
+	write(t, dir, "list.yaml", "apiVersion: v1\nkind: List\nitems:\n- "+item+"\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: client-ca, name: client-ca}\n  data: {ca.pem: x}\n")
+	b, err := Read([]string{filepath.Join(dir, "list.yaml")}, nil, manifest.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Authentications) != 1 || len(b.ConfigMaps) != 1 {
+		t.Fatalf("%d authentications, %d ConfigMaps from the List", len(b.Authentications), len(b.ConfigMaps))
+	}
+	if len(b.Warnings) != 1 || !strings.Contains(b.Warnings[0], `duplicate key "name"`) || !strings.Contains(b.Warnings[0], "list.yaml:") {
+		t.Errorf("warnings %q, want one about the duplicated key", b.Warnings)
+	}
+}
+
+// TestReadBundleThroughALinkedDirectory: a symbolic link to a directory is
+// read like the directory.
+func TestReadBundleThroughALinkedDirectory(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real")
+	if err := os.Mkdir(real, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, real, "authn.yaml", authnV1)
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(real, link); err != nil {
+		t.Skip(err)
+	}
+	b, err := Read([]string{link}, nil, manifest.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, err := b.Authentication(""); err != nil || !strings.HasPrefix(a.Position, filepath.Join(link, "authn.yaml")) {
+		t.Fatalf("Authentication() = %+v, %v", a, err)
 	}
 }

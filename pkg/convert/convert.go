@@ -18,8 +18,10 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/lint"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
 
 // Target is the only API version convert writes.
@@ -89,9 +91,13 @@ type chunk struct {
 
 // File converts the documents of one file. A file that does not parse, or
 // holds a document that cannot be converted, is an error naming the line.
-func File(path string, data []byte) (*Result, error) {
-	if f := manifest.Parse(path, data); f.Err != nil {
-		return nil, f.Err
+func File(path string, data []byte) (*Result, error) { return FileWithin(path, data, input.Document) }
+
+// FileWithin is File with documents (and their aliases expanded) held to
+// doc's cap instead of input.Document's.
+func FileWithin(path string, data []byte, doc input.Kind) (*Result, error) {
+	if err := manifest.Check(path, data, doc); err != nil {
+		return nil, err
 	}
 	chunks := split(data)
 	res := &Result{Path: path}
@@ -100,7 +106,14 @@ func File(path string, data []byte) (*Result, error) {
 	index := 0
 	for _, c := range chunks {
 		out.Write(c.sep)
-		docs := decodeAll(c.body)
+		// A document written with CRLF line endings is converted as LF
+		// and written back with CRLF, so that the YAML encoder's and the
+		// edits' LF do not leave mixed line endings.
+		body := c.body
+		if bytes.Contains(body, []byte("\r\n")) {
+			body = bytes.ReplaceAll(body, []byte("\r\n"), []byte("\n"))
+		}
+		docs := decodeAll(body)
 		if len(docs) > 1 {
 			// Only a "--- content" line can leave two documents in a chunk.
 			if line := needsConversion(docs); line > 0 {
@@ -130,16 +143,16 @@ func File(path string, data []byte) (*Result, error) {
 		}
 		encoded, ok := []byte(nil), false
 		if !conv.structural {
-			encoded, ok = applyEdits(c.body, conv.edits)
+			encoded, ok = applyEdits(body, conv.edits)
 		}
 		if !ok {
-			encoded, err = encode(doc, c.body)
+			encoded, err = encode(doc, body)
 		}
 		if err != nil {
 			return nil, &Error{File: path, Line: conv.doc.Line, Msg: "re-encoding the converted document: " + err.Error()}
 		}
 		conv.checkSchema(doc.Content[0])
-		out.Write(encoded)
+		out.Write(sameLineEndings(encoded, c.body))
 		res.Converted = append(res.Converted, *conv.doc)
 	}
 	if len(errs) > 0 {
@@ -147,6 +160,16 @@ func File(path string, data []byte) (*Result, error) {
 	}
 	res.Output = out.Bytes()
 	return res, nil
+}
+
+// sameLineEndings gives encoded the line endings of body: a file written on
+// Windows (CRLF) stays CRLF, where the YAML encoder and the edits write LF.
+func sameLineEndings(encoded, body []byte) []byte {
+	if !bytes.Contains(body, []byte("\r\n")) {
+		return encoded
+	}
+	lf := bytes.ReplaceAll(encoded, []byte("\r\n"), []byte("\n"))
+	return bytes.ReplaceAll(lf, []byte("\n"), []byte("\r\n"))
 }
 
 // Report writes what conversion did, document by document, with the input
@@ -173,7 +196,8 @@ func Report(w io.Writer, r *Result) error {
 			fmt.Fprintf(&buf, "warning: %s:%d: %s\n", r.Path, wn.Line, wn.Msg)
 		}
 	}
-	_, err := w.Write(buf.Bytes())
+	// File and resource names are the input's: escaped for the terminal.
+	_, err := io.WriteString(w, ui.EscapeLines(buf.String()))
 	return err
 }
 

@@ -244,3 +244,35 @@ func BenchmarkFile(b *testing.B) {
 		}
 	}
 }
+
+// TestCRLFStaysCRLF: a file with Windows line endings converts to the same
+// output as its LF twin, with CRLF line endings throughout.
+func TestCRLFStaysCRLF(t *testing.T) {
+	inputs, err := os.ReadDir(inDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range inputs {
+		name := e.Name()
+		if strings.HasPrefix(name, "bad-") {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join(inDir, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			lf, err := File(name, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			crlf, err := File(name, bytes.ReplaceAll(data, []byte("\n"), []byte("\r\n")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := bytes.ReplaceAll(lf.Output, []byte("\n"), []byte("\r\n")); !bytes.Equal(crlf.Output, want) {
+				t.Errorf("CRLF input converts to\n%q\nwant\n%q", crlf.Output, want)
+			}
+		})
+	}
+}

@@ -105,7 +105,7 @@ const usersExample = `users: [{username: alice, password: wonderland}]`
 
 // ParseUsers is LoadUsers for data already read; name is used in errors.
 func ParseUsers(name string, data []byte) (*Users, error) {
-	f := manifest.Parse(name, data)
+	f := manifest.ParseAs(name, data, input.Users)
 	if f.Err != nil {
 		return nil, fmt.Errorf("%w: fix the YAML", f.Err)
 	}

@@ -2,12 +2,12 @@ package generate
 
 import (
 	"fmt"
-	"os"
 
 	yaml "go.yaml.in/yaml/v3"
 
 	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/dn"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 )
 
@@ -20,9 +20,9 @@ const attributesExample = `root: {subject: "CN = Contoso Root CA Cert, OU = Engi
 // (a file holding that one key is accepted too). Errors name the file and
 // line.
 func LoadAttributes(path string) (map[string]v1.BrokerAuthenticatorMethodX509Attributes, error) {
-	data, err := os.ReadFile(path)
+	data, err := input.ReadFile(path, input.Attributes)
 	if err != nil {
-		return nil, (&manifest.ReadError{Path: path, Err: err})
+		return nil, err
 	}
 	return ParseAttributes(path, data)
 }
@@ -30,9 +30,14 @@ func LoadAttributes(path string) (map[string]v1.BrokerAuthenticatorMethodX509Att
 // ParseAttributes is LoadAttributes for data already read; name is used in
 // errors.
 func ParseAttributes(name string, data []byte) (map[string]v1.BrokerAuthenticatorMethodX509Attributes, error) {
-	f := manifest.Parse(name, data)
+	f := manifest.ParseAs(name, data, input.Attributes)
 	if f.Err != nil {
 		return nil, f.Err
+	}
+	for _, d := range f.Documents {
+		if p := d.AliasProblem(); p != nil {
+			return nil, fmt.Errorf("%s:%d: %s: write the repeated parts out", name, p.Pos.Line, p.Msg)
+		}
 	}
 	if len(f.Documents) == 0 {
 		return nil, fmt.Errorf("%s: no attributes: write a mapping like %s", name, attributesExample)

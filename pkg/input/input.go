@@ -76,6 +76,9 @@ var (
 	Users = Kind{Name: "users file", Max: 4 << 20}
 	// BatchLine is one line of an explain --batch file.
 	BatchLine = Kind{Name: "batch line", Max: 4 << 20}
+	// Batch is a whole --batch file, read a line at a time: the cap bounds
+	// time (/dev/zero is one endless line).
+	Batch = Kind{Name: "batch file", Max: 1 << 30}
 )
 
 // StdinName is how errors and findings name standard input.

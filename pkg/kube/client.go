@@ -16,6 +16,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 )
 
 // FieldManager is the field manager of every write the tool makes, so
@@ -43,6 +45,9 @@ type Client struct {
 // NewClient builds a Client from the kubectl flags (--kubeconfig, --context,
 // -n, --as, ...). A missing or broken kubeconfig is a one-line usage error.
 func NewClient(flags *genericclioptions.ConfigFlags) (*Client, error) {
+	if err := checkKubeconfigs(flags); err != nil {
+		return nil, exitcode.Usagef("kubeconfig: %v", err)
+	}
 	loader := flags.ToRawKubeConfigLoader()
 	cfg, err := flags.ToRESTConfig()
 	if err != nil {

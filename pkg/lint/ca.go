@@ -55,13 +55,16 @@ func (c *docCheck) beginLine(value *yaml.Node, n int) manifest.Position {
 	if !strings.Contains(value.Value, "-----BEGIN") {
 		return pos
 	}
-	lines := c.lines()
 	last := value.Line + strings.Count(value.Value, "\n") + 1
 	seen := 0
-	for i := value.Line - 1; i >= 0 && i < len(lines) && i < last; i++ {
-		if col := strings.Index(lines[i], "-----BEGIN"); col >= 0 {
+	for i := value.Line; i <= last; i++ {
+		l, ok := c.src.line(i)
+		if !ok {
+			break
+		}
+		if col := strings.Index(l, "-----BEGIN"); col >= 0 {
 			if seen == n {
-				return manifest.Position{Line: i + 1, Column: col + 1}
+				return manifest.Position{Line: i, Column: col + 1}
 			}
 			seen++
 		}

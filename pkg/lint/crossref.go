@@ -4,13 +4,34 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 )
 
-// objectInfo is a ConfigMap or Secret among the inputs.
+// objectInfo is a ConfigMap or Secret among the inputs. Only its text is
+// kept, not its YAML tree, which is several times larger: it is parsed again
+// if an authn references it.
 type objectInfo struct {
-	doc   *manifest.Document
-	lines func() []string
+	hdr   docHeader
+	ns    string
+	line  int
+	chunk manifest.Chunk
+	// item is the document's position among the chunk's, Lists expanded.
+	item  int
+	limit input.Kind
+}
+
+// document parses the object again, as it was when first read.
+func (o *objectInfo) document() (*manifest.Document, *text) {
+	docs, _ := manifest.ParseChunk(o.hdr.file, o.chunk, o.hdr.index, o.limit)
+	docs = manifest.ExpandLists(docs)
+	d := docs[o.item]
+	d.Index = o.hdr.index
+	return d, &text{first: o.chunk.Line, data: o.chunk.Data}
+}
+
+func (o *objectInfo) resource() Resource {
+	return Resource{File: o.hdr.file, Document: o.hdr.index, Line: o.line, Kind: o.hdr.kind, Name: o.hdr.name}
 }
 
 // inputIndex gathers, in input order, what every file yielded.
@@ -22,7 +43,7 @@ type inputIndex struct {
 	checked   []Resource
 }
 
-func (x *inputIndex) add(o fileOutcome) {
+func (x *inputIndex) add(o *fileOutcome) {
 	x.authns = append(x.authns, o.authns...)
 	x.listeners = append(x.listeners, o.listeners...)
 	x.objects = append(x.objects, o.objects...)
@@ -72,12 +93,12 @@ func (x *crossCheck) add(h docHeader, pos manifest.Position, path, rule, msg, hi
 	r, _ := RuleByID(rule)
 	x.findings = append(x.findings, Finding{
 		File: h.file, Line: max(pos.Line, 1), Column: max(pos.Column, 1), Document: h.index,
-		Kind: h.kind, Name: h.name, Field: path, Severity: r.Severity, Rule: rule, Message: msg, Hint: hint,
+		Kind: h.kind, Name: h.name, Field: intern(path), Severity: r.Severity, Rule: rule, Message: intern(msg), Hint: intern(hint),
 	})
 }
 
-func (x *crossCheck) on(d *manifest.Document, lines func() []string) *docCheck {
-	return &docCheck{doc: d, opts: x.opts, lines: lines, gen: genV1}
+func (x *crossCheck) on(d *manifest.Document, src *text) *docCheck {
+	return &docCheck{doc: d, opts: x.opts, src: src, gen: genV1}
 }
 
 func (x *crossCheck) flush(c *docCheck) { x.findings = append(x.findings, c.findings...) }
@@ -221,13 +242,13 @@ func (x *crossCheck) objectRefs() {
 				}
 				if checked[obj] == nil {
 					checked[obj] = map[refRole]bool{}
-					x.idx.checked = append(x.idx.checked, resourceOf(obj.doc))
+					x.idx.checked = append(x.idx.checked, obj.resource())
 				}
 				if checked[obj][ref.role] {
 					continue
 				}
 				checked[obj][ref.role] = true
-				oc := x.on(obj.doc, obj.lines)
+				oc := x.on(obj.document())
 				if ref.kind == "ConfigMap" {
 					oc.checkCABundle(ref.role)
 				} else {
@@ -241,7 +262,7 @@ func (x *crossCheck) objectRefs() {
 
 func (x *crossCheck) find(ref objectRef, ns string) *objectInfo {
 	for _, o := range x.idx.objects {
-		if o.doc.Kind == ref.kind && o.doc.Name == ref.name && sameNamespace(o.doc.Namespace, ns) {
+		if o.hdr.kind == ref.kind && o.hdr.name == ref.name && sameNamespace(o.ns, ns) {
 			return o
 		}
 	}

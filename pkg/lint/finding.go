@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 )
 
 // Severity is how bad a finding is. Errors fail validation (exit 1);
@@ -135,6 +137,9 @@ type Result struct {
 	Files []string `json:"-"`
 	// Resources lists the checked resources in input order.
 	Resources []Resource `json:"-"`
+	// Notes say what was skipped while walking directories (a FIFO, a
+	// dangling link), for standard error.
+	Notes []input.Note `json:"-"`
 	// rejections are the reasons the API server would refuse documents.
 	rejections map[docRef][]string
 }

@@ -47,7 +47,7 @@ func TestExamples(t *testing.T) {
 	}
 	for _, path := range files {
 		t.Run(path, func(t *testing.T) {
-			read, err := manifest.ReadPaths([]string{path}, nil)
+			read, err := readFiles(path)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -72,7 +72,7 @@ func TestExamples(t *testing.T) {
 // compares with pkg/lint/testdata/report.FORMAT.golden.
 func TestReporters(t *testing.T) {
 	t.Chdir("../..")
-	read, err := manifest.ReadPaths([]string{"testdata/validate"}, nil)
+	read, err := readFiles("testdata/validate")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,4 +107,17 @@ func TestRulesDocumented(t *testing.T) {
 			t.Errorf("docs/validate.md does not list rule %s", r.ID)
 		}
 	}
+}
+
+// readFiles reads and parses the manifests under path.
+func readFiles(path string) ([]*manifest.File, error) {
+	sources, _, err := manifest.ReadAll([]string{path}, nil, manifest.Limits{})
+	if err != nil {
+		return nil, err
+	}
+	files := make([]*manifest.File, len(sources))
+	for i, s := range sources {
+		files[i] = manifest.Parse(s.Path, s.Data)
+	}
+	return files, nil
 }

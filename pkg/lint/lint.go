@@ -1,13 +1,17 @@
 package lint
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unique"
 
 	yaml "go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -31,6 +35,9 @@ type Options struct {
 	Strict bool
 	// Workers bounds the files checked in parallel; zero means GOMAXPROCS.
 	Workers int
+	// Limits cap each input and each document; the zero value means
+	// manifest.DefaultLimits.
+	Limits manifest.Limits
 }
 
 // API groups of the broker's resources, by generation.
@@ -44,62 +51,57 @@ const (
 	kindListener = "BrokerListener"
 )
 
-// Lint checks already parsed files; see LintPaths.
+// Lint checks files already in memory (their Data); see LintPaths.
 func Lint(files []*manifest.File, opts Options) *Result {
 	sources := make([]source, len(files))
 	for i, f := range files {
-		sources[i] = source{path: f.Path, load: func() (*manifest.File, error) { return f, nil }}
+		sources[i] = source{path: f.Path, open: func() (io.Reader, func(), error) {
+			return bytes.NewReader(f.Data), func() {}, nil
+		}}
 	}
 	res, _ := lintSources(sources, opts)
 	return res
 }
 
 // LintPaths reads the paths (files, directories walked for *.yaml, *.yml and
-// *.json, "-" for stdin) and checks them. Files are read, parsed and checked
-// by a bounded pool of workers, and only what the cross-reference rules
-// need is kept of each, so large inputs use all cores and little memory.
-// A path that cannot be read is a *manifest.ReadError (nothing is checked
-// then); YAML syntax errors are findings.
+// *.json, "-" for stdin) and checks them. Files are read as streams of
+// documents by a bounded pool of workers; documents are parsed and checked
+// in small groups, on every core, and dropped once checked: only findings
+// and what the cross-reference rules need are kept, so memory stays near a
+// few groups' worth whatever the size of the inputs. Notes say what the
+// directory walks skipped. A path that cannot be read, or is over a cap, is
+// an error (*input.Error, *input.TooLargeError; nothing is checked then);
+// YAML syntax errors are findings.
 func LintPaths(paths []string, stdin io.Reader, opts Options) (*Result, error) {
-	expanded, err := manifest.Expand(paths)
+	expanded, notes, err := manifest.Expand(paths)
 	if err != nil {
 		return nil, err
 	}
 	sources := make([]source, 0, len(expanded))
-	stdinRead := false
 	for _, p := range expanded {
+		name := p
 		if p == "-" {
-			if stdinRead {
-				continue
-			}
-			stdinRead = true
-			if stdin == nil {
-				stdin = os.Stdin
-			}
-			data, err := io.ReadAll(stdin)
-			if err != nil {
-				return nil, &manifest.ReadError{Path: manifest.StdinName, Err: err}
-			}
-			sources = append(sources, source{path: manifest.StdinName, load: func() (*manifest.File, error) {
-				return manifest.Parse(manifest.StdinName, data), nil
-			}})
-			continue
+			name = manifest.StdinName
 		}
-		sources = append(sources, source{path: p, load: func() (*manifest.File, error) {
-			data, err := os.ReadFile(p)
+		sources = append(sources, source{path: name, open: func() (io.Reader, func(), error) {
+			o, err := manifest.OpenPath(p, stdin, opts.Limits)
 			if err != nil {
-				return nil, &manifest.ReadError{Path: p, Err: err}
+				return nil, nil, err
 			}
-			return manifest.Parse(p, data), nil
+			return o, func() { o.Close() }, nil
 		}})
 	}
-	return lintSources(sources, opts)
+	res, err := lintSources(sources, opts)
+	if res != nil {
+		res.Notes = notes
+	}
+	return res, err
 }
 
-// source is one input file, read and parsed by a worker.
+// source is one input file, opened by the worker that checks it.
 type source struct {
 	path string
-	load func() (*manifest.File, error)
+	open func() (r io.Reader, close func(), err error)
 }
 
 func lintSources(sources []source, opts Options) (*Result, error) {
@@ -109,6 +111,7 @@ func lintSources(sources []source, opts Options) (*Result, error) {
 	if opts.WarnWithin == 0 {
 		opts.WarnWithin = DefaultWarnWithin
 	}
+	opts.Limits = opts.Limits.OrDefault()
 	workers := opts.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -118,8 +121,10 @@ func lintSources(sources []source, opts Options) (*Result, error) {
 
 	perFile := make([]fileOutcome, len(sources))
 	jobs := make(chan int)
-	// cpu holds a token per document-checking goroutine, so that a worker
-	// with a large file can use the cores other workers leave idle.
+	// cpu holds a token per goroutine checking documents, so that a
+	// worker reading a large file can use the cores other workers leave
+	// idle, and so that no more groups of documents are in memory at once
+	// than there are cores (plus one per worker).
 	cpu := make(chan struct{}, cores)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
@@ -127,13 +132,8 @@ func lintSources(sources []source, opts Options) (*Result, error) {
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				f, err := sources[i].load()
-				if err != nil {
-					perFile[i].err = err
-					continue
-				}
 				cpu <- struct{}{}
-				perFile[i] = checkFile(f, &opts, cpu)
+				perFile[i] = checkSource(sources[i], &opts, cpu)
 				<-cpu
 			}
 		}()
@@ -144,11 +144,11 @@ func lintSources(sources []source, opts Options) (*Result, error) {
 	close(jobs)
 	wg.Wait()
 
-	res := &Result{Findings: []Finding{}}
+	res := &Result{}
 	idx := &inputIndex{}
 	order := map[string]int{}
 	for i, s := range sources {
-		out := perFile[i]
+		out := &perFile[i]
 		if out.err != nil {
 			return nil, out.err
 		}
@@ -156,11 +156,25 @@ func lintSources(sources []source, opts Options) (*Result, error) {
 		res.Files = append(res.Files, s.path)
 		res.Summary.Files++
 		res.Summary.Documents += out.documents
-		res.Findings = append(res.Findings, out.findings...)
 		idx.add(out)
 	}
 	x := &crossCheck{opts: &opts, idx: idx}
 	x.run()
+	// The findings are copied into one slice once, each file's parts let
+	// go as soon as they are copied: large inputs have many findings.
+	total := len(x.findings)
+	for i := range perFile {
+		for _, part := range perFile[i].parts {
+			total += len(part)
+		}
+	}
+	res.Findings = make([]Finding, 0, total)
+	for i := range perFile {
+		for j, part := range perFile[i].parts {
+			res.Findings = append(res.Findings, part...)
+			perFile[i].parts[j] = nil
+		}
+	}
 	res.Findings = append(res.Findings, x.findings...)
 
 	res.Resources = idx.resources(order)
@@ -187,10 +201,13 @@ func lintSources(sources []source, opts Options) (*Result, error) {
 	return res, nil
 }
 
-// fileOutcome is what checking one file yields: its findings and what the
-// cross-reference rules need from its documents.
+// fileOutcome is what checking one file (or a group of its documents)
+// yields: its findings and what the cross-reference rules need from its
+// documents.
 type fileOutcome struct {
-	findings  []Finding
+	findings []Finding
+	// parts are the findings of a whole file, a slice per group.
+	parts     [][]Finding
 	authns    []*authnInfo
 	listeners []*listenerInfo
 	// objects are the ConfigMaps and Secrets, checked later if referenced.
@@ -201,101 +218,199 @@ type fileOutcome struct {
 	err       error
 }
 
-// chunkSize is how many documents of one file a worker checks before
-// offering the rest to idle cores: a file with thousands of documents (a
-// List from kubectl get) should not keep the other cores idle.
-const chunkSize = 64
-
-func checkFile(f *manifest.File, opts *Options, cpu chan struct{}) fileOutcome {
-	docs := expandLists(f.Documents)
-	defaultSchemas.prewarm(docs)
-	linesOf := sync.OnceValue(func() []string { return strings.Split(string(f.Data), "\n") })
-
-	var chunks [][]*manifest.Document
-	for len(docs) > chunkSize {
-		chunks = append(chunks, docs[:chunkSize])
-		docs = docs[chunkSize:]
+// add appends what a group yielded to out, the group's document indexes
+// counted from base: groups are checked before they know how many
+// documents came before them.
+func (out *fileOutcome) add(o *fileOutcome, base int) {
+	for i := range o.findings {
+		o.findings[i].Document += base
 	}
-	chunks = append(chunks, docs)
-	parts := make([]fileOutcome, len(chunks))
+	for _, a := range o.authns {
+		a.hdr.index += base
+	}
+	for _, l := range o.listeners {
+		l.hdr.index += base
+	}
+	for _, obj := range o.objects {
+		obj.hdr.index += base
+	}
+	for i := range o.resources {
+		o.resources[i].Document += base
+	}
+	out.parts = append(out.parts, o.findings)
+	out.authns = append(out.authns, o.authns...)
+	out.listeners = append(out.listeners, o.listeners...)
+	out.objects = append(out.objects, o.objects...)
+	out.resources = append(out.resources, o.resources...)
+}
+
+// intern returns the canonical copy of s.
+func intern(s string) string {
+	if s == "" {
+		return s
+	}
+	return unique.Make(s).Value()
+}
+
+// A group is the documents one core parses and checks at once: at most
+// groupDocs documents, and no more text than groupBytes unless one document
+// is longer. Groups keep every core busy on a file of thousands of
+// documents (a List from kubectl get, a generated bundle) while bounding
+// what is in memory.
+const (
+	groupDocs  = 64
+	groupBytes = 256 << 10
+)
+
+type group struct {
+	chunks []manifest.Chunk
+	out    fileOutcome
+	// docs counts the documents parsed; err is the syntax error that
+	// stopped parsing, found in the text errText.
+	docs    int
+	err     *manifest.SyntaxError
+	errText *text
+}
+
+// checkSource reads one input a group of documents at a time. Each group is
+// checked on an idle core when there is one (never waiting for one, so
+// that workers cannot block each other), else by the reader itself, which
+// then reads no further until it is done.
+func checkSource(s source, opts *Options, cpu chan struct{}) fileOutcome {
+	r, closeFn, err := s.open()
+	if err != nil {
+		return fileOutcome{err: err}
+	}
+	defer closeFn()
+	sp := manifest.NewSplitter(s.path, r, opts.Limits.Document)
+	var groups []*group
 	var wg sync.WaitGroup
-	for i, chunk := range chunks {
-		if i > 0 && cpu != nil {
-			// Borrow an idle core if there is one; never wait for one,
-			// so that workers cannot block each other.
-			select {
-			case cpu <- struct{}{}:
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					defer func() { <-cpu }()
-					parts[i] = checkDocs(chunk, opts, linesOf)
-				}()
-				continue
-			default:
+	// broken is set at a syntax error: the documents after it are not
+	// checked, so reading stops.
+	var broken atomic.Bool
+	var readErr error
+	for !broken.Load() {
+		g := &group{}
+		size := 0
+		for len(g.chunks) < groupDocs && size < groupBytes {
+			c, err := sp.Next()
+			if err != nil {
+				if !errors.Is(err, io.EOF) {
+					readErr = err
+				}
+				break
 			}
+			g.chunks = append(g.chunks, c)
+			size += len(c.Data)
 		}
-		parts[i] = checkDocs(chunk, opts, linesOf)
+		if len(g.chunks) == 0 {
+			break
+		}
+		groups = append(groups, g)
+		select {
+		case cpu <- struct{}{}:
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-cpu }()
+				g.check(s.path, opts, &broken)
+			}()
+		default:
+			g.check(s.path, opts, &broken)
+		}
+		if readErr != nil {
+			break
+		}
 	}
 	wg.Wait()
-
-	out := fileOutcome{documents: len(f.Documents)}
-	for _, p := range parts {
-		out.findings = append(out.findings, p.findings...)
-		out.authns = append(out.authns, p.authns...)
-		out.listeners = append(out.listeners, p.listeners...)
-		out.objects = append(out.objects, p.objects...)
-		out.resources = append(out.resources, p.resources...)
+	if readErr != nil {
+		return fileOutcome{err: readErr}
 	}
-	if f.Err != nil {
-		out.findings = append(out.findings, syntaxFinding(f, linesOf()))
-	}
-	return out
-}
-
-func checkDocs(docs []*manifest.Document, opts *Options, lines func() []string) fileOutcome {
 	var out fileOutcome
-	for _, d := range docs {
-		c := &docCheck{doc: d, opts: opts, lines: lines, gen: genV1}
-		c.run(&out)
-		out.findings = append(out.findings, c.findings...)
+	for _, g := range groups {
+		out.add(&g.out, out.documents)
+		out.documents += g.docs
+		if g.err != nil {
+			out.parts = append(out.parts, []Finding{syntaxFinding(g.err, out.documents, g.errText)})
+			break
+		}
 	}
 	return out
 }
 
-// expandLists replaces each List document (what `kubectl get -o yaml`
-// prints: kind List or FooList with items) by its items, each checked as a
-// document of its own. Items keep the List's document index; their lines
-// and columns are the file's, as for any node.
-func expandLists(docs []*manifest.Document) []*manifest.Document {
-	var out []*manifest.Document
-	for _, d := range docs {
-		items := items(child(d.Root, "items"))
-		if !strings.HasSuffix(d.Kind, "List") || items == nil {
-			out = append(out, d)
-			continue
-		}
-		for _, it := range items {
-			if it == nil || it.Kind != yaml.MappingNode {
-				continue
-			}
-			item := &manifest.Document{File: d.File, Index: d.Index, Line: it.Line, Root: it}
-			item.APIVersion, _ = str(child(it, "apiVersion"))
-			item.Kind, _ = str(child(it, "kind"))
-			md := child(it, "metadata")
-			item.Name, _ = str(child(md, "name"))
-			item.Namespace, _ = str(child(md, "namespace"))
-			out = append(out, item)
+// check parses the group's chunks and checks their documents. Document
+// indexes count from the group's first document; checkSource shifts them.
+func (g *group) check(path string, opts *Options, broken *atomic.Bool) {
+	type parsed struct {
+		docs []*manifest.Document
+		src  *text
+		c    manifest.Chunk
+	}
+	var all []parsed
+	for _, c := range g.chunks {
+		docs, err := manifest.ParseChunk(path, c, g.docs, opts.Limits.Document)
+		g.docs += len(docs)
+		src := &text{first: c.Line, data: c.Data}
+		all = append(all, parsed{docs: manifest.ExpandLists(docs), src: src, c: c})
+		if err != nil {
+			g.err, g.errText = err, src
+			broken.Store(true)
+			break
 		}
 	}
-	return out
+	g.chunks = nil
+	for _, p := range all {
+		defaultSchemas.prewarm(p.docs)
+	}
+	for _, p := range all {
+		for i, d := range p.docs {
+			c := &docCheck{doc: d, opts: opts, src: p.src, chunk: p.c, item: i, gen: genV1}
+			c.run(&g.out)
+			g.out.findings = append(g.out.findings, c.findings...)
+		}
+	}
+	// The findings stay until the end of the run: in a slice of their
+	// size, and with one copy of the messages, hints and field paths that
+	// a large input repeats many thousands of times.
+	g.out.findings = slices.Clone(g.out.findings)
+	for i := range g.out.findings {
+		f := &g.out.findings[i]
+		f.Field, f.Message, f.Hint = intern(f.Field), intern(f.Message), intern(f.Hint)
+	}
+}
+
+// text is the source text of a chunk of a file, for the rules that read
+// lines (TOML hints, PEM block positions); split into lines on first use.
+type text struct {
+	// first is the file line of data's first line.
+	first int
+	data  []byte
+	once  sync.Once
+	lines []string
+}
+
+// line returns line n of the file (from 1), if it is in this text.
+func (t *text) line(n int) (string, bool) {
+	if t == nil {
+		return "", false
+	}
+	t.once.Do(func() { t.lines = strings.Split(string(t.data), "\n") })
+	i := n - t.first
+	if i < 0 || i >= len(t.lines) {
+		return "", false
+	}
+	return t.lines[i], true
 }
 
 // docCheck checks one document.
 type docCheck struct {
-	doc      *manifest.Document
-	opts     *Options
-	lines    func() []string
+	doc  *manifest.Document
+	opts *Options
+	// src is the document's text; chunk and item say where the document
+	// is in it, for ConfigMaps and Secrets kept to be checked later.
+	src      *text
+	chunk    manifest.Chunk
+	item     int
 	findings []Finding
 	// unserved is set when the document's shape is one no broker serves
 	// (the mid-2024 preview): the API server refuses it until it is
@@ -373,7 +488,8 @@ func (c *docCheck) run(out *fileOutcome) {
 			fmt.Sprintf("apiVersion: %s/v1", groupBroker))
 		f.rejects = true
 	case d.APIVersion == "v1" && (d.Kind == "ConfigMap" || d.Kind == "Secret"):
-		out.objects = append(out.objects, &objectInfo{doc: d, lines: c.lines})
+		out.objects = append(out.objects, &objectInfo{hdr: headerOf(d), ns: d.Namespace, line: d.Line,
+			chunk: c.chunk, item: c.item, limit: c.opts.Limits.Document})
 	}
 	c.settle()
 }

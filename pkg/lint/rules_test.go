@@ -515,13 +515,19 @@ func TestRules(t *testing.T) {
 	}
 }
 
-// TestLargeFileChunks checks that a file split across cores gives the same
-// findings, in the same order, as one checked by a single worker.
-func TestLargeFileChunks(t *testing.T) {
+// TestLargeFileGroups checks that a file read in groups of documents across
+// cores gives the same findings, in the same order and with the same
+// document indexes, as one checked by a single worker, and that a syntax
+// error in a late group stops the file there.
+func TestLargeFileGroups(t *testing.T) {
 	var b strings.Builder
-	for i := 0; i < 3*chunkSize+5; i++ {
+	n := 3*groupDocs + 5
+	for i := 0; i < n; i++ {
 		if i > 0 {
 			b.WriteString("---\n")
+		}
+		if i%10 == 3 {
+			b.WriteString("# a comment-only document, not counted\n---\n")
 		}
 		doc := strings.Replace(satAuthn, "name: default", fmt.Sprintf("name: authn-%03d", i), 1)
 		if i%7 == 0 {
@@ -529,13 +535,35 @@ func TestLargeFileChunks(t *testing.T) {
 		}
 		b.WriteString(strings.TrimSuffix(doc, "---\n"))
 	}
-	data := []byte(b.String())
-	one := Lint([]*manifest.File{manifest.Parse("big.yaml", data)}, Options{Now: testNow, Workers: 1})
-	many := Lint([]*manifest.File{manifest.Parse("big.yaml", data)}, Options{Now: testNow, Workers: 4})
-	if one.Summary.Documents != 3*chunkSize+5 || one.Summary.Errors == 0 {
-		t.Fatalf("summary %+v", one.Summary)
-	}
-	if fmt.Sprint(one.Findings) != fmt.Sprint(many.Findings) || one.Summary != many.Summary {
-		t.Errorf("findings differ between 1 and 4 workers:\n%v\n%v", one.Summary, many.Summary)
+	good := b.String()
+	broken := good + "---\nkind: [unclosed\n---\n" + strings.Replace(satAuthn, "method: ServiceAccountToken", "method: serviceAccountToken", 1)
+	for _, data := range []string{good, broken} {
+		one := Lint([]*manifest.File{manifest.Parse("big.yaml", []byte(data))}, Options{Now: testNow, Workers: 1})
+		many := Lint([]*manifest.File{manifest.Parse("big.yaml", []byte(data))}, Options{Now: testNow, Workers: 4})
+		if one.Summary.Documents != n || one.Summary.Errors == 0 {
+			t.Fatalf("summary %+v", one.Summary)
+		}
+		if fmt.Sprint(one.Findings) != fmt.Sprint(many.Findings) || one.Summary != many.Summary {
+			t.Errorf("findings differ between 1 and 4 workers:\n%v\n%v", one.Summary, many.Summary)
+		}
+		syntax := 0
+		for _, f := range many.Findings {
+			if f.Rule == RuleYAMLSyntax {
+				syntax++
+				if f.Document != n {
+					t.Errorf("syntax error in document %d, want %d", f.Document, n)
+				}
+				continue
+			}
+			if f.Name != "" && f.Name != fmt.Sprintf("authn-%03d", f.Document) {
+				t.Errorf("finding about %s says document %d", f.Name, f.Document)
+			}
+			if f.Document >= n {
+				t.Errorf("a finding after the syntax error: %+v", f)
+			}
+		}
+		if want := strings.Count(data, "[unclosed"); syntax != want {
+			t.Errorf("%d syntax findings, want %d", syntax, want)
+		}
 	}
 }

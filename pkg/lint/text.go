@@ -10,7 +10,8 @@ import (
 
 // TextReporter writes one line per finding, `file:line:col: severity:
 // message (rule)`, followed by the hint indented under it: the format
-// compilers and editors jump to.
+// compilers and editors jump to. File names, messages and hints carry what
+// the manifests hold, so they are escaped for the terminal.
 type TextReporter struct {
 	Styles *ui.Styles
 }
@@ -31,13 +32,13 @@ func (t *TextReporter) Report(w io.Writer, r *Result) error {
 		default:
 			sev = s.Info.Render(sev)
 		}
-		if _, err := fmt.Fprintf(w, "%s: %s: %s %s\n", s.Bold.Render(f.Location()), sev, f.Message, s.Faint.Render("("+f.Rule+")")); err != nil {
+		if _, err := fmt.Fprintf(w, "%s: %s: %s %s\n", s.Bold.Render(ui.Escape(f.Location())), sev, ui.Escape(f.Message), s.Faint.Render("("+f.Rule+")")); err != nil {
 			return err
 		}
 		if f.Hint == "" {
 			continue
 		}
-		lines := strings.Split(f.Hint, "\n")
+		lines := strings.Split(ui.EscapeLines(f.Hint), "\n")
 		if _, err := fmt.Fprintf(w, "  %s %s\n", s.Faint.Render("hint:"), lines[0]); err != nil {
 			return err
 		}

@@ -2,12 +2,15 @@ package manifest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 )
 
 // Problem is something about a document's YAML that a plain decoder would
@@ -25,67 +28,99 @@ type Problem struct {
 	First Position
 }
 
-// MaxExpandedValues bounds the size of a document with its aliases
-// expanded. A "billion laughs" document (aliases of aliases) expands to
-// exponentially many values, which every reader that expands aliases (this
-// package's Object, kubectl's YAML decoder) would build; real manifests are
-// orders of magnitude smaller.
+// MaxExpandedValues bounds the values of a document with its aliases
+// expanded, and input.Document's cap (or the reader's) its bytes. A
+// "billion laughs" document (aliases of aliases) expands to exponentially
+// many values, and a long string repeated through aliases to as many bytes,
+// which every reader that expands aliases (this package's Object and JSON,
+// kubectl's YAML decoder, a printer) would build; real manifests are orders
+// of magnitude smaller.
 const MaxExpandedValues = 1_000_000
 
-// ErrAliasExpansion is JSON's error for a document past MaxExpandedValues.
-var ErrAliasExpansion = fmt.Errorf("the document's aliases expand to more than %d values", MaxExpandedValues)
+// ErrAliasExpansion is JSON's error for a document whose aliases expand past
+// the caps.
+var ErrAliasExpansion = errors.New("the document's aliases expand past the caps")
 
 // AliasProblem returns an "alias-expansion" Problem, at the document's first
 // line, when the document's aliases expand to more than MaxExpandedValues
-// values, and nil otherwise. It costs one walk over the node tree; Object
-// and JSON check it first.
+// values or more bytes than the document cap, and nil otherwise (always for
+// a document without aliases: its text was bounded when read). Documents
+// read by this package were measured as they were parsed; others are
+// measured against input.Document on the first call.
 func (d *Document) AliasProblem() *Problem {
-	if (&aliasCounter{}).size(d.Root, 0) <= MaxExpandedValues {
-		return nil
+	if !d.aliasesChecked {
+		d.checkAliases(input.Document)
+	}
+	return d.aliases
+}
+
+// checkAliases measures the document with its aliases expanded against the
+// cap of k.
+func (d *Document) checkAliases(k input.Kind) {
+	d.aliasesChecked = true
+	c := aliasCounter{}
+	values, size := c.size(d.Root, 0)
+	if !c.aliases || (values <= MaxExpandedValues && size <= k.Max) {
+		return
 	}
 	pos := Position{Line: d.Line, Column: 1}
 	if pos.Line < 1 && d.Root != nil {
 		pos = nodePos(d.Root)
 	}
-	return &Problem{Pos: pos, Kind: "alias-expansion", Msg: ErrAliasExpansion.Error()}
+	msg := fmt.Sprintf("the document's aliases expand to more than %d values", MaxExpandedValues)
+	if values <= MaxExpandedValues {
+		msg = fmt.Sprintf("the document's aliases expand to more than %s, the cap for a %s", input.FormatSize(k.Max), k.Name)
+		if k.Flag != "" {
+			msg += " (" + k.Flag + ")"
+		}
+	}
+	d.aliases = &Problem{Pos: pos, Kind: "alias-expansion", Msg: msg}
 }
 
-// aliasCounter counts the nodes of a tree with aliases expanded (an alias
-// counts as what it stands for), stopping early past MaxExpandedValues. Only
-// an anchored node can be reached twice, so only those sizes are
-// remembered: shared subtrees are counted once, and a document without
-// anchors costs no allocation.
+// aliasCounter measures a tree with aliases expanded (an alias counts as
+// what it stands for): values, and bytes (each value's text and two bytes
+// of punctuation), stopping early past the caps. Only an anchored node can
+// be reached twice, so only those sizes are remembered: shared subtrees are
+// measured once, and a document without anchors costs no allocation.
 type aliasCounter struct {
-	memo map[*yaml.Node]int64
+	memo    map[*yaml.Node][2]int64
+	aliases bool
 }
 
-func (c *aliasCounter) size(n *yaml.Node, depth int) int64 {
+// stop is past any cap: measuring stops there, and the sums cannot
+// overflow.
+const stop = 1 << 50
+
+func (c *aliasCounter) size(n *yaml.Node, depth int) (values, size int64) {
 	if n == nil || depth > maxDepth {
-		return 1
+		return 1, 2
 	}
 	if n.Kind == yaml.AliasNode {
+		c.aliases = true
 		return c.size(n.Alias, depth+1)
 	}
 	if n.Anchor != "" {
 		if s, ok := c.memo[n]; ok {
-			return s
+			return s[0], s[1]
 		}
 		if c.memo == nil {
-			c.memo = map[*yaml.Node]int64{}
+			c.memo = map[*yaml.Node][2]int64{}
 		}
-		c.memo[n] = 1 // a cycle counts once
+		c.memo[n] = [2]int64{1, 2} // a cycle counts once
 	}
-	var s int64 = 1
+	values, size = 1, int64(len(n.Value))+2
 	for _, child := range n.Content {
-		s += c.size(child, depth+1)
-		if s > MaxExpandedValues {
+		v, s := c.size(child, depth+1)
+		values, size = values+v, size+s
+		if values > MaxExpandedValues || size > stop {
+			values, size = min(values, stop), min(size, stop)
 			break
 		}
 	}
 	if n.Anchor != "" {
-		c.memo[n] = s
+		c.memo[n] = [2]int64{values, size}
 	}
-	return s
+	return values, size
 }
 
 // Object converts the document to the JSON data model that kubectl sends to
@@ -109,12 +144,21 @@ func (d *Document) JSON() ([]byte, []Problem, error) {
 	v, problems := d.Object()
 	for _, p := range problems {
 		if p.Kind == "alias-expansion" {
-			return nil, problems, fmt.Errorf("%w: write the repeated parts out, or use fewer nested aliases", ErrAliasExpansion)
+			return nil, problems, aliasError(p.Msg)
 		}
 	}
 	b, err := json.Marshal(v)
 	return b, problems, err
 }
+
+// aliasError is JSON's error for a document past the alias caps.
+type aliasError string
+
+func (e aliasError) Error() string {
+	return string(e) + ": write the repeated parts out, or use fewer nested aliases"
+}
+
+func (e aliasError) Is(target error) bool { return target == ErrAliasExpansion }
 
 type converter struct {
 	problems []Problem

@@ -10,19 +10,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
 
 // StdinName is the file name used for documents read from standard input.
-const StdinName = "<stdin>"
+const StdinName = input.StdinName
 
 // File is one input file and the documents in it.
 type File struct {
@@ -54,6 +56,21 @@ type Document struct {
 	Kind       string
 	Name       string
 	Namespace  string
+
+	// aliases is AliasProblem's answer once known.
+	aliases        *Problem
+	aliasesChecked bool
+}
+
+func newDocument(name string, index int, root *yaml.Node) *Document {
+	d := &Document{File: name, Index: index, Line: root.Line, Root: root}
+	d.APIVersion = d.scalar("apiVersion")
+	d.Kind = d.scalar("kind")
+	if md := mappingValue(root, "metadata"); md != nil {
+		d.Name = scalarValue(md, "name")
+		d.Namespace = scalarValue(md, "namespace")
+	}
+	return d
 }
 
 // SyntaxError is a YAML syntax error at a file position.
@@ -66,142 +83,151 @@ type SyntaxError struct {
 
 func (e *SyntaxError) Error() string {
 	if e.Column > 0 {
-		return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Msg)
+		return fmt.Sprintf("%s:%d:%d: %s", ui.Escape(e.File), e.Line, e.Column, e.Msg)
 	}
-	return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	return fmt.Sprintf("%s:%d: %s", ui.Escape(e.File), e.Line, e.Msg)
 }
-
-// ReadError reports a path that could not be read.
-type ReadError struct {
-	Path string
-	Err  error
-}
-
-func (e *ReadError) Error() string {
-	if errors.Is(e.Err, fs.ErrNotExist) {
-		return fmt.Sprintf("%s: no such file or directory", e.Path)
-	}
-	if errors.Is(e.Err, fs.ErrPermission) {
-		return fmt.Sprintf("%s: permission denied", e.Path)
-	}
-	return fmt.Sprintf("%s: %v", e.Path, e.Err)
-}
-
-func (e *ReadError) Unwrap() error { return e.Err }
 
 // manifestExt are the extensions read from directories. Files named
 // explicitly are read whatever their extension.
 var manifestExt = map[string]bool{".yaml": true, ".yml": true, ".json": true}
 
+// IsManifestName reports whether a file found in a directory is read as a
+// manifest: *.yaml, *.yml or *.json.
+func IsManifestName(name string) bool { return manifestExt[strings.ToLower(filepath.Ext(name))] }
+
 // Expand turns the user's paths into the list of files to read: directories
 // are walked recursively for *.yaml, *.yml and *.json (sorted, so output is
-// stable), "-" stands for standard input and is kept as is.
-func Expand(paths []string) ([]string, error) {
+// stable; see input.Walk for links and special files), "-" stands for
+// standard input and is kept as is, once (standard input can be read only
+// once). The notes say what the walks skipped.
+func Expand(paths []string) ([]string, []input.Note, error) {
 	var out []string
+	var notes []input.Note
+	stdin := false
 	for _, p := range paths {
 		if p == "-" {
-			out = append(out, p)
+			if !stdin {
+				out = append(out, p)
+			}
+			stdin = true
 			continue
 		}
-		info, err := os.Stat(p)
+		info, err := input.Stat(p)
 		if err != nil {
-			return nil, &ReadError{Path: p, Err: err}
+			return nil, nil, err
 		}
 		if !info.IsDir() {
 			out = append(out, p)
 			continue
 		}
-		var found []string
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return &ReadError{Path: path, Err: err}
-			}
-			if d.IsDir() {
-				if path != p && strings.HasPrefix(d.Name(), ".") {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if manifestExt[strings.ToLower(filepath.Ext(path))] {
-				found = append(found, path)
-			}
-			return nil
-		})
+		found, skipped, err := input.Walk(p, IsManifestName)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(found) == 0 {
+			skipped = append(skipped, input.Note{Path: p, Msg: "no *.yaml, *.yml or *.json files in this directory"})
+		}
+		out = append(out, found...)
+		notes = append(notes, skipped...)
+	}
+	return out, notes, nil
+}
+
+// OpenPath opens a path of Expand's list ("-" is stdin, which the caller
+// reads once) with lim's file cap, and returns the name findings use.
+func OpenPath(p string, stdin io.Reader, lim Limits) (*input.Opened, error) {
+	lim = lim.OrDefault()
+	if p == "-" {
+		if stdin == nil {
+			stdin = os.Stdin
+		}
+		return input.Reader(stdin, StdinName, lim.File), nil
+	}
+	return input.Open(p, lim.File)
+}
+
+// Source is the text of one input, read whole.
+type Source struct {
+	// Path is the path as the user gave it (or found under a directory),
+	// or StdinName.
+	Path string
+	Data []byte
+}
+
+// ReadAll expands paths and reads every file whole, each within lim.File,
+// for commands that rewrite files (convert); readers that only look at
+// documents stream them instead (NewStream). stdin is read for "-" (at most
+// once). A path that cannot be read, or is over the cap, is an error
+// (*input.Error, *input.TooLargeError).
+func ReadAll(paths []string, stdin io.Reader, lim Limits) ([]Source, []input.Note, error) {
+	files, notes, err := Expand(paths)
+	if err != nil {
+		return nil, nil, err
+	}
+	lim = lim.OrDefault()
+	var out []Source
+	for _, p := range files {
+		o, err := OpenPath(p, stdin, lim)
+		if err != nil {
+			return nil, nil, err
+		}
+		data, err := readChunks(o, lim.Document)
+		o.Close()
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, Source{Path: o.Path, Data: data})
+	}
+	return out, notes, nil
+}
+
+// readChunks reads o whole, a document at a time, so that a document over
+// doc's cap (/dev/zero's one endless line) stops the read there.
+func readChunks(o *input.Opened, doc input.Kind) ([]byte, error) {
+	var data []byte
+	if o.Size > 0 {
+		data = make([]byte, 0, o.Size)
+	}
+	sp := NewSplitter(o.Path, o, doc)
+	for {
+		c, err := sp.Next()
+		if errors.Is(err, io.EOF) {
+			return data, nil
+		}
 		if err != nil {
 			return nil, err
 		}
-		sort.Strings(found)
-		out = append(out, found...)
+		data = append(data, c.Data...)
 	}
-	return out, nil
-}
-
-// ReadPaths expands paths and parses every file. stdin is read for "-" (at
-// most once). A path that cannot be read is a *ReadError; syntax errors are
-// recorded on the File, not returned.
-func ReadPaths(paths []string, stdin io.Reader) ([]*File, error) {
-	files, err := Expand(paths)
-	if err != nil {
-		return nil, err
-	}
-	var out []*File
-	stdinRead := false
-	for _, p := range files {
-		var data []byte
-		name := p
-		if p == "-" {
-			if stdinRead {
-				continue
-			}
-			stdinRead = true
-			name = StdinName
-			if stdin == nil {
-				stdin = os.Stdin
-			}
-			data, err = io.ReadAll(stdin)
-		} else {
-			data, err = os.ReadFile(p)
-		}
-		if err != nil {
-			return nil, &ReadError{Path: name, Err: err}
-		}
-		out = append(out, Parse(name, data))
-	}
-	return out, nil
 }
 
 // Parse splits data into documents. Empty documents (a lone "---", comments
-// only) are dropped; document indexes count the kept ones.
-func Parse(name string, data []byte) *File {
+// only) are dropped; document indexes count the kept ones. Data already in
+// memory is parsed whatever its length; aliases are held to input.Document's
+// cap.
+func Parse(name string, data []byte) *File { return ParseAs(name, data, input.Document) }
+
+// ParseAs is Parse with the aliases of each document held to k's cap, for
+// inputs of another kind than manifests (an attributes file).
+func ParseAs(name string, data []byte, k input.Kind) *File {
 	f := &File{Path: name, Data: data}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
+	unbounded := k
+	unbounded.Max = math.MaxInt64
+	sp := NewSplitter(name, bytes.NewReader(data), unbounded)
 	for {
-		var n yaml.Node
-		err := dec.Decode(&n)
-		if errors.Is(err, io.EOF) {
-			break
-		}
+		c, err := sp.Next()
 		if err != nil {
-			f.Err = syntaxError(name, data, err)
-			break
+			// Data in memory ends (io.EOF) and has no cap to pass.
+			return f
 		}
-		if n.Kind != yaml.DocumentNode || len(n.Content) == 0 {
-			continue
+		docs, serr := ParseChunk(name, c, len(f.Documents), k)
+		f.Documents = append(f.Documents, docs...)
+		if serr != nil {
+			f.Err = serr
+			return f
 		}
-		root := n.Content[0]
-		if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
-			continue
-		}
-		doc := &Document{File: name, Index: len(f.Documents), Line: root.Line, Root: root}
-		doc.APIVersion = doc.scalar("apiVersion")
-		doc.Kind = doc.scalar("kind")
-		if md := mappingValue(root, "metadata"); md != nil {
-			doc.Name = scalarValue(md, "name")
-			doc.Namespace = scalarValue(md, "namespace")
-		}
-		f.Documents = append(f.Documents, doc)
 	}
-	return f
 }
 
 var lineRe = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
@@ -231,16 +257,15 @@ func syntaxError(name string, data []byte, err error) *SyntaxError {
 func (d *Document) scalar(key string) string { return scalarValue(d.Root, key) }
 
 // mappingValue returns the value node of key in mapping m, or nil.
+// The last one wins when the key is duplicated, as in kubectl; aliases are
+// followed.
 func mappingValue(m *yaml.Node, key string) *yaml.Node {
+	m = resolve(m)
 	if m == nil || m.Kind != yaml.MappingNode {
 		return nil
 	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return m.Content[i+1]
-		}
-	}
-	return nil
+	_, v := mappingEntry(m, key)
+	return resolve(v)
 }
 
 func scalarValue(m *yaml.Node, key string) string {
@@ -279,4 +304,31 @@ func (d *Document) Group() string {
 		return ""
 	}
 	return g
+}
+
+// ExpandLists replaces each List document (what `kubectl get -o yaml`
+// prints: kind List or FooList with items) by its items, each a document of
+// its own, as kubectl apply reads them. Items keep the List's document
+// index; their lines and columns are the file's, as for any node. A List
+// whose aliases expand past the caps is kept whole, for its AliasProblem.
+func ExpandLists(docs []*Document) []*Document {
+	var out []*Document
+	for _, d := range docs {
+		items := mappingValue(d.Root, "items")
+		if !strings.HasSuffix(d.Kind, "List") || items == nil || items.Kind != yaml.SequenceNode || d.AliasProblem() != nil {
+			out = append(out, d)
+			continue
+		}
+		for _, it := range items.Content {
+			it = resolve(it)
+			if it == nil || it.Kind != yaml.MappingNode {
+				continue
+			}
+			item := newDocument(d.File, d.Index, it)
+			// The List was measured with its items.
+			item.aliasesChecked = true
+			out = append(out, item)
+		}
+	}
+	return out
 }

@@ -99,7 +99,7 @@ a: no
 	}
 }
 
-func TestReadPathsWalksDirectories(t *testing.T) {
+func TestReadAllWalksDirectories(t *testing.T) {
 	dir := t.TempDir()
 	for name, body := range map[string]string{
 		"b.yaml": "kind: B\n", "a.yml": "kind: A\n", "sub/c.json": `{"kind": "C"}`,
@@ -113,20 +113,20 @@ func TestReadPathsWalksDirectories(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	files, err := ReadPaths([]string{dir, "-"}, strings.NewReader("kind: S\n"))
+	files, _, err := ReadAll([]string{dir, "-"}, strings.NewReader("kind: S\n"), Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var kinds []string
 	for _, f := range files {
-		for _, d := range f.Documents {
+		for _, d := range Parse(f.Path, f.Data).Documents {
 			kinds = append(kinds, d.Kind)
 		}
 	}
 	if got := strings.Join(kinds, ","); got != "A,B,C,S" {
 		t.Errorf("kinds = %s, want A,B,C,S", got)
 	}
-	if _, err := ReadPaths([]string{filepath.Join(dir, "missing.yaml")}, nil); err == nil || !strings.Contains(err.Error(), "no such file") {
+	if _, _, err := ReadAll([]string{filepath.Join(dir, "missing.yaml")}, nil, Limits{}); err == nil || !strings.Contains(err.Error(), "no such file") {
 		t.Errorf("missing path: err = %v", err)
 	}
 }

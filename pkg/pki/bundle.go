@@ -9,7 +9,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/duration"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/dn"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 )
 
 // This file is the one place that reads CA bundles and judges them, shared by
@@ -195,7 +195,7 @@ func ParseBundle(source string, data []byte) ([]BundleCertificate, error) {
 
 // ReadBundle reads a PEM bundle from a file.
 func ReadBundle(path string) ([]BundleCertificate, error) {
-	data, err := os.ReadFile(path)
+	data, err := input.ReadFile(path, input.PEM)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package pki
 
 import (
+	"context"
 	"crypto"
 	"crypto/x509"
 	"errors"
@@ -92,6 +93,10 @@ type ChainSpec struct {
 	Progress func(done, total int)
 }
 
+// MaxCount bounds --count: 100,000 clients are 200,000 files, already more
+// than a test fleet needs, and an unbounded count can fill a disk.
+const MaxCount = 100_000
+
 // FleetNames are the client names of a fleet: prefix + a number zero-padded
 // to the width of count, so they sort in order.
 func FleetNames(prefix string, count int) []string {
@@ -158,12 +163,21 @@ func (spec ChainSpec) Plan() (*ChainPlan, error) {
 	if len(p.IntermediateSubject) == 0 {
 		p.IntermediateSubject, _ = dn.Parse(DefaultIntermediateSubject)
 	}
+	if err := checkSubject("--root-subject", p.RootSubject); err != nil {
+		return nil, err
+	}
+	if err := checkSubject("--intermediate-subject", p.IntermediateSubject); err != nil {
+		return nil, err
+	}
 	if dn.Equal(p.RootSubject, p.IntermediateSubject) {
 		return nil, fmt.Errorf("--root-subject and --intermediate-subject are the same name %q: give the CAs different subjects, or verifiers cannot tell them apart", p.RootSubject)
 	}
 
 	if spec.Count < 0 {
 		return nil, fmt.Errorf("--count %d: give a positive number of clients", spec.Count)
+	}
+	if spec.Count > MaxCount {
+		return nil, fmt.Errorf("--count %d: at most %d clients in one run; mint a larger fleet in several runs, each with its own --out-dir", spec.Count, MaxCount)
 	}
 	if spec.ClientPrefix != "" && spec.Count == 0 {
 		return nil, fmt.Errorf("flag --client-prefix requires flag --count")
@@ -276,15 +290,19 @@ func MintChain(spec ChainSpec) (*Chain, error) {
 	if err != nil {
 		return nil, err
 	}
-	return plan.Mint()
+	return plan.Mint(context.Background())
 }
 
-// Mint carries out the plan.
-//
-// A new output directory is filled under a temporary name and renamed into
-// place at the end, so it appears complete or not at all; into an existing
-// directory each file is written atomically on its own.
-func (p *ChainPlan) Mint() (chain *Chain, err error) {
+// Mint carries out the plan, all or nothing: every file is written into a
+// hidden staging directory and moved into place only once all are written.
+// Cancelling ctx (an interrupt) stops the minting and removes the staging
+// directory, as does any failure, so no private key or partial chain is
+// left behind; the error is then ctx's. Once the files are being moved into
+// place, the move is finished whatever ctx says.
+func (p *ChainPlan) Mint(ctx context.Context) (chain *Chain, err error) {
+	if err := checkSpace(p.Spec.OutDir, len(p.Files), p.Key); err != nil {
+		return nil, err
+	}
 	w, err := newWriter(p.Spec.OutDir, p.Spec.Force)
 	if err != nil {
 		return nil, err
@@ -298,13 +316,16 @@ func (p *ChainPlan) Mint() (chain *Chain, err error) {
 			chain = nil
 		}
 	}()
-	return p.mint(w)
+	return p.mint(ctx, w)
 }
 
-func (p *ChainPlan) mint(w *writer) (*Chain, error) {
+func (p *ChainPlan) mint(ctx context.Context, w *writer) (*Chain, error) {
 	spec := p.Spec
 	var m Minter
 	out := &Chain{Plan: p, Clients: p.Clients}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 
 	rootKey, err := p.Key.Generate()
 	if err != nil {
@@ -356,15 +377,15 @@ func (p *ChainPlan) mint(w *writer) (*Chain, error) {
 		}
 	}
 
-	if err := p.mintClients(&m, inter, w); err != nil {
+	if err := p.mintClients(ctx, &m, inter, w); err != nil {
 		return nil, err
 	}
-	return out, nil
+	return out, ctx.Err()
 }
 
 // mintClients signs and writes the client leaves on a pool of workers. The
-// first error stops the pool.
-func (p *ChainPlan) mintClients(m *Minter, inter *CA, w *writer) error {
+// first error, or ctx's end, stops the pool.
+func (p *ChainPlan) mintClients(ctx context.Context, m *Minter, inter *CA, w *writer) error {
 	workers := p.Spec.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -379,6 +400,10 @@ func (p *ChainPlan) mintClients(m *Minter, inter *CA, w *writer) error {
 		go func() {
 			defer wg.Done()
 			for name := range jobs {
+				if err := ctx.Err(); err != nil {
+					done <- err
+					continue
+				}
 				done <- p.mintClient(m, inter, w, name)
 			}
 		}()
@@ -389,6 +414,8 @@ func (p *ChainPlan) mintClients(m *Minter, inter *CA, w *writer) error {
 			select {
 			case jobs <- name:
 			case <-stop:
+				return
+			case <-ctx.Done():
 				return
 			}
 		}
@@ -423,90 +450,103 @@ func (p *ChainPlan) mintClient(m *Minter, inter *CA, w *writer, name string) err
 	return w.pair(ClientCertFile(name), ClientKeyFile(name), key, cert)
 }
 
-// writer writes the chain's files into one directory: a new directory is
-// staged under a hidden name beside it (each file created once, no
-// temporary files) and renamed into place by publish; an existing one gets
-// each file through WriteFile.
+// writer stages the chain's files in a hidden directory and moves them into
+// place only once all are written, so that an interrupted or failed run
+// leaves nothing behind. A new --out-dir is staged beside it (the same file
+// system) and renamed into place in one step; an existing one gets a
+// staging directory inside it, whose files are moved in at the end (as hard
+// links unless --force, so that a file that appeared meanwhile is never
+// overwritten) and which is then removed.
 type writer struct {
-	dir    string // where files are written now
-	outDir string // where they end up
-	force  bool
-	staged bool
+	outDir  string
+	staging string
+	// fresh says outDir did not exist.
+	fresh bool
+	force bool
 }
 
 func newWriter(outDir string, force bool) (*writer, error) {
-	w := &writer{dir: outDir, outDir: outDir, force: force}
-	if _, err := os.Stat(outDir); err == nil {
-		return w, nil
-	} else if !errors.Is(err, fs.ErrNotExist) {
+	w := &writer{outDir: outDir, force: force}
+	parent := outDir
+	switch info, err := os.Stat(outDir); {
+	case err == nil && !info.IsDir():
+		return nil, fmt.Errorf("--out-dir %s is not a directory", outDir)
+	case errors.Is(err, fs.ErrNotExist):
+		w.fresh = true
+		parent = filepath.Dir(filepath.Clean(outDir))
+		if err := os.MkdirAll(parent, 0o755); err != nil {
+			return nil, fmt.Errorf("creating --out-dir: %w", err)
+		}
+	case err != nil:
 		return nil, fmt.Errorf("--out-dir: %w", err)
 	}
-	parent := filepath.Dir(filepath.Clean(outDir))
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return nil, fmt.Errorf("creating --out-dir: %w", err)
-	}
+	// MkdirTemp makes the directory 0700: the keys in it stay private
+	// until they are in place.
 	staging, err := os.MkdirTemp(parent, "."+filepath.Base(filepath.Clean(outDir))+".tmp-")
 	if err != nil {
-		return nil, fmt.Errorf("creating --out-dir: %w", err)
+		return nil, fmt.Errorf("creating a staging directory for --out-dir: %w", err)
 	}
-	// MkdirTemp makes it 0700; the directory is for sharing certificates.
-	if err := os.Chmod(staging, 0o755); err != nil {
-		os.Remove(staging)
-		return nil, fmt.Errorf("creating --out-dir: %w", err)
-	}
-	w.dir, w.staged = staging, true
+	w.staging = staging
 	return w, nil
 }
 
 func (w *writer) file(name string, data []byte, perm os.FileMode) error {
-	if !w.staged {
-		return WriteFile(filepath.Join(w.dir, name), data, perm, w.force)
-	}
-	if err := writeNewFile(filepath.Join(w.dir, name), data, perm); err != nil {
+	if err := writeNewFile(filepath.Join(w.staging, name), data, perm); err != nil {
 		return fmt.Errorf("writing %s: %w", filepath.Join(w.outDir, name), err)
 	}
 	return nil
 }
 
-// publish moves a staged directory into place. Should the directory have
-// appeared meanwhile, the files move one by one, none overwritten without
-// force.
+// publish moves the staged files into place. Should a new directory have
+// appeared meanwhile, the files move one by one like into an existing one;
+// if one of them cannot (a file in the way without --force), those already
+// moved are removed again.
 func (w *writer) publish() error {
-	if !w.staged {
-		return nil
-	}
-	if _, err := os.Lstat(w.outDir); errors.Is(err, fs.ErrNotExist) {
-		if err := os.Rename(w.dir, w.outDir); err == nil {
-			w.staged = false
-			return nil
+	if w.fresh {
+		// The directory is for sharing certificates; the keys are 0600.
+		if err := os.Chmod(w.staging, 0o755); err != nil {
+			return err
+		}
+		if _, err := os.Lstat(w.outDir); errors.Is(err, fs.ErrNotExist) {
+			if err := os.Rename(w.staging, w.outDir); err == nil {
+				w.staging = ""
+				return nil
+			}
+		}
+		if err := os.MkdirAll(w.outDir, 0o755); err != nil {
+			return fmt.Errorf("creating --out-dir: %w", err)
 		}
 	}
-	entries, err := os.ReadDir(w.dir)
+	entries, err := os.ReadDir(w.staging)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(w.outDir, 0o755); err != nil {
-		return fmt.Errorf("creating --out-dir: %w", err)
-	}
+	var moved []string
 	for _, e := range entries {
-		from, to := filepath.Join(w.dir, e.Name()), filepath.Join(w.outDir, e.Name())
+		from, to := filepath.Join(w.staging, e.Name()), filepath.Join(w.outDir, e.Name())
 		if w.force {
 			err = os.Rename(from, to)
 		} else if err = os.Link(from, to); errors.Is(err, fs.ErrExist) {
 			err = &ExistsError{Path: to}
 		}
 		if err != nil {
+			if !w.force {
+				for _, m := range moved {
+					os.Remove(m)
+				}
+			}
 			return err
 		}
+		moved = append(moved, to)
 	}
-	return os.RemoveAll(w.dir)
+	return os.RemoveAll(w.staging)
 }
 
-// abandon removes a staged directory after a failure, so nothing of an
-// incomplete chain is left.
+// abandon removes the staging directory after a failure or an interrupt, so
+// nothing of an incomplete chain is left.
 func (w *writer) abandon() {
-	if w.staged {
-		os.RemoveAll(w.dir)
+	if w.staging != "" {
+		os.RemoveAll(w.staging)
 	}
 }
 

@@ -316,6 +316,11 @@ func TestParseNotAfter(t *testing.T) {
 		{in: "-1h", wantErr: "not in the future"},
 		{in: "0s", wantErr: "not in the future"},
 		{in: "2020-01-01T00:00:00Z", wantErr: "in the past"},
+		// Durations that overflow are too long, not in the past.
+		{in: "3000000d", wantErr: "longer than a duration can be (106751d"},
+		{in: "3000000000h", wantErr: "longer than a duration can be"},
+		{in: "106751d", want: testNow.Add(106751 * 24 * time.Hour)},
+		{in: "NaNd", wantErr: "invalid --not-after"},
 	}
 	for _, tt := range tests {
 		got, err := ParseNotAfter(tt.in, testNow)
@@ -394,6 +399,7 @@ func TestChainRefusals(t *testing.T) {
 		{"no clients", ChainSpec{OutDir: "x"}, "no clients to mint"},
 		{"prefix without count", ChainSpec{OutDir: "x", Clients: []string{"a"}, ClientPrefix: "dev-"}, "flag --client-prefix requires flag --count"},
 		{"negative count", ChainSpec{OutDir: "x", Count: -1}, "--count -1"},
+		{"count over the bound", ChainSpec{OutDir: "x", Count: 1_000_000}, "--count 1000000: at most 100000 clients in one run"},
 		{"bad prefix", ChainSpec{OutDir: "x", Count: 2, ClientPrefix: "../"}, "invalid --client-prefix"},
 		{"path in client name", ChainSpec{OutDir: "x", Clients: []string{"../etc/passwd"}}, `invalid --client "../etc/passwd"`},
 		{"space in client name", ChainSpec{OutDir: "x", Clients: []string{"my device"}}, "invalid --client"},
@@ -405,6 +411,7 @@ func TestChainRefusals(t *testing.T) {
 		{"bad server SAN", ChainSpec{OutDir: "x", Clients: []string{"a"}, ServerSANs: []string{"not a host"}}, `invalid --server-san "not a host"`},
 		{"small RSA", ChainSpec{OutDir: "x", Clients: []string{"a"}, Key: KeySpec{Type: "RSA", Size: 1024}}, "--size 1024 is too small"},
 		{"unknown key type", ChainSpec{OutDir: "x", Clients: []string{"a"}, Key: KeySpec{Type: "DSA"}}, `unknown --kty "DSA"`},
+		{"empty root subject value", ChainSpec{OutDir: "x", Clients: []string{"a"}, RootSubject: mustDN(t, "CN = ")}, `--root-subject "CN = ": CN has an empty value`},
 		{"same CA subjects", ChainSpec{OutDir: "x", Clients: []string{"a"}, RootSubject: mustDN(t, "CN = CA"), IntermediateSubject: mustDN(t, "cn=CA")}, "are the same name"},
 		{"leaves outlive the CAs", ChainSpec{OutDir: "x", Clients: []string{"a"}, Now: testNow, LeafNotAfter: testNow.AddDate(11, 0, 0)}, "after the CAs end"},
 		{"leaves already ended", ChainSpec{OutDir: "x", Clients: []string{"a"}, Now: testNow, LeafNotAfter: testNow.Add(-time.Hour)}, "not in the future"},

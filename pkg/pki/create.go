@@ -13,6 +13,8 @@ import (
 	"go.step.sm/crypto/keyutil"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/dn"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
 
 // ParseSubject reads a certs create SUBJECT: a distinguished name in the
@@ -29,7 +31,23 @@ func ParseSubject(s string) (dn.Name, error) {
 	if err != nil {
 		return nil, fmt.Errorf("SUBJECT: %w", err)
 	}
+	if err := checkSubject("SUBJECT", n); err != nil {
+		return nil, err
+	}
 	return n, nil
+}
+
+// checkSubject refuses a subject with an empty value. A DN may hold one, but
+// a certificate whose subject says nothing ("CN = ") matches no
+// authorizationAttributes entry and gives no username.
+func checkSubject(what string, n dn.Name) error {
+	for _, a := range n {
+		if strings.TrimSpace(a.Value) == "" {
+			attr := strings.TrimSuffix(strings.TrimSpace(dn.Name{a}.String()), " =")
+			return fmt.Errorf("%s %q: %s has an empty value: give it one, e.g. \"CN = thermostat\"", what, n.String(), attr)
+		}
+	}
+	return nil
 }
 
 // CreateSpec says what `certs create` mints: one certificate and its key.
@@ -187,10 +205,10 @@ func CreateCertificate(spec CreateSpec) (*Created, error) {
 			return nil, err
 		}
 	}
-	if err := WriteFile(spec.KeyFile, keyPEM, PrivateFileMode, spec.Force); err != nil {
-		return nil, err
-	}
-	if err := WriteFile(spec.CertFile, EncodeCertificates(chain...), PublicFileMode, spec.Force); err != nil {
+	if err := WriteFiles([]NewFile{
+		{Path: spec.KeyFile, Data: keyPEM, Perm: PrivateFileMode},
+		{Path: spec.CertFile, Data: EncodeCertificates(chain...), Perm: PublicFileMode},
+	}, spec.Force); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -207,7 +225,7 @@ func LoadCA(certFile, keyFile string) (*CA, error) {
 	if !IsCA(cert) {
 		return nil, fmt.Errorf("--ca %s: %q is not a CA certificate: sign with a root or intermediate CA", certFile, SubjectString(cert))
 	}
-	data, err := os.ReadFile(keyFile)
+	data, err := input.ReadFile(keyFile, input.PrivateKey)
 	if err != nil {
 		return nil, fmt.Errorf("--ca-key: %w", err)
 	}
@@ -224,10 +242,10 @@ func LoadCA(certFile, keyFile string) (*CA, error) {
 // WriteSummary tells what was written, for stderr.
 func (c *Created) WriteSummary(w io.Writer) {
 	kind := map[Profile]string{ProfileRootCA: "root CA", ProfileIntermediateCA: "intermediate CA", ProfileLeaf: "client certificate", ProfileServer: "server certificate"}[c.Spec.Profile]
-	fmt.Fprintf(w, "Wrote %s %s and its key %s (%s, mode 0600)\n", kind, c.Spec.CertFile, c.Spec.KeyFile, c.Key)
-	fmt.Fprintf(w, "  subject  %s\n", SubjectString(c.Cert))
+	fmt.Fprintf(w, "Wrote %s %s and its key %s (%s, mode 0600)\n", kind, ui.Escape(c.Spec.CertFile), ui.Escape(c.Spec.KeyFile), c.Key)
+	fmt.Fprintf(w, "  subject  %s\n", ui.Escape(SubjectString(c.Cert)))
 	if c.Issuer != nil {
-		fmt.Fprintf(w, "  issuer   %s\n", SubjectString(c.Issuer))
+		fmt.Fprintf(w, "  issuer   %s\n", ui.Escape(SubjectString(c.Issuer)))
 	}
 	if s := sanList(c.Cert); s != "" {
 		fmt.Fprintf(w, "  SANs     %s\n", s)

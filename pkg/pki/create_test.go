@@ -159,6 +159,8 @@ func TestParseSubject(t *testing.T) {
 		{in: "CN=Fleet CA,O=Contoso", want: "CN = Fleet CA, O = Contoso"},
 		{in: "XX = y", wantErr: "unknown attribute type"},
 		{in: " ", wantErr: "empty SUBJECT"},
+		{in: "CN = ", wantErr: `SUBJECT "CN = ": CN has an empty value`},
+		{in: "CN = x, O =", wantErr: "O has an empty value"},
 	} {
 		got, err := ParseSubject(tt.in)
 		if tt.wantErr != "" {

@@ -62,34 +62,70 @@ func CheckFree(paths []string) error {
 // link, which fails if path appeared meanwhile (reported as *ExistsError);
 // with overwrite it is a rename, which replaces the file and its mode.
 func WriteFile(path string, data []byte, perm fs.FileMode, overwrite bool) error {
-	dir, base := filepath.Split(path)
-	tmp, err := writeTemp(dir, base, data, perm)
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+	return WriteFiles([]NewFile{{Path: path, Data: data, Perm: perm}}, overwrite)
+}
+
+// NewFile is a file for WriteFiles to write.
+type NewFile struct {
+	Path string
+	Data []byte
+	Perm fs.FileMode
+}
+
+// WriteFiles writes files all or nothing (a key never without its
+// certificate): each is written to a temporary file beside it first, and
+// only then are they all moved into place, as WriteFile moves one. Should a
+// move fail (a file in the way without overwrite), the files already moved
+// are removed again, and so are the temporary files.
+func WriteFiles(files []NewFile, overwrite bool) error {
+	tmps := make([]string, 0, len(files))
+	defer func() {
+		for _, t := range tmps {
+			os.Remove(t)
+		}
+	}()
+	for _, f := range files {
+		dir, base := filepath.Split(f.Path)
+		tmp, err := writeTemp(dir, base, f.Data, f.Perm)
+		if err != nil {
+			return fmt.Errorf("writing %s: %w", f.Path, err)
+		}
+		tmps = append(tmps, tmp)
 	}
+	for i, f := range files {
+		if err := move(tmps[i], f.Path, overwrite); err != nil {
+			if !overwrite {
+				for _, done := range files[:i] {
+					os.Remove(done.Path)
+				}
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// move puts tmp in path's place: a rename with overwrite, else a hard link
+// that fails if path exists (then tmp is left for the caller to remove).
+func move(tmp, path string, overwrite bool) error {
 	if overwrite {
 		if err := os.Rename(tmp, path); err != nil {
-			os.Remove(tmp)
 			return fmt.Errorf("writing %s: %w", path, err)
 		}
 		return nil
 	}
-	err = os.Link(tmp, path)
+	err := os.Link(tmp, path)
 	switch {
 	case err == nil:
-		os.Remove(tmp)
 		return nil
 	case errors.Is(err, fs.ErrExist):
-		os.Remove(tmp)
 		return &ExistsError{Path: path}
 	}
 	// Some file systems have no hard links: check, then rename.
 	if _, serr := os.Lstat(path); serr == nil {
-		os.Remove(tmp)
 		return &ExistsError{Path: path}
 	}
 	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil

@@ -83,14 +83,16 @@ func Describe(b BundleCertificate, now time.Time) CertificateInfo {
 	return info
 }
 
-// WriteInspection writes certificates for a person, one block each.
+// WriteInspection writes certificates for a person, one block each. What the
+// certificates say (subjects, SANs) and the file names are escaped for the
+// terminal.
 func WriteInspection(w io.Writer, infos []CertificateInfo, now time.Time, st *ui.Styles) {
 	for i, in := range infos {
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
-		fmt.Fprintf(w, "%s\n", st.Bold.Render(fmt.Sprintf("%s:%d: certificate %d", in.Source, in.Line, in.Index)))
-		field := func(name, value string) { fmt.Fprintf(w, "  %-12s %s\n", name, value) }
+		fmt.Fprintf(w, "%s\n", st.Bold.Render(fmt.Sprintf("%s:%d: certificate %d", ui.Escape(in.Source), in.Line, in.Index)))
+		field := func(name, value string) { fmt.Fprintf(w, "  %-12s %s\n", name, ui.Escape(value)) }
 		field("subject", in.Subject)
 		issuer := in.Issuer
 		if in.SelfSigned {

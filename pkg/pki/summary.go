@@ -31,7 +31,7 @@ const listedClients = 3
 func (c *Chain) WriteSummary(w io.Writer, st *ui.Styles) {
 	p := c.Plan
 	dir := c.Dir()
-	fmt.Fprintf(w, "%s in %s (%s keys, private keys mode 0600):\n", st.Bold.Render("Minted a test chain"), dir, p.Key)
+	fmt.Fprintf(w, "%s in %s (%s keys, private keys mode 0600):\n", st.Bold.Render("Minted a test chain"), ui.Escape(dir), p.Key)
 	rows := [][2]string{
 		{"root CA", SubjectString(c.Root)},
 		{"", RootCertFile + ", " + RootKeyFile},
@@ -54,7 +54,7 @@ func (c *Chain) WriteSummary(w io.Writer, st *ui.Styles) {
 	rows = append(rows, [2]string{ChainFile, "intermediate + root: the client's --cafile"},
 		[2]string{ClientCAFile, "root: the CA the broker trusts"})
 	for _, r := range rows {
-		fmt.Fprintf(w, "  %-16s %s\n", r[0], r[1])
+		fmt.Fprintf(w, "  %-16s %s\n", r[0], ui.Escape(r[1]))
 	}
 	fmt.Fprintf(w, "Valid from %s; the CAs until %s, %s until %s (%s).\n",
 		formatTime(c.Root.NotBefore), formatTime(c.Root.NotAfter), leafWords(c), formatTime(p.LeafNotAfter),

@@ -1,7 +1,10 @@
 package pki
 
 import (
+	"errors"
 	"fmt"
+	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +36,8 @@ func ParseNotAfter(s string, now time.Time) (time.Time, error) {
 			return time.Time{}, fmt.Errorf("--not-after %s is not in the future: give a positive duration", s)
 		}
 		t = now.Add(d)
+	} else if errors.Is(err, errDurationTooLong) {
+		return time.Time{}, fmt.Errorf("--not-after %s: %w: give an RFC 3339 time for a later end", s, err)
 	} else {
 		return time.Time{}, fmt.Errorf("invalid --not-after %q: give a duration (720h, 30d) or an RFC 3339 time (2026-12-31T00:00:00Z)", s)
 	}
@@ -47,10 +52,27 @@ func ParseNotAfter(s string, now time.Time) (time.Time, error) {
 func ParseDuration(s string) (time.Duration, error) {
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.ParseFloat(days, 64)
-		if err != nil {
+		if err != nil || math.IsNaN(n) {
 			return 0, fmt.Errorf("invalid duration %q", s)
+		}
+		// Past about 292 years a Duration overflows, and would turn
+		// negative ("not in the future") instead of saying so.
+		if math.Abs(n) > float64(math.MaxInt64)/float64(24*time.Hour) {
+			return 0, errDurationTooLong
 		}
 		return time.Duration(n * float64(24*time.Hour)), nil
 	}
-	return time.ParseDuration(s)
+	d, err := time.ParseDuration(s)
+	if err != nil && strings.Contains(err.Error(), "invalid duration") && validDurationSyntax.MatchString(s) {
+		return 0, errDurationTooLong
+	}
+	return d, err
 }
+
+// errDurationTooLong is ParseDuration's error for a duration that does not
+// fit in a time.Duration.
+var errDurationTooLong = fmt.Errorf("longer than a duration can be (%dd, about 292 years)", int64(math.MaxInt64/int64(24*time.Hour)))
+
+// validDurationSyntax matches what time.ParseDuration reads, so that its
+// "invalid duration" error can be told apart from an overflow.
+var validDurationSyntax = regexp.MustCompile(`^[-+]?([0-9]*(\.[0-9]*)?(ns|us|µs|ms|s|m|h))+$`)

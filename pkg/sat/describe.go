@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/duration"
+
+	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
 
 // Decoded is what `sat decode -o json` prints: the header and the claims,
@@ -83,7 +85,8 @@ func row(w io.Writer, depth int, key, value string) {
 	if depth > 1 {
 		width = 15
 	}
-	fmt.Fprintf(w, "%s%-*s %s\n", strings.Repeat("  ", depth), width, key+":", value)
+	// Claims are the token's, anyone's to write: escaped for the terminal.
+	fmt.Fprintf(w, "%s%-*s %s\n", strings.Repeat("  ", depth), width, ui.Escape(key)+":", ui.Escape(value))
 }
 
 func refWords(r *Ref) string {

@@ -132,14 +132,12 @@ func Keygen(spec KeygenSpec) (*Keys, error) {
 	if err := os.MkdirAll(spec.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating --out-dir: %w", err)
 	}
-	for i, data := range [][]byte{keyPEM, pubPEM, jwks} {
-		mode := pki.PublicFileMode
-		if i == 0 {
-			mode = pki.PrivateFileMode
-		}
-		if err := pki.WriteFile(out.Files[i], data, mode, spec.Force); err != nil {
-			return nil, err
-		}
+	if err := pki.WriteFiles([]pki.NewFile{
+		{Path: out.Files[0], Data: keyPEM, Perm: pki.PrivateFileMode},
+		{Path: out.Files[1], Data: pubPEM, Perm: pki.PublicFileMode},
+		{Path: out.Files[2], Data: jwks, Perm: pki.PublicFileMode},
+	}, spec.Force); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

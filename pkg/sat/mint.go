@@ -3,7 +3,6 @@ package sat
 import (
 	"crypto"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 	"go.step.sm/crypto/jose"
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
 )
 
@@ -167,7 +167,7 @@ func stableUID(kind, namespace, name string) string {
 // LoadSigningKey reads a PEM private key that can sign service account
 // tokens (RSA of 2048 bits or more, or EC P-256).
 func LoadSigningKey(path string) (crypto.Signer, error) {
-	data, err := os.ReadFile(path)
+	data, err := input.ReadFile(path, input.PrivateKey)
 	if err != nil {
 		return nil, err
 	}

@@ -14,8 +14,9 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"os"
 	"strings"
+
+	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 )
 
 // The algorithms a KeySet verifies: the two Kubernetes signs service account
@@ -84,7 +85,7 @@ func (k verificationKey) String() string {
 // or CERTIFICATE blocks, one or more) or a JWKS JSON document such as a
 // cluster's /openid/v1/jwks.
 func LoadKeySet(path string) (*KeySet, error) {
-	data, err := os.ReadFile(path)
+	data, err := input.ReadFile(path, input.KeySet)
 	if err != nil {
 		return nil, err
 	}
@@ -184,6 +185,10 @@ func keyFromPublic(pub any) (verificationKey, string) {
 	}
 }
 
+// minRSAModulusBits is the smallest RSA key accepted in a JWKS, as Go's
+// crypto/rsa accepts none smaller.
+const minRSAModulusBits = 1024
+
 // jwk is the subset of RFC 7517 fields a verification key needs.
 type jwk struct {
 	Kty string `json:"kty"`
@@ -256,6 +261,11 @@ func (j jwk) key() (verificationKey, string, error) {
 		pub := &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(exp)}
 		if exp < 3 || exp%2 == 0 {
 			return verificationKey{}, "", fmt.Errorf("RSA exponent %d is not valid", exp)
+		}
+		// No real key has a tiny or even modulus: such a "key" is a
+		// malformed document, not one to try signatures against.
+		if bits := pub.N.BitLen(); bits < minRSAModulusBits || pub.N.Bit(0) == 0 {
+			return verificationKey{}, "", fmt.Errorf("RSA modulus of %d bits is not a valid key (at least %d bits, odd; Kubernetes signs with 2048 or more)", bits, minRSAModulusBits)
 		}
 		k, why := keyFromPublic(pub)
 		return k, why, nil

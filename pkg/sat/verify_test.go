@@ -1,6 +1,7 @@
 package sat
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -255,6 +256,8 @@ func TestParseKeySetRejects(t *testing.T) {
 		{"encryption key only", jwks(t, map[string]any{"kty": "RSA", "use": "enc", "n": "AQAB", "e": "AQAB"}), `use "enc"`},
 		{"alg mismatch", jwks(t, func() map[string]any { k := jwkOf(&rsaKey.PublicKey, "k"); k["alg"] = "HS256"; return k }()), `alg "HS256" is not accepted`},
 		{"bad n", jwks(t, map[string]any{"kty": "RSA", "n": "***", "e": "AQAB"}), `"n" is not base64url`},
+		{"1-bit modulus", jwks(t, map[string]any{"kty": "RSA", "n": "AQ", "e": "AQAB"}), "RSA modulus of 1 bits is not a valid key"},
+		{"even modulus", jwks(t, map[string]any{"kty": "RSA", "n": base64.RawURLEncoding.EncodeToString(append(bytes.Repeat([]byte{0xff}, 255), 0xfe)), "e": "AQAB"}), "RSA modulus of 2048 bits is not a valid key"},
 		{"bad point", jwks(t, map[string]any{"kty": "EC", "crv": "P-256", "x": base64.RawURLEncoding.EncodeToString(make([]byte, 32)), "y": base64.RawURLEncoding.EncodeToString(make([]byte, 32))}), "not a P-256 point"},
 		{"no kty", []byte(`{"kid":"x"}`), `no "kty"`},
 		{"corrupt PEM key", pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: []byte{1, 2, 3}}), "PEM block 1"},

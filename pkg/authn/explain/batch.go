@@ -13,11 +13,9 @@ import (
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
-
-// maxLine bounds one batch line: a case holds at most a token or a password
-// inline (files are named, not inlined).
-const maxLine = 4 << 20
 
 // LineError is the output line for a batch line that could not be explained.
 type LineError struct {
@@ -59,6 +57,8 @@ const chunkLines = 512
 type batchItem struct {
 	n    int
 	line []byte
+	// bad is why the line could not even be read (it is too long).
+	bad  error
 	out  []byte
 	code int
 	err  error
@@ -66,14 +66,30 @@ type batchItem struct {
 
 // Batch explains one case per line of in (JSON, the fields of Case; blank
 // lines are skipped) and writes one compact JSON decision per line to out,
-// in input order. A line that cannot be explained is reported on errOut as
-// "name:line: message" and as a LineError on out, and the batch goes on.
-// Lines are explained on Workers goroutines (GOMAXPROCS when zero): cases
-// are independent, and custom auth server calls wait on the network. The
-// result is the worst exit code of all lines.
+// in input order. A line that cannot be explained, or is longer than
+// input.BatchLine's cap, is reported on errOut as "name:line: message" and
+// as a LineError on out, and the batch goes on. Lines are explained on
+// Workers goroutines (GOMAXPROCS when zero): cases are independent, and
+// custom auth server calls wait on the network; the decisions are written
+// every chunkLines lines. The files the defaults name (explain's flags) are
+// read first, and may be FIFOs (bash's process substitution); those the
+// cases name must be regular files. The result is the worst exit code of
+// all lines.
 func (r *Runner) Batch(ctx context.Context, in io.Reader, name string, defaults Case, out, errOut io.Writer) (int, error) {
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
+	for _, f := range []struct {
+		path string
+		kind input.Kind
+	}{{defaults.PasswordFile, input.Password}, {defaults.AuthDataFile, input.Token}, {defaults.SATFile, input.Token}, {defaults.Cert, input.PEM}} {
+		if f.path != "" {
+			if _, err := r.read(f.path, f.kind); err != nil {
+				return exitcode.Usage, err
+			}
+		}
+	}
+	r.mu.Lock()
+	r.regularOnly = true
+	r.mu.Unlock()
+	lines := bufio.NewReaderSize(in, 64<<10)
 	w := bufio.NewWriter(out)
 	worst := exitcode.OK
 	workers := r.Workers
@@ -85,7 +101,7 @@ func (r *Runner) Batch(ctx context.Context, in io.Reader, name string, defaults 
 		r.explainChunk(ctx, chunk, defaults, workers)
 		for _, it := range chunk {
 			if it.err != nil {
-				fmt.Fprintf(errOut, "%s:%d: %v\n", name, it.n, it.err)
+				fmt.Fprintf(errOut, "%s:%d: %s\n", ui.Escape(name), it.n, ui.Escape(it.err.Error()))
 			}
 			if severity(it.code) > severity(worst) {
 				worst = it.code
@@ -94,27 +110,78 @@ func (r *Runner) Batch(ctx context.Context, in io.Reader, name string, defaults 
 			w.WriteByte('\n')
 		}
 		chunk = chunk[:0]
-		return nil
+		// What is decided is shown, even if a later line never comes.
+		return w.Flush()
 	}
-	for n := 1; sc.Scan(); n++ {
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 {
-			continue
+	for n := 1; ; n++ {
+		line, err := readLine(lines, input.BatchLine.Max)
+		if errors.Is(err, io.EOF) {
+			if o, ok := in.(*input.Opened); ok && o.Over() {
+				// Cut at the cap: what was read is decided and shown.
+				if err := flush(); err != nil {
+					return exitcode.Usage, err
+				}
+				return exitcode.Usage, o.Err()
+			}
+			break
 		}
-		chunk = append(chunk, batchItem{n: n, line: append([]byte(nil), line...)})
-		if len(chunk) == chunkLines {
+		var item batchItem
+		switch {
+		case errors.Is(err, errLineTooLong):
+			item = batchItem{n: n, bad: fmt.Errorf("the line is longer than %s, the cap for a %s: name files in cases (cert, satFile, passwordFile, authDataFile) instead of inlining them",
+				input.FormatSize(input.BatchLine.Max), input.BatchLine.Name)}
+		case err != nil:
 			flush()
+			return exitcode.Usage, fmt.Errorf("%s:%d: %v", ui.Escape(name), n, err)
+		default:
+			line = bytes.TrimSpace(line)
+			if len(line) == 0 {
+				continue
+			}
+			item = batchItem{n: n, line: line}
+		}
+		chunk = append(chunk, item)
+		if len(chunk) == chunkLines {
+			if err := flush(); err != nil {
+				return exitcode.Usage, err
+			}
 		}
 	}
-	flush()
-	if err := sc.Err(); err != nil {
-		w.Flush()
-		if errors.Is(err, bufio.ErrTooLong) {
-			return exitcode.Usage, fmt.Errorf("%s: a line is longer than %d bytes: name files in cases instead of inlining them", name, maxLine)
+	return worst, flush()
+}
+
+// errLineTooLong is readLine's error for a line over the cap.
+var errLineTooLong = errors.New("line too long")
+
+// readLine returns the next line of r (without its newline), or io.EOF. A
+// line longer than max is read to its end but not kept: errLineTooLong.
+func readLine(r *bufio.Reader, max int64) ([]byte, error) {
+	var line []byte
+	over := false
+	for {
+		part, err := r.ReadSlice('\n')
+		if !over {
+			if int64(len(line)+len(part)) > max+1 {
+				over, line = true, nil
+			} else {
+				line = append(line, part...)
+			}
 		}
-		return exitcode.Usage, fmt.Errorf("%s: %v", name, err)
+		switch {
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		case errors.Is(err, io.EOF):
+			if len(line) == 0 && !over {
+				return nil, io.EOF
+			}
+		case err != nil:
+			return nil, err
+		}
+		if over {
+			return nil, errLineTooLong
+		}
+		return bytes.TrimSuffix(line, []byte("\n")), nil
 	}
-	return worst, w.Flush()
 }
 
 // explainChunk explains the items on workers goroutines.
@@ -144,6 +211,12 @@ func (r *Runner) explainChunk(ctx context.Context, items []batchItem, defaults C
 }
 
 func (r *Runner) explainItem(ctx context.Context, it *batchItem, defaults Case) {
+	if it.bad != nil {
+		it.err = it.bad
+		it.out, _ = json.Marshal(LineError{Line: it.n, Error: it.bad.Error()})
+		it.code = exitcode.Usage
+		return
+	}
 	d, err := r.batchLine(ctx, it.line, defaults)
 	if err == nil {
 		var scratch [2048]byte

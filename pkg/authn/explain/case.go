@@ -8,9 +8,7 @@ package explain
 import (
 	"context"
 	"crypto/x509"
-	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/bundle"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
 )
 
@@ -101,6 +100,9 @@ type Runner struct {
 	engines map[string]*authn.Engine
 	files   map[string][]byte
 	certs   map[string][]*x509.Certificate
+	// regularOnly is set while a batch runs: files named by its cases must
+	// be regular files, since reading a FIFO could block the batch forever.
+	regularOnly bool
 }
 
 // Target says which BrokerAuthentication (and listener port) a decision is
@@ -162,6 +164,7 @@ func (r *Runner) Explain(ctx context.Context, c Case) (*authn.Decision, Target, 
 	for _, n := range a.Notes {
 		d.Warnings = append(d.Warnings, "conversion: "+n) // a.APIVersion is v1 already
 	}
+	d.Warnings = append(d.Warnings, r.Bundle.Warnings...)
 	return d, target, nil
 }
 
@@ -234,7 +237,7 @@ func (r *Runner) credentials(c Case) (authn.Credentials, error) {
 	case c.Password != nil:
 		creds.Password = []byte(*c.Password)
 	case c.PasswordFile != "":
-		data, err := r.read(c.PasswordFile)
+		data, err := r.read(c.PasswordFile, input.Password)
 		if err != nil {
 			return creds, err
 		}
@@ -256,13 +259,13 @@ func (r *Runner) credentials(c Case) (authn.Credentials, error) {
 			return creds, inputErrorf("--sat-file sends method %s, but --auth-method is %q", authn.SATMethod, c.AuthMethod)
 		}
 		creds.AuthMethod = authn.SATMethod
-		data, err := r.read(c.SATFile)
+		data, err := r.read(c.SATFile, input.Token)
 		if err != nil {
 			return creds, err
 		}
 		creds.AuthData = data
 	case c.AuthDataFile != "":
-		data, err := r.read(c.AuthDataFile)
+		data, err := r.read(c.AuthDataFile, input.Token)
 		if err != nil {
 			return creds, err
 		}
@@ -280,6 +283,9 @@ func (r *Runner) credentials(c Case) (authn.Credentials, error) {
 		}
 		creds.Certificates = certs
 	}
+	if err := creds.CheckWire(); err != nil {
+		return creds, &InputError{Msg: err.Error()}
+	}
 	return creds, nil
 }
 
@@ -290,20 +296,21 @@ func (r *Runner) path(p string) string {
 	return filepath.Join(r.Dir, p)
 }
 
-// read returns a file's content, read once per path.
-func (r *Runner) read(p string) ([]byte, error) {
+// read returns a file's content, read once per path, within k's cap.
+func (r *Runner) read(p string, k input.Kind) ([]byte, error) {
 	p = r.path(p)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if data, ok := r.files[p]; ok {
 		return data, nil
 	}
-	data, err := os.ReadFile(p)
+	read := input.ReadFile
+	if r.regularOnly {
+		read = input.ReadRegular
+	}
+	data, err := read(p, k)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, inputErrorf("%s: no such file", p)
-		}
-		return nil, inputErrorf("%s: %v", p, err)
+		return nil, &InputError{Msg: err.Error()}
 	}
 	if r.files == nil {
 		r.files = map[string][]byte{}
@@ -321,7 +328,7 @@ func (r *Runner) chain(p string) ([]*x509.Certificate, error) {
 		return certs, nil
 	}
 	r.mu.Unlock()
-	data, err := r.read(p)
+	data, err := r.read(p, input.PEM)
 	if err != nil {
 		return nil, err
 	}

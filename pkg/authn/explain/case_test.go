@@ -8,6 +8,7 @@ import (
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/bundle"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -56,7 +57,7 @@ func dumpCase(c Case) string {
 // TestBatchExitIsTheWorstCase: a bad line outranks an undecided case,
 // which outranks a denial.
 func TestBatchExitIsTheWorstCase(t *testing.T) {
-	b, err := bundle.Read([]string{"../../../testdata/examples"}, nil)
+	b, err := bundle.Read([]string{"../../../testdata/examples"}, nil, manifest.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}

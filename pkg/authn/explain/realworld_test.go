@@ -7,6 +7,7 @@ import (
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/bundle"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/sat"
 )
 
@@ -17,7 +18,7 @@ import (
 // authn, and the X.509 port is reached through its lower-case spellings too.
 func TestMicrosoftSDKBundle(t *testing.T) {
 	b, err := bundle.Read([]string{"../../../testdata/realworld/sdk-broker-listeners.yaml",
-		"../../../testdata/examples/serviceaccount.yaml", "../../../testdata/examples/pod.yaml"}, nil)
+		"../../../testdata/examples/serviceaccount.yaml", "../../../testdata/examples/pod.yaml"}, nil, manifest.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +58,7 @@ func TestMicrosoftSDKBundle(t *testing.T) {
 // the command line, and anything but enabled, disabled or missing is an
 // input error.
 func TestADRDeviceWhatIf(t *testing.T) {
-	b, err := bundle.Read([]string{"../../../testdata/explain/adr.yaml", "../../../testdata/examples/client-ca.yaml"}, nil)
+	b, err := bundle.Read([]string{"../../../testdata/explain/adr.yaml", "../../../testdata/examples/client-ca.yaml"}, nil, manifest.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,11 +23,13 @@ const (
 
 // WriteText writes the trace an operator reads: what was explained, one line
 // per method with its mark, the checks of the deciding method, the warnings,
-// and the verdict with the CONNACK code last.
+// and the verdict with the CONNACK code last. What came from outside (names,
+// subjects, claims, a custom auth server's answer) is escaped for the
+// terminal.
 func WriteText(w io.Writer, d *authn.Decision, t Target, st *ui.Styles) error {
 	var b strings.Builder
 	if h := heading(t); h != "" {
-		b.WriteString(st.Bold.Render(h) + "\n")
+		b.WriteString(st.Bold.Render(ui.Escape(h)) + "\n")
 	}
 	width := 0
 	for _, s := range d.Steps {
@@ -35,7 +37,7 @@ func WriteText(w io.Writer, d *authn.Decision, t Target, st *ui.Styles) error {
 	}
 	for _, s := range d.Steps {
 		mark, style := markOf(s.Result, st)
-		fmt.Fprintf(&b, "  %s %d %-*s  %s\n", style.Render(mark), s.Index, width, s.Method, stepText(s))
+		fmt.Fprintf(&b, "  %s %d %-*s  %s\n", style.Render(mark), s.Index, width, s.Method, ui.Escape(stepText(s)))
 		if d.MethodIndex == nil || *d.MethodIndex != s.Index {
 			continue
 		}
@@ -51,11 +53,11 @@ func WriteText(w io.Writer, d *authn.Decision, t Target, st *ui.Styles) error {
 			case !c.OK:
 				mark, style = markDenied, st.Error
 			}
-			fmt.Fprintf(&b, "      %s %-*s  %s\n", style.Render(mark), nameWidth, c.Name, c.Detail)
+			fmt.Fprintf(&b, "      %s %-*s  %s\n", style.Render(mark), nameWidth, c.Name, ui.Escape(c.Detail))
 		}
 	}
 	for _, warning := range d.Warnings {
-		b.WriteString(st.Warning.Render("warning:") + " " + warning + "\n")
+		b.WriteString(st.Warning.Render("warning:") + " " + ui.Escape(warning) + "\n")
 	}
 	b.WriteString(verdict(d, st) + "\n")
 	_, err := io.WriteString(w, b.String())
@@ -139,8 +141,9 @@ func verdict(d *authn.Decision, st *ui.Styles) string {
 	case authn.Indeterminate:
 		style = st.Warning
 	}
+	s = ui.Escape(s)
 	if d.Connack == nil {
 		return style.Render(s) + " (exit 3: no CONNACK known)"
 	}
-	return style.Render(s) + fmt.Sprintf(" — CONNACK %s %s", d.Connack.Hex(), d.Connack.Name)
+	return style.Render(s) + fmt.Sprintf(" — CONNACK %s %s", d.Connack.Hex(), ui.Escape(d.Connack.Name))
 }

@@ -1,0 +1,128 @@
+package pki
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestCancelledMintLeavesNothing: a chain cancelled while its clients are
+// minted leaves no staging directory, no key, and an existing directory as
+// it was.
+func TestCancelledMintLeavesNothing(t *testing.T) {
+	for _, existing := range []bool{false, true} {
+		parent := t.TempDir()
+		out := filepath.Join(parent, "out")
+		if existing {
+			if err := os.Mkdir(out, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(out, "notes.txt"), []byte("mine"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		plan, err := ChainSpec{OutDir: out, Count: 200, Workers: 2,
+			Progress: func(done, _ int) {
+				if done == 20 {
+					cancel()
+				}
+			}}.Plan()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := plan.Mint(ctx); !errors.Is(err, context.Canceled) {
+			t.Fatalf("existing=%v: err = %v, want context.Canceled", existing, err)
+		}
+		assertTree(t, parent, existing)
+	}
+}
+
+// assertTree checks that parent holds nothing but out (when it existed
+// before), and that out holds only notes.txt.
+func assertTree(t *testing.T, parent string, existing bool) {
+	t.Helper()
+	entries, _ := os.ReadDir(parent)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	want := ""
+	if existing {
+		want = "out"
+	}
+	if strings.Join(names, ",") != want {
+		t.Errorf("%s holds %v, want [%s]", parent, names, want)
+	}
+	if existing {
+		inside, _ := os.ReadDir(filepath.Join(parent, "out"))
+		if len(inside) != 1 || inside[0].Name() != "notes.txt" {
+			var got []string
+			for _, e := range inside {
+				got = append(got, e.Name())
+			}
+			t.Errorf("out holds %v, want only notes.txt", got)
+		}
+	}
+}
+
+// TestPublishPutsBackWhatItMoved: a file that appears in the way while the
+// staged files move in stops the move, and the files already moved go again.
+func TestPublishPutsBackWhatItMoved(t *testing.T) {
+	parent := t.TempDir()
+	out := filepath.Join(parent, "out")
+	if err := os.Mkdir(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	w, err := newWriter(out, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"a.pem", "b.pem", "c.pem"} {
+		if err := w.file(name, []byte(name), PublicFileMode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(out, "b.pem"), []byte("theirs"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var exists *ExistsError
+	if err := w.publish(); !errors.As(err, &exists) {
+		t.Fatalf("publish: %v, want *ExistsError", err)
+	}
+	w.abandon()
+	inside, _ := os.ReadDir(out)
+	if len(inside) != 1 || inside[0].Name() != "b.pem" {
+		t.Errorf("out holds %d entries, want only their b.pem", len(inside))
+	}
+}
+
+func TestWriteFilesAllOrNothing(t *testing.T) {
+	dir := t.TempDir()
+	key, cert := filepath.Join(dir, "k.pem"), filepath.Join(dir, "c.pem")
+	if err := os.WriteFile(cert, []byte("theirs"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := WriteFiles([]NewFile{{Path: key, Data: []byte("k"), Perm: PrivateFileMode}, {Path: cert, Data: []byte("c"), Perm: PublicFileMode}}, false)
+	var exists *ExistsError
+	if !errors.As(err, &exists) || exists.Path != cert {
+		t.Fatalf("err = %v, want *ExistsError for %s", err, cert)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("%d files left, want only the one that was there (no key, no temporary file)", len(entries))
+	}
+}
+
+func TestCheckSpaceRefusesWhatCannotFit(t *testing.T) {
+	err := checkSpace(filepath.Join(t.TempDir(), "new", "dir"), 1<<40, KeySpec{Type: KeyTypeEC})
+	if err == nil || !strings.Contains(err.Error(), "not enough") {
+		t.Fatalf("err = %v, want not enough space or inodes", err)
+	}
+	if err := checkSpace(t.TempDir(), 10, KeySpec{Type: KeyTypeEC}); err != nil {
+		t.Fatalf("10 files: %v", err)
+	}
+}
