@@ -363,3 +363,15 @@ func (b *Broker) Close() error {
 // EventsError is the first error writing an event, after which events were
 // dropped.
 func (b *Broker) EventsError() error { return b.events.failure() }
+
+// serverTLS is the TLS configuration of every TLS port. The client's
+// certificate is requested, not verified: the engine verifies the chain at
+// CONNECT against the port's BrokerAuthentication, as explain does, and
+// puts its reason in the CONNACK.
+func serverTLS(cert *tls.Certificate) *tls.Config {
+	return &tls.Config{
+		MinVersion:   tls.VersionTLS12,
+		Certificates: []tls.Certificate{*cert},
+		ClientAuth:   tls.RequestClientCert,
+	}
+}
