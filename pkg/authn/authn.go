@@ -38,6 +38,12 @@ type Credentials struct {
 	// PlainTCP says the connection has no TLS (a listener port without
 	// tls), so no certificate can have been presented.
 	PlainTCP bool
+	// Reauthentication says the credentials come from an MQTT v5 AUTH
+	// packet (re-authentication) on a connection already let in, not from
+	// CONNECT: a custom auth server then gets a request of type "auth"
+	// carrying only the enhanced authentication. Engine.Reauthenticate
+	// sets it.
+	Reauthentication bool
 }
 
 // Config is a BrokerAuthentication with the objects it references, as they

@@ -255,8 +255,14 @@ func usernameOf(creds *Credentials) *string {
 	return &u
 }
 
-// requestFor is the connect request the broker sends for these credentials.
+// requestFor is the request the broker sends for these credentials: a
+// connect request, or for a re-authentication an auth request, which carries
+// the enhanced authentication alone.
 func requestFor(creds *Credentials) *customauth.Request {
+	if creds.Reauthentication {
+		return &customauth.Request{Type: customauth.TypeAuth,
+			EnhancedAuthentication: &customauth.EnhancedAuthentication{Method: creds.AuthMethod, Data: creds.AuthData}}
+	}
 	req := &customauth.Request{Type: customauth.TypeConnect, Password: creds.Password}
 	if creds.Username != "" {
 		u := creds.Username
@@ -290,7 +296,7 @@ func describeRequest(res *customauth.Result, req *customauth.Request) string {
 	if len(sent) > 0 {
 		what = strings.Join(sent, ", ")
 	}
-	s := fmt.Sprintf("POST %s (connect: %s)", res.URL, what)
+	s := fmt.Sprintf("POST %s (%s: %s)", res.URL, req.Type, what)
 	if res.Attempts > 1 {
 		s += fmt.Sprintf(", retried with api-version %s after 422", res.Version)
 	}
