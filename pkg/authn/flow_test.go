@@ -6,9 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
-	"flag"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,10 +15,9 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/aio-authn/kubectl-aio-authn/internal/golden"
 	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func dump(v any) string {
 	b, err := json.Marshal(v)
@@ -138,27 +135,7 @@ func TestDecisionJSON(t *testing.T) {
 	// The server's URL and the generated certificates change every run.
 	got := strings.ReplaceAll(buf.String(), s.URL, "https://auth.example")
 	got = strings.ReplaceAll(got, p.leaf.cert.NotAfter.Format(time.RFC3339), "LEAF-NOT-AFTER")
-	golden(t, filepath.Join("testdata", "decision.json"), got)
-}
-
-func golden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (go test -update rewrites it):\ngot\n%s\nwant\n%s", path, got, want)
-	}
+	golden.Check(t, filepath.Join("testdata", "decision.json"), []byte(got))
 }
 
 // FuzzExplain feeds arbitrary credentials (PEM chains, token strings,
