@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/aio-authn/kubectl-aio-authn/hack/corpusgen/corpus"
+	"github.com/aio-authn/kubectl-aio-authn/internal/corpus"
 )
 
 // BenchmarkValidateCorpus reads and lints the corpus of hack/corpusgen
