@@ -301,18 +301,47 @@ func selfSigned(t testing.TB, key *rsa.PrivateKey) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
 
-// FuzzVerify feeds arbitrary tokens to the decoder and verifier: neither may
-// panic, whatever the input.
+// FuzzVerify feeds arbitrary tokens to the decoder and to both verifiers:
+// none may panic, and VerifyTyped (the batch path's claim scanner) must
+// agree with Verify (the map decoder) on every token: the same error or
+// none, the same header, the same claims. Each input is tried as given and
+// with its header and payload signed by the key set's key (by golang-jwt,
+// not by the code under test), so that the claim decoders are reached and
+// not only the signature check.
 func FuzzVerify(f *testing.F) {
 	ks := mustKeySet(f, pemPublic(f, &ecKey.PublicKey))
 	f.Add(sign(f, jwt.SigningMethodES256, ecKey, ""))
 	f.Add(sign(f, jwt.SigningMethodRS256, rsaKey, "k"))
 	f.Add(rawToken(`{"alg":"none"}`, `{"aud":[1]}`))
+	f.Add(rawToken(`{"alg":"ES256","kid":null}`, `{"aud":"a","exp":1.5,"nbf":null,"kubernetes.io":{"pod":{"name":"p"},"serviceaccount":null}}`))
+	f.Add(rawToken(`{"alg":"ES256"}`, `{"exp":"soon","aud":["a",2]}`))
+	f.Add(rawToken(`{"alg":"ES256","crit":["x"]}`, `{}`))
 	f.Add("a.b.c")
 	f.Fuzz(func(t *testing.T, token string) {
 		Decode(token)
-		ks.Verify(token)
+		verifiersAgree(t, ks, token)
+		if h, p, _, err := splitToken(token); err == nil {
+			sig, err := jwt.SigningMethodES256.Sign(h+"."+p, ecKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			verifiersAgree(t, ks, h+"."+p+"."+base64.RawURLEncoding.EncodeToString(sig))
+		}
 	})
+}
+
+// verifiersAgree fails unless Verify and VerifyTyped read token alike.
+func verifiersAgree(t *testing.T, ks *KeySet, token string) {
+	t.Helper()
+	wh, wc, werr := ks.Verify(token)
+	gh, gc, gerr := ks.VerifyTyped(token)
+	if fmt.Sprint(werr) != fmt.Sprint(gerr) {
+		t.Fatalf("%q: Verify says %v, VerifyTyped %v", token, werr, gerr)
+	}
+	wc.Raw = nil
+	if wh != gh || !reflect.DeepEqual(wc, gc) {
+		t.Fatalf("%q: Verify read\n%+v %+v\nVerifyTyped\n%+v %+v", token, wh, wc, gh, gc)
+	}
 }
 
 // TestVerifyTypedMatchesVerify: the struct decoder of the batch path must
