@@ -108,7 +108,7 @@ func passwordMosquitto(t testing.TB) *testenv.Mosquitto {
 	})
 }
 
-func anonymousMosquitto(t *testing.T) *testenv.Mosquitto {
+func anonymousMosquitto(t testing.TB) *testenv.Mosquitto {
 	return testenv.StartMosquitto(t, func(port int) string {
 		return fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\n", port)
 	})
