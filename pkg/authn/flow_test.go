@@ -120,7 +120,7 @@ func TestDisabled(t *testing.T) {
 	}
 }
 
-// TestDecisionJSON pins the -o json contract of DESIGN.md "explain".
+// TestDecisionJSON pins the -o json contract of explain (docs/contracts.md).
 func TestDecisionJSON(t *testing.T) {
 	p := newTestPKI(t)
 	s := startAuthServer(t, nil, answer(500, "maintenance"))

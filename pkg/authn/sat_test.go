@@ -165,7 +165,7 @@ func TestServiceAccountToken(t *testing.T) {
 		{name: "not a token", keys: keys, creds: Credentials{AuthMethod: "K8S-SAT", AuthData: []byte("hello")},
 			result: Denied, relevant: true, failed: "token", reason: "not a service account token"},
 		{name: "legacy username form", keys: keys, creds: Credentials{Username: "K8S-SAT", Password: []byte(good)},
-			result: Denied, reason: "legacy form, which v1 does not read (the broker's documentation contradicts itself on it; Microsoft's SDK sends the token only with enhanced authentication)", connack: 0x87},
+			result: Denied, reason: "legacy form, which v1 does not read (the broker's documentation contradicts itself on it; this tool assumes, as Microsoft's SDK does, that the broker reads the token only from enhanced authentication)", connack: 0x87},
 		{name: "another enhanced method", keys: keys, creds: Credentials{AuthMethod: "SCRAM-SHA-256", AuthData: []byte("x")},
 			result: Denied, reason: `enhanced authentication method "SCRAM-SHA-256" is not K8S-SAT`, connack: 0x8C},
 		{name: "nothing", keys: keys, result: Denied, reason: "no enhanced authentication method K8S-SAT", connack: 0x87},
