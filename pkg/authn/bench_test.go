@@ -22,9 +22,9 @@ func BenchmarkExplainX509(b *testing.B) {
 	p := newTestPKI(b)
 	e := New(Config{
 		Authentication: authentication(x509Entry(map[string]v1.BrokerAuthenticatorMethodX509Attributes{"fan": attr("CN = smart-fan, OU = Devices, C = US", "building", "17")})),
-		ConfigMaps:     map[string]*corev1.ConfigMap{"client-ca": configMap("client-ca", map[string]string{"ca": pemOf(p.root.cert)})},
+		ConfigMaps:     map[string]*corev1.ConfigMap{"client-ca": configMap("client-ca", map[string]string{"ca": pemOf(p.root.Cert)})},
 	}, Options{})
-	creds := Credentials{Certificates: []*x509.Certificate{p.leaf.cert, p.intermediate.cert}}
+	creds := Credentials{Certificates: []*x509.Certificate{p.leaf.Cert, p.intermediate.Cert}}
 	for b.Loop() {
 		if d := e.Explain(context.Background(), creds, t0); d.Decision != Granted {
 			b.Fatal(d.Steps)

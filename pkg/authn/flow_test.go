@@ -46,7 +46,7 @@ func chainConfig(t *testing.T, s *authServer, p testPKI) Config {
 		})),
 		ConfigMaps: map[string]*corev1.ConfigMap{
 			"auth-server-ca": s.caConfigMap(),
-			"client-ca":      configMap("client-ca", map[string]string{"client_ca.pem": pemOf(p.root.cert)}),
+			"client-ca":      configMap("client-ca", map[string]string{"client_ca.pem": pemOf(p.root.Cert)}),
 		},
 	}
 }
@@ -55,7 +55,7 @@ func TestFlow(t *testing.T) {
 	p := newTestPKI(t)
 	keys, _ := keySetFor(t, rsaKeys[0].Public())
 	token := signToken(t, jwt.SigningMethodRS256, rsaKeys[0], tokenClaims("aio-internal"))
-	chain := []*x509.Certificate{p.leaf.cert, p.intermediate.cert}
+	chain := []*x509.Certificate{p.leaf.Cert, p.intermediate.Cert}
 	for _, tc := range []struct {
 		name     string
 		answer   func(s *authServer) func(http.ResponseWriter, *http.Request)
@@ -125,7 +125,7 @@ func TestDecisionJSON(t *testing.T) {
 	p := newTestPKI(t)
 	s := startAuthServer(t, nil, answer(500, "maintenance"))
 	e := New(chainConfig(t, s, p), Options{})
-	d := e.Explain(context.Background(), Credentials{Username: "smart-fan", Certificates: []*x509.Certificate{p.leaf.cert, p.intermediate.cert}}, t0)
+	d := e.Explain(context.Background(), Credentials{Username: "smart-fan", Certificates: []*x509.Certificate{p.leaf.Cert, p.intermediate.Cert}}, t0)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
@@ -134,7 +134,7 @@ func TestDecisionJSON(t *testing.T) {
 	}
 	// The server's URL and the generated certificates change every run.
 	got := strings.ReplaceAll(buf.String(), s.URL, "https://auth.example")
-	got = strings.ReplaceAll(got, p.leaf.cert.NotAfter.Format(time.RFC3339), "LEAF-NOT-AFTER")
+	got = strings.ReplaceAll(got, p.leaf.Cert.NotAfter.Format(time.RFC3339), "LEAF-NOT-AFTER")
 	golden.Check(t, filepath.Join("testdata", "decision.json"), []byte(got))
 }
 
@@ -149,9 +149,9 @@ func FuzzExplain(f *testing.F) {
 			v1.BrokerAuthenticatorMethods{Method: v1.MethodCustom, CustomSettings: &v1.BrokerAuthenticatorMethodCustom{Endpoint: "https://auth.invalid"}},
 			satEntry("aio-internal"),
 			x509Entry(map[string]v1.BrokerAuthenticatorMethodX509Attributes{"fan": attr("CN = smart-fan, OU = Devices, C = US", "building", "17")})),
-		ConfigMaps: map[string]*corev1.ConfigMap{"client-ca": configMap("client-ca", map[string]string{"ca": pemOf(p.root.cert)})},
+		ConfigMaps: map[string]*corev1.ConfigMap{"client-ca": configMap("client-ca", map[string]string{"ca": pemOf(p.root.Cert)})},
 	}, Options{Keys: keys, CustomResult: CustomUnreachable})
-	f.Add([]byte(pemOf(p.leaf.cert, p.intermediate.cert)), "K8S-SAT", []byte(signToken(f, jwt.SigningMethodRS256, rsaKeys[0], tokenClaims("aio-internal"))), "user", []byte("pw"))
+	f.Add([]byte(pemOf(p.leaf.Cert, p.intermediate.Cert)), "K8S-SAT", []byte(signToken(f, jwt.SigningMethodRS256, rsaKeys[0], tokenClaims("aio-internal"))), "user", []byte("pw"))
 	f.Add([]byte("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"), "", []byte(nil), "K8S-SAT", []byte("a.b.c"))
 	f.Add([]byte{}, "K8S-SAT", []byte("eyJhbGciOiJub25lIn0.e30."), "", []byte(nil))
 	f.Fuzz(func(t *testing.T, chainPEM []byte, method string, data []byte, username string, password []byte) {

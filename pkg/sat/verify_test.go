@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
@@ -22,6 +21,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/aio-authn/kubectl-aio-authn/internal/testpki"
 )
 
 // Keys are generated once per test binary: RSA generation is slow on a
@@ -292,13 +293,7 @@ func TestLoadKeySetDescribe(t *testing.T) {
 
 func selfSigned(t testing.TB, key *rsa.PrivateKey) []byte {
 	t.Helper()
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "sa-signer"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	return []byte(testpki.SelfSigned(t, testpki.Spec{Subject: "CN = sa-signer", Key: key}).PEM())
 }
 
 // FuzzVerify feeds arbitrary tokens to the decoder and to both verifiers:
