@@ -13,6 +13,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/aio-authn/kubectl-aio-authn/internal/testjwt"
 	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
 )
 
@@ -39,7 +40,7 @@ func BenchmarkExplainSATOffline(b *testing.B) {
 	cfg := boundObjects("0c1d", "9a8b")
 	cfg.Authentication = authentication(satEntry("aio-internal"))
 	e := New(cfg, Options{Keys: keys})
-	creds := Credentials{AuthMethod: SATMethod, AuthData: []byte(signToken(b, jwt.SigningMethodRS256, rsaKeys[0], tokenClaims("aio-internal")))}
+	creds := Credentials{AuthMethod: SATMethod, AuthData: []byte(testjwt.Sign(b, jwt.SigningMethodRS256, rsaKeys[0], "", tokenClaims("aio-internal")))}
 	for b.Loop() {
 		if d := e.Explain(context.Background(), creds, t0); d.Decision != Granted {
 			b.Fatal(d.Steps)
@@ -50,7 +51,7 @@ func BenchmarkExplainSATOffline(b *testing.B) {
 // BenchmarkBareRS256 is the signature check alone on the token of
 // BenchmarkExplainSATOffline, for the ratio.
 func BenchmarkBareRS256(b *testing.B) {
-	tok := signToken(b, jwt.SigningMethodRS256, rsaKeys[0], tokenClaims("aio-internal"))
+	tok := testjwt.Sign(b, jwt.SigningMethodRS256, rsaKeys[0], "", tokenClaims("aio-internal"))
 	i := strings.LastIndexByte(tok, '.')
 	pub := rsaKeys[0].Public().(*rsa.PublicKey)
 	for b.Loop() {

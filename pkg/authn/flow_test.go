@@ -16,6 +16,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/aio-authn/kubectl-aio-authn/internal/golden"
+	"github.com/aio-authn/kubectl-aio-authn/internal/testjwt"
 	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
 )
 
@@ -54,7 +55,7 @@ func chainConfig(t *testing.T, s *authServer, p testPKI) Config {
 func TestFlow(t *testing.T) {
 	p := newTestPKI(t)
 	keys, _ := keySetFor(t, rsaKeys[0].Public())
-	token := signToken(t, jwt.SigningMethodRS256, rsaKeys[0], tokenClaims("aio-internal"))
+	token := testjwt.Sign(t, jwt.SigningMethodRS256, rsaKeys[0], "", tokenClaims("aio-internal"))
 	chain := []*x509.Certificate{p.leaf.Cert, p.intermediate.Cert}
 	for _, tc := range []struct {
 		name     string
@@ -151,7 +152,7 @@ func FuzzExplain(f *testing.F) {
 			x509Entry(map[string]v1.BrokerAuthenticatorMethodX509Attributes{"fan": attr("CN = smart-fan, OU = Devices, C = US", "building", "17")})),
 		ConfigMaps: map[string]*corev1.ConfigMap{"client-ca": configMap("client-ca", map[string]string{"ca": pemOf(p.root.Cert)})},
 	}, Options{Keys: keys, CustomResult: CustomUnreachable})
-	f.Add([]byte(pemOf(p.leaf.Cert, p.intermediate.Cert)), "K8S-SAT", []byte(signToken(f, jwt.SigningMethodRS256, rsaKeys[0], tokenClaims("aio-internal"))), "user", []byte("pw"))
+	f.Add([]byte(pemOf(p.leaf.Cert, p.intermediate.Cert)), "K8S-SAT", []byte(testjwt.Sign(f, jwt.SigningMethodRS256, rsaKeys[0], "", tokenClaims("aio-internal"))), "user", []byte("pw"))
 	f.Add([]byte("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"), "", []byte(nil), "K8S-SAT", []byte("a.b.c"))
 	f.Add([]byte{}, "K8S-SAT", []byte("eyJhbGciOiJub25lIn0.e30."), "", []byte(nil))
 	f.Fuzz(func(t *testing.T, chainPEM []byte, method string, data []byte, username string, password []byte) {

@@ -9,7 +9,6 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"io"
@@ -20,9 +19,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/aio-authn/kubectl-aio-authn/internal/testjwt"
 	"github.com/aio-authn/kubectl-aio-authn/internal/testpki"
 	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
@@ -194,32 +195,22 @@ func newSATFixture(b *testing.B) *satFixture {
 	if err != nil {
 		b.Fatal(err)
 	}
-	der, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	ks, err := sat.ParseKeySet(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+	ks, err := sat.ParseKeySet(testjwt.PublicPEM(b, &key.PublicKey))
 	if err != nil {
 		b.Fatal(err)
 	}
 	f := &satFixture{dir: dir, key: &key.PublicKey, keys: ks}
-	enc := base64.RawURLEncoding.EncodeToString
 	// The kid the API server derives from its key, which it selects by.
-	kid := sha256.Sum256(der)
+	kid := testjwt.KeyID(b, &key.PublicKey)
 	var distinctTokens []string
 	var serviceAccounts []*corev1.ServiceAccount
 	for i := 0; i < distinct; i++ {
-		header, _ := json.Marshal(map[string]string{"alg": "RS256", "kid": enc(kid[:])})
-		claims, _ := json.Marshal(map[string]any{
+		tok := testjwt.Sign(b, jwt.SigningMethodRS256, key, kid, jwt.MapClaims{
 			"aud": []string{"aio-internal"}, "exp": benchNow.Add(time.Hour).Unix(), "iat": benchNow.Add(-time.Hour).Unix(),
 			"nbf": benchNow.Add(-time.Hour).Unix(), "iss": "https://kubernetes.default.svc.cluster.local",
 			"sub": fmt.Sprintf("system:serviceaccount:fleet:client-%03d", i), "jti": fmt.Sprint(i),
 			"kubernetes.io": map[string]any{"namespace": "fleet", "serviceaccount": map[string]string{"name": fmt.Sprintf("client-%03d", i), "uid": "u"}},
 		})
-		input := enc(header) + "." + enc(claims)
-		digest := sha256.Sum256([]byte(input))
-		sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, digest[:])
-		if err != nil {
-			b.Fatal(err)
-		}
-		tok := input + "." + enc(sig)
 		distinctTokens = append(distinctTokens, tok)
 		serviceAccounts = append(serviceAccounts, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("client-%03d", i), Namespace: "fleet", UID: "u"}})
 		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("client-%03d.jwt", i)), []byte(tok+"\n"), 0o644); err != nil {
