@@ -40,10 +40,7 @@ import (
 // moment each token is judged, tens of seconds from every boundary, so the
 // clock moving during the test cannot flip a case.
 func TestDifferentialTokenReview(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs a real kube-apiserver (hack/build-kube-apiserver.sh); skipped under -short")
-	}
-	cp := testenv.StartWith(t, testenv.Options{ExtraServiceAccountKeys: 1})
+	cp := testenv.StartDifferential(t, testenv.Options{ExtraServiceAccountKeys: 1})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	const ns = "differential"
