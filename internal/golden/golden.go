@@ -1,7 +1,8 @@
 // Package golden compares what a test produced with a committed file (a
 // "golden file") and, under -update, rewrites the file instead. Every test
-// package uses this one flag, so `go test ./... -update` rewrites every
-// golden file the tests own.
+// package that keeps golden files (or other files its tests generate:
+// completions, docs/probe.md, pkg/pki's fixtures) takes this one flag, so
+// `go test ./pkg/lint -update` is how any of them is rewritten.
 package golden
 
 import (
