@@ -5,11 +5,14 @@
 // way is one file after another with every document checked in order, which
 // is what Options.Workers = 1 does. Measured with BenchmarkValidateCorpus
 // (`go test ./pkg/lint -run '^$' -bench ValidateCorpus -benchmem -count 5`,
-// 2-core machine, Go 1.26) while other builds kept both cores busy (load
-// 7-9), 1,000 documents took 0.29-0.36 s either way: the pool gains nothing
-// on a machine with no idle core, and costs nothing either. On idle cores
-// it divides the checking by up to their number; re-measure there before
-// relying on a figure.
+// 2-core machine shared with other builds, Go 1.26): NOT FASTER HERE. With
+// the load at 2-9, "parallel" and "one-worker" took the same 0.26-0.36 s
+// per 1,000 documents, in files of 10 and in one file, and the spread
+// between runs of one mode (0.16-0.53 s) was larger than any difference:
+// the second core is busy anyway, with other builds and with the garbage
+// collector of the one-worker run (140 MB allocated per 1,000 documents).
+// Groups also bound memory (one per core in flight). Re-measure on an idle
+// machine with more cores before quoting a speed-up, or before removing it.
 
 package lint
 
