@@ -17,6 +17,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/assumption"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/sat"
 )
 
@@ -306,6 +307,7 @@ func (e *Engine) Explain(ctx context.Context, creds Credentials, now time.Time) 
 			// authentication with a method no entry handles is taken to be
 			// refused as a bad method.
 			d.Connack = connack(CodeBadAuthenticationMethod)
+			d.Warnings = append(d.Warnings, assumption.UnknownMethodIs0x8C.Says)
 		} else {
 			d.Connack = connack(CodeNotAuthorized)
 		}

@@ -23,9 +23,10 @@ const (
 	VersionV1beta1 = "v1beta1"
 )
 
-// Defaults per API generation (reference §1): the GA broker's default
-// BrokerAuthentication is "default" and its internal SAT audience
-// "aio-internal"; the mid-2024 preview used "authn" and "aio-mq".
+// Defaults per API generation, as each generation's documentation gives
+// them: the GA broker's default BrokerAuthentication is "default" and its
+// internal SAT audience "aio-internal"; the mid-2024 preview used "authn"
+// and "aio-mq".
 var (
 	defaultAuthnName = map[string]string{VersionV1: "default", VersionV1beta1: "authn"}
 	defaultAudience  = map[string]string{VersionV1: "aio-internal", VersionV1beta1: "aio-mq"}

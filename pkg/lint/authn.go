@@ -7,6 +7,7 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/assumption"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 )
 
@@ -261,8 +262,8 @@ func (c *docCheck) settingsBlock(gen *generation, e *yaml.Node, path, raw, metho
 		if hasWant {
 			c.at(path+"."+k, true, RuleUnusedSettings,
 				fmt.Sprintf("%s is ignored: the broker reads only %s, the block of this entry's method %s", k, want, raw),
-				fmt.Sprintf("delete %s (or move it to its own entry with method: %s); the REST API accepts it here "+
-					"but documents one method per entry, and this tool assumes the broker ignores it", k, gen.methodName[m]))
+				fmt.Sprintf("delete %s (or move it to its own entry with method: %s); "+
+					"%s", k, gen.methodName[m], assumption.OtherBlocksIgnored.Says))
 			continue
 		}
 		hint := fmt.Sprintf("under method: %s the settings block is %s:\n%s", raw, want, entrySnippet(gen, method, child(e, want)))

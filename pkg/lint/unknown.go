@@ -35,7 +35,8 @@ var (
 	specPath     = regexp.MustCompile(`^spec$`)
 )
 
-// legacyNames is the table of renamed and removed fields (reference §1).
+// legacyNames is the table of renamed and removed fields, generation by
+// generation.
 var legacyNames = []legacyName{
 	{gen: genV1, parent: entryPath, key: "custom", use: "customSettings", note: "custom is the mid-2024 v1beta1 name", method: methodCustom},
 	{gen: genV1, parent: entryPath, key: "serviceAccountToken", use: "serviceAccountTokenSettings", note: "serviceAccountToken is the mid-2024 v1beta1 name", method: methodSAT},

@@ -1,7 +1,6 @@
 package pki
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -68,17 +67,8 @@ func TestMosquittoAcceptsMintedClient(t *testing.T) {
 // startMosquitto runs mosquitto on a free loopback port with certificate
 // authentication over the chain minted in dir, until the test ends.
 func startMosquitto(t *testing.T, dir string) *testenv.Mosquitto {
-	return testenv.StartMosquitto(t, func(port int) string {
-		return fmt.Sprintf(`# Certificate authentication over the minted chain.
-listener %d 127.0.0.1
-cafile %s
-certfile %s
-keyfile %s
-require_certificate true
-use_identity_as_username true
-allow_anonymous false
-`, port, filepath.Join(dir, ChainFile), filepath.Join(dir, ServerCertFile), filepath.Join(dir, ServerKeyFile))
-	})
+	return testenv.StartCertMosquitto(t, testenv.TLSFiles{CAFile: filepath.Join(dir, ChainFile),
+		CertFile: filepath.Join(dir, ServerCertFile), KeyFile: filepath.Join(dir, ServerKeyFile)}, "")
 }
 
 func mustRead(t *testing.T, path string) []byte {
