@@ -11,6 +11,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/aio-authn/kubectl-aio-authn/internal/testjwt"
 )
 
 // TestReauthenticate asks the entry that let a client in about the
@@ -19,8 +21,8 @@ import (
 func TestReauthenticate(t *testing.T) {
 	p := newTestPKI(t)
 	keys, _ := keySetFor(t, rsaKeys[0].Public())
-	fresh := signToken(t, jwt.SigningMethodRS256, rsaKeys[0], with(tokenClaims("aio-internal"), "exp", t0.Add(2*time.Hour).Unix()))
-	wrongAudience := signToken(t, jwt.SigningMethodRS256, rsaKeys[0], tokenClaims("aio-mq"))
+	fresh := testjwt.Sign(t, jwt.SigningMethodRS256, rsaKeys[0], "", with(tokenClaims("aio-internal"), "exp", t0.Add(2*time.Hour).Unix()))
+	wrongAudience := testjwt.Sign(t, jwt.SigningMethodRS256, rsaKeys[0], "", tokenClaims("aio-mq"))
 	sat := func(token string) Credentials { return Credentials{AuthMethod: SATMethod, AuthData: []byte(token)} }
 
 	for _, tc := range []struct {
