@@ -84,7 +84,7 @@ func (x *clientFlags) addCredentialFlags(c *cobra.Command) {
 	f.StringVar(&x.c.AuthDataFile, "auth-data-file", "", "file holding the enhanced authentication data")
 	f.StringVar(&x.c.SATFile, "sat-file", "", "service account token file: short for --auth-method K8S-SAT --auth-data-file F")
 	f.StringVar(&x.c.Cert, "cert", "", "PEM file with the certificate the client presents in TLS: leaf first, then intermediates")
-	_ = c.RegisterFlagCompletionFunc("auth-method", fixedCompletion(authn.SATMethod))
+	_ = c.RegisterFlagCompletionFunc("auth-method", cobra.FixedCompletions([]string{authn.SATMethod}, cobra.ShellCompDirectiveNoFileComp))
 }
 
 // addEngineFlags adds the flags that choose the BrokerAuthentication and
@@ -97,8 +97,8 @@ func (x *clientFlags) addEngineFlags(c *cobra.Command) {
 	x.verifierFlags.addFlags(f)
 	f.StringVar(&x.c.CustomResult, "custom-result", "", "what-if instead of calling the custom auth server: pass, fail or unreachable")
 	f.StringVar(&x.c.ADRDevice, "adr-device", "", "what-if for additionalValidation AzureDeviceRegistry: the client's device (its leaf CN) is enabled, disabled or missing in Azure Device Registry")
-	_ = c.RegisterFlagCompletionFunc("custom-result", fixedCompletion("pass", "fail", "unreachable"))
-	_ = c.RegisterFlagCompletionFunc("adr-device", fixedCompletion("enabled", "disabled", "missing"))
+	_ = c.RegisterFlagCompletionFunc("custom-result", cobra.FixedCompletions([]string{"pass", "fail", "unreachable"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = c.RegisterFlagCompletionFunc("adr-device", cobra.FixedCompletions([]string{"enabled", "disabled", "missing"}, cobra.ShellCompDirectiveNoFileComp))
 }
 
 // complete turns the flags given into the case: flags that may be given

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -107,24 +108,18 @@ batch, the worst case).`),
 	f.StringVar(&e.batch, "batch", "", "JSON Lines file of cases (- for standard input): one JSON decision per line")
 	addManifestLimits(c, &e.limits)
 	e.cluster.addFlags(c, o)
-	_ = c.RegisterFlagCompletionFunc("output", fixedCompletion(explainFormats...))
+	_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(explainFormats, cobra.ShellCompDirectiveNoFileComp))
 	return c
-}
-
-func fixedCompletion(values ...string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return values, cobra.ShellCompDirectiveNoFileComp
-	}
 }
 
 func (e *explainOptions) complete(c *cobra.Command) error {
 	if err := e.clientFlags.complete(c.Flags()); err != nil {
 		return err
 	}
-	if !contains(explainFormats, e.output) {
+	if !slices.Contains(explainFormats, e.output) {
 		return exitcode.Usagef("--output %q: want one of %s", e.output, strings.Join(explainFormats, ", "))
 	}
-	if e.batch == "-" && contains(e.files, "-") {
+	if e.batch == "-" && slices.Contains(e.files, "-") {
 		return exitcode.Usagef("-f - and --batch - both read standard input: put one of them in a file")
 	}
 	return e.loadBundle(c.Context())
@@ -139,15 +134,6 @@ func (e *explainOptions) loadBundle(ctx context.Context) error {
 	printNotes(e.ErrOut, b.Notes)
 	e.bundle = b
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (e *explainOptions) runner() *explain.Runner {

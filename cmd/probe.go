@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -146,7 +147,7 @@ timeout, closed without CONNACK, server certificate not trusted).`),
 	p.predict.cluster.addFlags(c, p.predict.rootOptions)
 	f.BoolVar(&p.strict, "strict", false, "exit 1 when the live result and the prediction disagree")
 	f.StringVarP(&p.output, "output", "o", "text", "output format: "+strings.Join(probeFormats, ", "))
-	_ = c.RegisterFlagCompletionFunc("output", fixedCompletion(probeFormats...))
+	_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(probeFormats, cobra.ShellCompDirectiveNoFileComp))
 	return c
 }
 
@@ -155,7 +156,7 @@ func (p *probeOptions) complete(c *cobra.Command) error {
 	if err := p.predict.clientFlags.complete(f); err != nil {
 		return err
 	}
-	if !contains(probeFormats, p.output) {
+	if !slices.Contains(probeFormats, p.output) {
 		return exitcode.Usagef("--output %q: want one of %s", p.output, strings.Join(probeFormats, ", "))
 	}
 	if p.server == "" {

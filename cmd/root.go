@@ -107,7 +107,6 @@ unreadable input, 3 indeterminate.`),
 		newCertsCmd(o),
 		newSatCmd(o),
 		newAuditCmd(o),
-		newServeCmd(o),
 		newVersionCmd(o),
 		newCompletionCmd(o),
 	} {
