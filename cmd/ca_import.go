@@ -10,7 +10,6 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/kubernetes/scheme"
 
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
@@ -96,7 +95,7 @@ func (o *caImportOptions) run(args []string) error {
 	switch o.dryRun {
 	case dryRunNone, dryRunClient, dryRunServer:
 	default:
-		return exitcode.Usagef(`invalid --dry-run %q: use "none", "client" or "server"`, o.dryRun)
+		return usagef(`invalid --dry-run %q: use "none", "client" or "server"`, o.dryRun)
 	}
 	now, err := parseNowFlag(o.now)
 	if err != nil {
@@ -108,7 +107,7 @@ func (o *caImportOptions) run(args []string) error {
 	}
 	imp, err := pki.NewCAImport(o.name, o.namespace(), o.key, certs, now)
 	if err != nil {
-		return exitcode.UsageError(err)
+		return usage(err)
 	}
 	if err := o.report(imp); err != nil {
 		return err
@@ -119,12 +118,12 @@ func (o *caImportOptions) run(args []string) error {
 	}
 	printer, err := o.print.ToPrinter()
 	if err != nil {
-		return exitcode.UsageError(err)
+		return usage(err)
 	}
 	if o.print.OutputFormat == nil || *o.print.OutputFormat == "" {
 		o.print.NamePrintFlags.Operation = "serverside-applied (dry run)"
 		if printer, err = o.print.ToPrinter(); err != nil {
-			return exitcode.UsageError(err)
+			return usage(err)
 		}
 	}
 	return printer.PrintObj(cm, o.Out)
@@ -153,7 +152,7 @@ func (o *caImportOptions) report(imp *pki.CAImport) error {
 	for _, p := range errs[:len(errs)-1] {
 		fmt.Fprintf(o.ErrOut, "error: %s\n", p)
 	}
-	return exitcode.Usagef("%s", errs[len(errs)-1])
+	return usagef("%s", errs[len(errs)-1])
 }
 
 // apply writes cm to the cluster with server-side apply (field manager

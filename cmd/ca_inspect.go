@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
@@ -49,7 +48,7 @@ certificate, for scripts.`),
 
 func (o *caInspectOptions) run(args []string) error {
 	if o.output != "text" && o.output != "json" {
-		return exitcode.Usagef("unknown output format %q for ca inspect: use -o text or -o json", o.output)
+		return usagef("unknown output format %q for ca inspect: use -o text or -o json", o.output)
 	}
 	now, err := parseNowFlag(o.now)
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn/explain"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/customauth"
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/sat"
 )
 
@@ -50,12 +49,12 @@ func (v *verifierFlags) addFlags(f *pflag.FlagSet) {
 // complete checks the timeout and reads the offline keys.
 func (v *verifierFlags) complete() error {
 	if v.customTimeout <= 0 {
-		return exitcode.Usagef("--custom-timeout %s: give a positive duration such as 5s", v.customTimeout)
+		return usagef("--custom-timeout %s: give a positive duration such as 5s", v.customTimeout)
 	}
 	if v.issuerKey != "" {
 		ks, err := sat.LoadKeySet(v.issuerKey)
 		if err != nil {
-			return exitcode.Usagef("--sat-issuer-key %v", err)
+			return usagef("--sat-issuer-key %v", err)
 		}
 		v.keys = ks
 	}
@@ -66,9 +65,9 @@ func (v *verifierFlags) complete() error {
 func (v *verifierFlags) checkTokenReview(tokenReview bool) error {
 	switch {
 	case tokenReview && v.issuerKey != "":
-		return exitcode.Usagef("--token-review and --sat-issuer-key both verify tokens: give one")
+		return usagef("--token-review and --sat-issuer-key both verify tokens: give one")
 	case tokenReview && len(v.issuers) > 0:
-		return exitcode.Usagef("--sat-issuer is for tokens verified offline; with --token-review the API server checks the issuer itself: drop --sat-issuer")
+		return usagef("--sat-issuer is for tokens verified offline; with --token-review the API server checks the issuer itself: drop --sat-issuer")
 	}
 	return nil
 }

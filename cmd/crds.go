@@ -1,12 +1,9 @@
 package cmd
 
 import (
-	"errors"
-
 	"github.com/spf13/cobra"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/api/crds"
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 )
 
 // crdsOptions are the flags of `crds`.
@@ -46,13 +43,9 @@ served: convert such manifests with "kubectl aio-authn convert" first.`,
 // Run prints the selected CRDs.
 func (o *crdsOptions) Run() error {
 	if o.output != "yaml" && o.output != "json" {
-		return exitcode.Usagef("unknown output format %q for crds: use -o yaml or -o json", o.output)
+		return usagef("unknown output format %q for crds: use -o yaml or -o json", o.output)
 	}
 	docs, err := crds.Select(o.kind)
-	var uk *crds.UnknownKindError
-	if errors.As(err, &uk) {
-		return exitcode.UsageError(err)
-	}
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,6 @@ import (
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn/explain"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/bundle"
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
@@ -73,8 +72,8 @@ authDataFile, satFile, cert, customResult, adrDevice, now; relative paths are re
 to the file) and prints one JSON decision per line; flags given on the
 command line are the defaults of every case.
 
-Exit status: 0 granted, 1 denied, 2 bad input, 3 indeterminate (for a
-batch, the worst case).`),
+Exit status: 0 granted, 1 denied, 2 bad input, 3 indeterminate or a cluster
+that could not be asked (for a batch, the worst case).`),
 		Example: o.example(`
   # Would this client certificate get in?
   kubectl aio-authn explain -f testdata/examples --now 2026-06-01T00:00:00Z \
@@ -117,10 +116,10 @@ func (e *explainOptions) complete(c *cobra.Command) error {
 		return err
 	}
 	if !slices.Contains(explainFormats, e.output) {
-		return exitcode.Usagef("--output %q: want one of %s", e.output, strings.Join(explainFormats, ", "))
+		return usagef("--output %q: want one of %s", e.output, strings.Join(explainFormats, ", "))
 	}
 	if e.batch == "-" && slices.Contains(e.files, "-") {
-		return exitcode.Usagef("-f - and --batch - both read standard input: put one of them in a file")
+		return usagef("-f - and --batch - both read standard input: put one of them in a file")
 	}
 	return e.loadBundle(c.Context())
 }
@@ -139,7 +138,9 @@ func (e *explainOptions) loadBundle(ctx context.Context) error {
 func (e *explainOptions) runner() *explain.Runner {
 	return &explain.Runner{
 		Bundle:  e.bundle,
-		Options: authn.Options{Keys: e.keys, Issuers: e.issuers, TokenReview: e.cluster.reviewer, Objects: e.cluster.objects, CustomTimeout: e.customTimeout},
+		Cluster: e.cluster.source,
+		Note:    func(n string) { fmt.Fprintf(e.ErrOut, "note: %s\n", n) },
+		Options: authn.Options{Keys: e.keys, Issuers: e.issuers, TokenReview: e.cluster.reviewer, CustomTimeout: e.customTimeout},
 	}
 }
 
@@ -153,7 +154,7 @@ func (e *explainOptions) run(ctx context.Context) error {
 	}
 	d, target, err := r.Explain(ctx, e.c)
 	if err != nil {
-		return exitcode.UsageError(err)
+		return err
 	}
 	switch e.output {
 	case "json":
@@ -173,7 +174,7 @@ func (e *explainOptions) run(ctx context.Context) error {
 			return err
 		}
 	}
-	return exitFor(explain.ExitCode(d))
+	return decisionVerdict(d)
 }
 
 func (e *explainOptions) runBatch(ctx context.Context, r *explain.Runner) error {
@@ -182,7 +183,7 @@ func (e *explainOptions) runBatch(ctx context.Context, r *explain.Runner) error 
 	if e.batch != "-" {
 		f, err := input.Open(e.batch, input.Batch)
 		if err != nil {
-			return exitcode.Usagef("--batch %v", err)
+			return usagef("--batch %v", err)
 		}
 		defer f.Close()
 		in, name = f, e.batch
@@ -197,23 +198,9 @@ func (e *explainOptions) runBatch(ctx context.Context, r *explain.Runner) error 
 			}
 		}
 	}
-	code, err := r.Batch(ctx, in, name, e.c, e.Out, e.ErrOut)
+	res, err := r.Batch(ctx, in, name, e.c, e.Out, e.ErrOut)
 	if err != nil {
-		return exitcode.UsageError(err)
+		return err
 	}
-	return exitFor(code)
-}
-
-// exitFor turns a decision's exit code into the silent error main maps:
-// the decision is already printed.
-func exitFor(code int) error {
-	switch code {
-	case exitcode.OK:
-		return nil
-	case exitcode.Failure:
-		return exitcode.Findings()
-	case exitcode.Indeterminate:
-		return exitcode.Undecided()
-	}
-	return &exitcode.Error{Code: code, Silent: true}
+	return batchVerdict(res)
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/api/resource"
 
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 )
@@ -22,7 +21,7 @@ func parseNowFlag(s string) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		return time.Time{}, exitcode.Usagef("--now %q is not an RFC 3339 time: write it like 2026-01-02T15:04:05Z", s)
+		return time.Time{}, usagef("--now %q is not an RFC 3339 time: write it like 2026-01-02T15:04:05Z", s)
 	}
 	return t, nil
 }
@@ -71,7 +70,7 @@ func printNotes(w io.Writer, notes []input.Note) {
 func inputError(err error, hint string) error {
 	var ie *input.Error
 	if errors.As(err, &ie) && hint != "" {
-		return exitcode.Usagef("%v: %s", err, hint)
+		return usagef("%v: %s", err, hint)
 	}
-	return exitcode.UsageError(err)
+	return usage(err)
 }

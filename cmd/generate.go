@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/generate"
 )
 
@@ -27,7 +26,7 @@ The manifests are printed on stdout; nothing is sent to a cluster.`,
   kubectl aio-authn generate listener --port 8883 --authn default > listener.yaml`),
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			return exitcode.Usagef("generate needs a subcommand: authn, listener or sat-client\nSee '%s --help'.", c.CommandPath())
+			return usagef("generate needs a subcommand: authn, listener or sat-client\nSee '%s --help'.", c.CommandPath())
 		},
 	}
 	c.AddCommand(newGenerateAuthnCmd(o), newGenerateListenerCmd(o), newGenerateSATClientCmd(o))
@@ -43,7 +42,7 @@ func addOutputFlag(c *cobra.Command, output *string) {
 // checkOutput refuses an unknown -o before any work is done.
 func checkOutput(command, output string) error {
 	if !slices.Contains(generate.Formats, output) {
-		return exitcode.Usagef("unknown output format %q for %s: use -o yaml or -o json", output, command)
+		return usagef("unknown output format %q for %s: use -o yaml or -o json", output, command)
 	}
 	return nil
 }

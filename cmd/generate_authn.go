@@ -3,7 +3,6 @@ package cmd
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/generate"
 )
 
@@ -75,13 +74,13 @@ func (o *generateAuthnOptions) Run() error {
 	if o.attributesFile != "" {
 		attrs, err := generate.LoadAttributes(o.attributesFile)
 		if err != nil {
-			return exitcode.UsageError(err)
+			return usage(err)
 		}
 		o.X509Attributes = attrs
 	}
 	obj, err := generate.Authn(o.AuthnOptions)
 	if err != nil {
-		return exitcode.UsageError(err)
+		return usage(err)
 	}
 	return generate.Render(o.Out, o.output, generate.AuthnHeader(obj), obj)
 }

@@ -3,7 +3,6 @@ package cmd
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/generate"
 )
 
@@ -62,7 +61,7 @@ func (o *generateListenerOptions) Run() error {
 	}
 	obj, warnings, err := generate.Listener(o.ListenerOptions)
 	if err != nil {
-		return exitcode.UsageError(err)
+		return usage(err)
 	}
 	o.printWarnings(warnings)
 	return generate.Render(o.Out, o.output, generate.ListenerHeader(obj), obj)

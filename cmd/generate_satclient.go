@@ -3,7 +3,6 @@ package cmd
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/generate"
 )
 
@@ -60,7 +59,7 @@ func (o *generateSATClientOptions) Run() error {
 	}
 	sa, pod, err := generate.SATClient(o.SATClientOptions)
 	if err != nil {
-		return exitcode.UsageError(err)
+		return usage(err)
 	}
 	return generate.Render(o.Out, o.output, generate.SATClientHeader(pod), sa, pod)
 }

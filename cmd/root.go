@@ -4,7 +4,6 @@
 package cmd
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,7 +14,6 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
 
@@ -77,7 +75,8 @@ and service account tokens, and walks the broker's authentication chain for a
 given client ("explain") to show, method by method, why it would be let in or not.
 
 Exit codes: 0 success or granted, 1 findings or denied, 2 usage error or
-unreadable input, 3 indeterminate.`),
+unreadable input, 3 no verdict (undecided, or a cluster or broker that could
+not be asked), 128+n interrupted by signal n.`),
 		Example: o.example(`
   # Check manifests before applying them
   kubectl aio-authn validate ./manifests
@@ -93,7 +92,7 @@ unreadable input, 3 indeterminate.`),
 	root.SetOut(streams.Out)
 	root.SetErr(streams.ErrOut)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return exitcode.Usagef("%v\nSee '%s --help'.", err, c.CommandPath())
+		return usagef("%v\nSee '%s --help'.", err, c.CommandPath())
 	})
 	for _, c := range []*cobra.Command{
 		newGenerateCmd(o),
@@ -133,12 +132,11 @@ func Execute(args []string, in io.Reader, out, errOut io.Writer) int {
 	root.PersistentPreRun = func(*cobra.Command, []string) { started = true }
 	c, err := root.ExecuteC()
 	if err != nil && !started {
-		var coded *exitcode.Error
-		if !errors.As(err, &coded) {
-			err = exitcode.Usagef("%v\nSee '%s --help'.", err, c.CommandPath())
+		if _, ok := exitRowOf(err); !ok {
+			err = usagef("%v\nSee '%s --help'.", err, c.CommandPath())
 		}
 	}
-	code, print := exitcode.Code(err)
+	code, print := exitCode(err)
 	if print {
 		// Errors quote what the user gave and what servers answered:
 		// escaped, so that nothing reaches the terminal as a control code.

@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/sat"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
@@ -76,7 +75,7 @@ token carries them.`),
 
 func (o *satDecodeOptions) complete(args []string) error {
 	if o.output != "text" && o.output != "json" {
-		return exitcode.Usagef("unknown output format %q for sat decode: use -o text or -o json", o.output)
+		return usagef("unknown output format %q for sat decode: use -o text or -o json", o.output)
 	}
 	var err error
 	if o.nowTime, err = parseNowFlag(o.now); err != nil {
@@ -102,11 +101,11 @@ func (o *satDecodeOptions) complete(args []string) error {
 	}
 	o.token = strings.TrimSpace(string(data))
 	if o.token == "" {
-		return exitcode.Usagef("no token given: pass it as an argument, a file, or on standard input")
+		return usagef("no token given: pass it as an argument, a file, or on standard input")
 	}
 	if o.verifyKey != "" {
 		if o.keys, err = sat.LoadKeySet(o.verifyKey); err != nil {
-			return exitcode.Usagef("--verify-key: %v", err)
+			return usagef("--verify-key: %v", err)
 		}
 	}
 	return nil
@@ -115,7 +114,7 @@ func (o *satDecodeOptions) complete(args []string) error {
 func (o *satDecodeOptions) run() error {
 	header, claims, err := sat.Decode(o.token)
 	if err != nil {
-		return exitcode.Usagef("%v: pass the token itself (three base64url parts separated by dots)", err)
+		return usagef("%v: pass the token itself (three base64url parts separated by dots)", err)
 	}
 	switch o.output {
 	case "json":
@@ -140,7 +139,7 @@ func (o *satDecodeOptions) run() error {
 		// The claims are shown either way; the exit status says the
 		// token cannot be trusted.
 		fmt.Fprintf(o.ErrOut, "%s %v\n", st.Error.Render("signature NOT verified:"), err)
-		return exitcode.Findings()
+		return verdictFindings
 	}
 	fmt.Fprintf(o.ErrOut, "%s with %s\n", st.Success.Render("signature verified"), o.keys.Describe())
 	return nil

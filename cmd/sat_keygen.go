@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/sat"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
@@ -61,7 +60,7 @@ RSA 2048 (RS256) by default, what clusters use; --kty EC makes a P-256 key
 func (o *satKeygenOptions) run() error {
 	keys, err := sat.Keygen(sat.KeygenSpec{OutDir: o.outDir, KeyType: o.kty, Force: o.force})
 	if err != nil {
-		return exitcode.UsageError(err)
+		return usage(err)
 	}
 	st := ui.NewStyles(o.ErrOut)
 	w := o.ErrOut

@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/sat"
 )
@@ -84,16 +83,16 @@ server trusts the key (kube-apiserver --service-account-key-file).`),
 
 func (o *satMintOptions) complete() error {
 	if o.signingKey == "" {
-		return exitcode.Usagef("flag --signing-key is required: the private key to sign with (sat keygen writes sa_key.pem)")
+		return usagef("flag --signing-key is required: the private key to sign with (sat keygen writes sa_key.pem)")
 	}
 	if o.serviceAccount == "" {
-		return exitcode.Usagef("flag --service-account is required: the name of the service account the token is for")
+		return usagef("flag --service-account is required: the name of the service account the token is for")
 	}
 	if len(o.audiences) == 0 {
-		return exitcode.Usagef("flag --audience is required: the audience the broker expects (serviceAccountTokenSettings.audiences, e.g. aio-internal)")
+		return usagef("flag --audience is required: the audience the broker expects (serviceAccountTokenSettings.audiences, e.g. aio-internal)")
 	}
 	if o.duration <= 0 {
-		return exitcode.Usagef("--duration %s must be positive: give how long the token lives, e.g. 1h", o.duration)
+		return usagef("--duration %s must be positive: give how long the token lives, e.g. 1h", o.duration)
 	}
 	now, err := parseNowFlag(o.now)
 	if err != nil {
@@ -106,12 +105,12 @@ func (o *satMintOptions) complete() error {
 		} else if d, err := pki.ParseDuration(o.notBefore); err == nil {
 			nbf = now.Add(d)
 		} else {
-			return exitcode.Usagef("--not-before %q: give an RFC 3339 time (2026-01-02T15:04:05Z) or a duration from now (5m)", o.notBefore)
+			return usagef("--not-before %q: give an RFC 3339 time (2026-01-02T15:04:05Z) or a duration from now (5m)", o.notBefore)
 		}
 	}
 	key, err := sat.LoadSigningKey(o.signingKey)
 	if err != nil {
-		return exitcode.Usagef("--signing-key: %v", err)
+		return usagef("--signing-key: %v", err)
 	}
 	o.spec = sat.MintSpec{
 		Key: key, ServiceAccount: o.serviceAccount, Namespace: o.namespace, Audiences: o.audiences,
@@ -123,7 +122,7 @@ func (o *satMintOptions) complete() error {
 func (o *satMintOptions) run() error {
 	token, err := sat.Mint(o.spec)
 	if err != nil {
-		return exitcode.UsageError(err)
+		return usage(err)
 	}
 	_, err = fmt.Fprintln(o.Out, token)
 	return err

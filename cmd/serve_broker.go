@@ -17,7 +17,6 @@ import (
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/broker"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/bundle"
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/kube"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
@@ -121,7 +120,7 @@ flag or port that cannot be served.`),
 
 func (s *serveBrokerOptions) complete() error {
 	if len(s.files) == 0 {
-		return exitcode.Usagef("no bundle: give the manifests with -f")
+		return usagef("no bundle: give the manifests with -f")
 	}
 	if err := s.engine.checkTokenReview(s.tokenReview); err != nil {
 		return err
@@ -130,7 +129,7 @@ func (s *serveBrokerOptions) complete() error {
 		return err
 	}
 	if (s.serverCert == "") != (s.serverKey == "") {
-		return exitcode.Usagef("--server-cert and --server-key go together: give both, or neither to mint a certificate for 127.0.0.1 and localhost")
+		return usagef("--server-cert and --server-key go together: give both, or neither to mint a certificate for 127.0.0.1 and localhost")
 	}
 	if s.serverCert != "" {
 		cert, err := loadKeyPair(s.serverCert, s.serverKey)
@@ -148,7 +147,7 @@ func (s *serveBrokerOptions) complete() error {
 	if s.tokenReview {
 		client, err := kube.NewClient(s.kube)
 		if err != nil {
-			return exitcode.UsageError(err)
+			return err
 		}
 		s.review = client.TokenReviewer()
 	}
@@ -159,15 +158,15 @@ func (s *serveBrokerOptions) complete() error {
 func loadKeyPair(certFile, keyFile string) (*tls.Certificate, error) {
 	certPEM, err := input.ReadFile(certFile, input.PEM)
 	if err != nil {
-		return nil, exitcode.Usagef("--server-cert %v", err)
+		return nil, usagef("--server-cert %v", err)
 	}
 	keyPEM, err := input.ReadFile(keyFile, input.PrivateKey)
 	if err != nil {
-		return nil, exitcode.Usagef("--server-key %v", err)
+		return nil, usagef("--server-key %v", err)
 	}
 	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
-		return nil, exitcode.Usagef("--server-cert %s and --server-key %s: %v", certFile, keyFile, err)
+		return nil, usagef("--server-cert %s and --server-key %s: %v", certFile, keyFile, err)
 	}
 	return &cert, nil
 }
@@ -219,7 +218,7 @@ func (s *serveBrokerOptions) run(ctx context.Context) error {
 	if minted := b.Minted(); minted != nil {
 		path, removeCA, err := pki.WriteLocalCA(minted, s.readyFile)
 		if err != nil {
-			return exitcode.UsageError(err)
+			return usage(err)
 		}
 		defer removeCA()
 		caFile = path
@@ -258,7 +257,7 @@ func (s *serveBrokerOptions) run(ctx context.Context) error {
 func brokerError(err error) error {
 	var be *broker.Error
 	if errors.As(err, &be) {
-		return exitcode.UsageError(err)
+		return usage(err)
 	}
 	return err
 }
@@ -274,7 +273,7 @@ func (s *serveBrokerOptions) openEvents() (io.Writer, func(), error) {
 	}
 	f, err := os.OpenFile(s.events, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
-		return nil, nil, exitcode.Usagef("--events %v", err)
+		return nil, nil, usagef("--events %v", err)
 	}
 	return f, func() { f.Close() }, nil
 }

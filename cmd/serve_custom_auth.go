@@ -19,7 +19,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/customauth"
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
@@ -135,20 +134,20 @@ requests being answered (exit 0).`),
 
 func (o *serveCustomAuthOptions) run(ctx context.Context) error {
 	if o.users == "" {
-		return exitcode.Usagef("--users is required: the file of the users, certificates and enhanced authentication to answer (see --help)")
+		return usagef("--users is required: the file of the users, certificates and enhanced authentication to answer (see --help)")
 	}
 	users, err := customauth.LoadUsers(o.users)
 	if err != nil {
-		return exitcode.UsageError(escapeError(err))
+		return usage(escapeError(err))
 	}
 	host, _, _ := net.SplitHostPort(o.listen)
 	tlsConfig, minted, err := customauth.NewTLSConfig(customauth.TLSOptions{CertFile: o.cert, KeyFile: o.key, Host: host, ClientCAFile: o.clientCA})
 	if err != nil {
-		return exitcode.UsageError(escapeError(err))
+		return usage(escapeError(err))
 	}
 	events, closeEvents, err := o.openEvents()
 	if err != nil {
-		return exitcode.UsageError(err)
+		return usage(err)
 	}
 	defer closeEvents()
 
@@ -161,7 +160,7 @@ func (o *serveCustomAuthOptions) run(ctx context.Context) error {
 	srv.OnRequest = events
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
-		return exitcode.Usagef("cannot listen on %s: %v: choose another --listen", ui.Escape(o.listen), cause(err))
+		return usagef("cannot listen on %s: %v: choose another --listen", ui.Escape(o.listen), cause(err))
 	}
 	httpServer := &http.Server{
 		Handler:           srv,
@@ -186,7 +185,7 @@ func (o *serveCustomAuthOptions) run(ctx context.Context) error {
 		ca, removeCA, err := pki.WriteLocalCA(minted, o.readyFile)
 		if err != nil {
 			ln.Close()
-			return exitcode.UsageError(err)
+			return usage(err)
 		}
 		defer removeCA()
 		ready.CA = ca
@@ -195,7 +194,7 @@ func (o *serveCustomAuthOptions) run(ctx context.Context) error {
 		data, _ := json.Marshal(ready)
 		if err := pki.WriteFile(o.readyFile, append(data, '\n'), pki.PublicFileMode, true); err != nil {
 			ln.Close()
-			return exitcode.UsageError(err)
+			return usage(err)
 		}
 		// Gone with the server: a script must not take a stale file for
 		// a running server.

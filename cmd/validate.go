@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/lint"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
@@ -104,7 +103,7 @@ func (v *validateOptions) complete(args []string) error {
 	}
 	v.nowTime = now
 	if v.warnWithin < 0 {
-		return exitcode.Usagef("--warn-within %s is negative: give a duration such as 720h", v.warnWithin)
+		return usagef("--warn-within %s is negative: give a duration such as 720h", v.warnWithin)
 	}
 	var styles *ui.Styles
 	if v.output == "" || v.output == "text" {
@@ -112,7 +111,7 @@ func (v *validateOptions) complete(args []string) error {
 	}
 	r, err := lint.NewReporter(v.output, lint.ReportOptions{Styles: styles, Version: version.Get().Version})
 	if err != nil {
-		return exitcode.UsageError(err)
+		return usage(err)
 	}
 	v.reporter = r
 	return nil
@@ -135,7 +134,7 @@ func (v *validateOptions) run() error {
 		fmt.Fprintln(v.ErrOut, lint.SummaryLine(res))
 	}
 	if res.Failed() {
-		return exitcode.Findings()
+		return verdictFindings
 	}
 	return nil
 }

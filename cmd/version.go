@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/version"
 )
 
@@ -30,7 +29,7 @@ func newVersionCmd(o *rootOptions) *cobra.Command {
 				enc.SetIndent("", "  ")
 				return enc.Encode(info)
 			default:
-				return exitcode.Usagef("unknown output format %q for version: use -o text or -o json", output)
+				return usagef("unknown output format %q for version: use -o text or -o json", output)
 			}
 			return nil
 		},
