@@ -80,21 +80,16 @@ refusing the credentials or the RBAC rights).`),
 		},
 	}
 	f := c.Flags()
-	f.StringVarP(&a.output, "output", "o", "text", "output format: "+strings.Join(lint.Formats, ", "))
+	addOutputFlag(c, &a.output, lint.Formats...)
 	f.BoolVarP(&a.allNamespaces, "all-namespaces", "A", false, "audit every namespace (listeners, authentications and pods of all of them)")
 	f.DurationVar(&a.warnWithin, "warn-within", audit.DefaultWarnWithin, "warn about CA certificates that expire within this duration")
-	f.StringVar(&a.now, "now", "", "check certificate validity at this time (RFC 3339) instead of now")
+	addNowFlag(f, &a.now, "check certificate validity at this time")
 	o.addKubeFlags(c)
-	_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(lint.Formats, cobra.ShellCompDirectiveNoFileComp))
 	return c
 }
 
 func (a *auditOptions) complete() error {
-	now, err := parseNowFlag(a.now)
-	if err != nil {
-		return err
-	}
-	a.nowTime = now
+	a.nowTime = nowOf(a.now)
 	if a.warnWithin < 0 {
 		return usagef("--warn-within %s is negative: give a duration such as 720h", a.warnWithin)
 	}

@@ -74,7 +74,7 @@ or the object with -o yaml, json or name.`),
 	f.StringVar(&opts.key, "key", pki.DefaultCAConfigMapKey, "key of the ConfigMap that holds the PEM bundle")
 	f.StringVar(&opts.dryRun, "dry-run", dryRunNone, `"server" checks the write with the API server without storing it; "client" prints the ConfigMap without a cluster`)
 	f.Lookup("dry-run").NoOptDefVal = dryRunClient
-	f.StringVar(&opts.now, "now", "", "judge validity at this time (RFC 3339) instead of now")
+	addNowFlag(f, &opts.now, "judge validity at this time")
 	opts.print.AddFlags(c)
 	opts.cluster.addFlags(c)
 	o.addKubeFlags(c)
@@ -97,10 +97,7 @@ func (o *caImportOptions) run(args []string) error {
 	default:
 		return usagef(`invalid --dry-run %q: use "none", "client" or "server"`, o.dryRun)
 	}
-	now, err := parseNowFlag(o.now)
-	if err != nil {
-		return err
-	}
+	now := nowOf(o.now)
 	certs, err := readBundles(args, o.In)
 	if err != nil {
 		return err

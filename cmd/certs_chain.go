@@ -96,7 +96,7 @@ start when the disk has no room for the files.`),
 	f.StringVar(&opts.rootSubject, "root-subject", pki.DefaultRootSubject, "root CA subject, in authorizationAttributes notation")
 	f.StringVar(&opts.intermediateSubject, "intermediate-subject", pki.DefaultIntermediateSubject, "intermediate CA subject, in authorizationAttributes notation")
 	f.StringVar(&opts.notAfter, "not-after", "", "end of the client and server certificates: a duration (720h, 90d) or an RFC 3339 time (default 30d)")
-	f.BoolVarP(&opts.force, "force", "f", false, "overwrite existing files")
+	addForceFlag(f, &opts.force)
 	_ = c.MarkFlagDirname("out-dir")
 	return c
 }

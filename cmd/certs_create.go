@@ -82,7 +82,7 @@ says otherwise, never longer than their issuer.`),
 	addKeyFlags(c, &opts.kty, &opts.crv, &opts.size)
 	f.StringVar(&opts.notAfter, "not-after", "", "end of validity: a duration (720h, 90d) or an RFC 3339 time (default 30d for leaves, 10 years for CAs)")
 	f.BoolVar(&opts.bundle, "bundle", false, "write the issuer's certificate after the new one in CERT_FILE")
-	f.BoolVarP(&opts.force, "force", "f", false, "overwrite existing files")
+	addForceFlag(f, &opts.force)
 	_ = c.RegisterFlagCompletionFunc("profile", cobra.FixedCompletions(profiles, cobra.ShellCompDirectiveNoFileComp))
 	return c
 }

@@ -75,7 +75,7 @@ func TestCertsChainCommand(t *testing.T) {
 
 	runMinting(t, "", "certs", "chain", "--out-dir", out, "--client", "thermostat").
 		mustFail(t, 2, filepath.Join(out, "root_ca_cert.pem")+" already exists (and 7 more files): pass --force")
-	runMinting(t, "", "certs", "chain", "--out-dir", out, "--client", "thermostat", "-f").mustSucceed(t)
+	runMinting(t, "", "certs", "chain", "--out-dir", out, "--client", "thermostat", "--force").mustSucceed(t)
 
 	for _, tt := range []struct {
 		args []string

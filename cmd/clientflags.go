@@ -41,7 +41,7 @@ type verifierFlags struct {
 const tokenReviewUsage = "verify service account tokens with the cluster's TokenReview API, as the broker does"
 
 func (v *verifierFlags) addFlags(f *pflag.FlagSet) {
-	f.StringVar(&v.issuerKey, "sat-issuer-key", "", "PEM public key(s) or JWKS file to verify service account tokens offline")
+	addIssuerKeyFlag(f, &v.issuerKey)
 	f.StringArrayVar(&v.issuers, "sat-issuer", nil, "the API server's service account issuer (--service-account-issuer), which tokens verified offline must carry; repeatable")
 	f.DurationVar(&v.customTimeout, "custom-timeout", customauth.DefaultTimeout, "how long to wait for the custom auth server")
 }

@@ -33,18 +33,14 @@ served: convert such manifests with "kubectl aio-authn convert" first.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error { return opts.Run() },
 	}
-	c.Flags().StringVarP(&opts.output, "output", "o", "yaml", "output format: yaml or json")
+	addOutputFlag(c, &opts.output, "yaml", "json")
 	c.Flags().StringVar(&opts.kind, "kind", "", "print only this kind's CRD: BrokerAuthentication or BrokerListener")
-	_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"yaml", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("kind", cobra.FixedCompletions([]string{"BrokerAuthentication", "BrokerListener"}, cobra.ShellCompDirectiveNoFileComp))
 	return c
 }
 
 // Run prints the selected CRDs.
 func (o *crdsOptions) Run() error {
-	if o.output != "yaml" && o.output != "json" {
-		return usagef("unknown output format %q for crds: use -o yaml or -o json", o.output)
-	}
 	docs, err := crds.Select(o.kind)
 	if err != nil {
 		return err

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -52,8 +51,6 @@ type probeOptions struct {
 	prediction *authn.Decision
 	target     explain.Target
 }
-
-var probeFormats = []string{"text", "json", "yaml"}
 
 // engineFlagNames are the flags that only shape the prediction.
 var engineFlagNames = []string{"authn", "listener", "port", "sat-issuer-key", "sat-issuer", "token-review", "custom-result", "adr-device", "custom-timeout", "strict"}
@@ -141,12 +138,11 @@ timeout, closed without CONNACK, server certificate not trusted).`),
 	f.DurationVar(&p.hold, "hold", 0, "stay connected this long and report how the broker ends the connection, if it does")
 	f.IntVar(&p.count, "count", 0, "connect-rate run: make this many connections and report connects/s and latency")
 	f.IntVar(&p.concurrency, "concurrency", 1, "with --count: connections made at once")
-	f.StringArrayVarP(&p.predict.files, "filename", "f", nil, "bundle to predict the result with, as explain does: manifest files or directories (- for standard input); repeatable")
+	addBundleFlag(f, &p.predict.files)
 	p.predict.addEngineFlags(c)
 	p.predict.cluster.addFlags(c, p.predict.rootOptions)
 	f.BoolVar(&p.strict, "strict", false, "exit 1 when the live result and the prediction disagree")
-	f.StringVarP(&p.output, "output", "o", "text", "output format: "+strings.Join(probeFormats, ", "))
-	_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(probeFormats, cobra.ShellCompDirectiveNoFileComp))
+	addOutputFlag(c, &p.output, "text", "json", "yaml")
 	return c
 }
 
@@ -154,9 +150,6 @@ func (p *probeOptions) complete(c *cobra.Command) error {
 	f := c.Flags()
 	if err := p.predict.clientFlags.complete(f); err != nil {
 		return err
-	}
-	if !slices.Contains(probeFormats, p.output) {
-		return usagef("--output %q: want one of %s", p.output, strings.Join(probeFormats, ", "))
 	}
 	if p.server == "" {
 		return usagef("no broker: give --server mqtts://HOST:PORT (or mqtt:// for plain TCP)")

@@ -111,7 +111,18 @@ not be asked), 128+n interrupted by signal n.`),
 	} {
 		root.AddCommand(c)
 	}
+	noticesToStderr(root, streams.ErrOut)
 	return root
+}
+
+// noticesToStderr sends what pflag prints while parsing (the notice that a
+// deprecated flag or shorthand was used) to standard error: cobra would
+// print it on the command's output, standard output, among the data.
+func noticesToStderr(c *cobra.Command, w io.Writer) {
+	c.Flags().SetOutput(w)
+	for _, sub := range c.Commands() {
+		noticesToStderr(sub, w)
+	}
 }
 
 // addKubeFlags adds the standard kubectl connection flags (--kubeconfig,

@@ -20,7 +20,7 @@ type satMintOptions struct {
 	audiences      []string
 	duration       time.Duration
 	issuer         string
-	pod            string
+	boundPod       string
 	notBefore      string
 	now            string
 
@@ -54,7 +54,7 @@ server trusts the key (kube-apiserver --service-account-key-file).`),
 
   # Bound to a pod, valid for a day, starting in 5 minutes
   kubectl aio-authn sat mint --signing-key keys/sa_key.pem --service-account mqtt-client \
-    --audience aio-internal --pod mqtt-client --duration 24h --not-before 5m
+    --audience aio-internal --bound-pod mqtt-client --duration 24h --not-before 5m
 
   # Look at what it claims
   kubectl aio-authn sat mint --signing-key keys/sa_key.pem --service-account mqtt-client \
@@ -73,10 +73,12 @@ server trusts the key (kube-apiserver --service-account-key-file).`),
 	f.StringVarP(&opts.namespace, "namespace", "n", pki.BrokerNamespace, "namespace of the service account")
 	f.StringArrayVar(&opts.audiences, "audience", nil, "audience of the token (repeatable, at least one)")
 	f.DurationVar(&opts.duration, "duration", sat.DefaultDuration, "lifetime of the token")
-	f.StringVar(&opts.issuer, "issuer", sat.DefaultIssuer, "issuer (iss) of the token")
-	f.StringVar(&opts.pod, "pod", "", "bind the token to a pod of this name")
+	f.StringVar(&opts.issuer, "sat-issuer", sat.DefaultIssuer, "the service account issuer, the token's iss (explain --sat-issuer takes the same)")
+	f.StringVar(&opts.boundPod, "bound-pod", "", "bind the token to a pod of this name")
+	deprecatedAlias(f, "sat-issuer", "issuer")
+	deprecatedAlias(f, "bound-pod", "pod")
 	f.StringVar(&opts.notBefore, "not-before", "", "start of validity: an RFC 3339 time, or a duration from now (5m); default now")
-	f.StringVar(&opts.now, "now", "", "issue the token as if at this time (RFC 3339), for reproducible tests")
+	addNowFlag(f, &opts.now, "issue the token as if at this time")
 	_ = c.MarkFlagFilename("signing-key", "pem")
 	return c
 }
@@ -94,10 +96,7 @@ func (o *satMintOptions) complete() error {
 	if o.duration <= 0 {
 		return usagef("--duration %s must be positive: give how long the token lives, e.g. 1h", o.duration)
 	}
-	now, err := parseNowFlag(o.now)
-	if err != nil {
-		return err
-	}
+	now := nowOf(o.now)
 	var nbf time.Time
 	if o.notBefore != "" {
 		if t, err := time.Parse(time.RFC3339, o.notBefore); err == nil {
@@ -114,7 +113,7 @@ func (o *satMintOptions) complete() error {
 	}
 	o.spec = sat.MintSpec{
 		Key: key, ServiceAccount: o.serviceAccount, Namespace: o.namespace, Audiences: o.audiences,
-		Duration: o.duration, Issuer: o.issuer, Pod: o.pod, NotBefore: nbf, Now: now,
+		Duration: o.duration, Issuer: o.issuer, Pod: o.boundPod, NotBefore: nbf, Now: now,
 	}
 	return nil
 }

@@ -17,7 +17,6 @@ import (
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/broker"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/bundle"
-	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/kube"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
@@ -31,8 +30,7 @@ type serveBrokerOptions struct {
 	listener    string
 	bind        string
 	portOffset  int
-	serverCert  string
-	serverKey   string
+	server      serverCertFlags
 	engine      verifierFlags
 	tokenReview bool
 	events      string
@@ -107,8 +105,7 @@ flag or port that cannot be served.`),
 	f.StringVar(&s.listener, "listener", "", "the BrokerListener to serve (needed when the bundle holds several)")
 	f.StringVar(&s.bind, "bind", broker.DefaultBind, "address every port listens on")
 	f.IntVar(&s.portOffset, "port-offset", 0, "added to every port number, to run beside something that holds the listener's ports")
-	f.StringVar(&s.serverCert, "server-cert", "", "PEM certificate (then its intermediates) that TLS ports present; default: one minted for 127.0.0.1 and localhost")
-	f.StringVar(&s.serverKey, "server-key", "", "PEM private key of --server-cert")
+	s.server.addFlags(c)
 	s.engine.addFlags(f)
 	f.BoolVar(&s.tokenReview, "token-review", false, tokenReviewUsage)
 	f.StringVar(&s.events, "events", "", "append one JSON line per event to this file (- for standard output)")
@@ -128,16 +125,11 @@ func (s *serveBrokerOptions) complete() error {
 	if err := s.engine.complete(); err != nil {
 		return err
 	}
-	if (s.serverCert == "") != (s.serverKey == "") {
-		return usagef("--server-cert and --server-key go together: give both, or neither to mint a certificate for 127.0.0.1 and localhost")
+	cert, err := s.server.load()
+	if err != nil {
+		return err
 	}
-	if s.serverCert != "" {
-		cert, err := loadKeyPair(s.serverCert, s.serverKey)
-		if err != nil {
-			return err
-		}
-		s.cert = cert
-	}
+	s.cert = cert
 	b, err := bundle.Read(s.files, s.In, s.limits)
 	if err != nil {
 		return inputError(err, "give the bundle as files, directories or - for standard input")
@@ -152,23 +144,6 @@ func (s *serveBrokerOptions) complete() error {
 		s.review = client.TokenReviewer()
 	}
 	return nil
-}
-
-// loadKeyPair reads a server certificate and its key, as bounded inputs.
-func loadKeyPair(certFile, keyFile string) (*tls.Certificate, error) {
-	certPEM, err := input.ReadFile(certFile, input.PEM)
-	if err != nil {
-		return nil, usagef("--server-cert %v", err)
-	}
-	keyPEM, err := input.ReadFile(keyFile, input.PrivateKey)
-	if err != nil {
-		return nil, usagef("--server-key %v", err)
-	}
-	cert, err := tls.X509KeyPair(certPEM, keyPEM)
-	if err != nil {
-		return nil, usagef("--server-cert %s and --server-key %s: %v", certFile, keyFile, err)
-	}
-	return &cert, nil
 }
 
 func (s *serveBrokerOptions) run(ctx context.Context) error {

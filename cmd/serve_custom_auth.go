@@ -42,8 +42,7 @@ type serveCustomAuthOptions struct {
 	*rootOptions
 	users     string
 	listen    string
-	cert      string
-	key       string
+	server    serverCertFlags
 	clientCA  string
 	events    string
 	readyFile string
@@ -57,14 +56,14 @@ type customAuthReady struct {
 	// Endpoint is the URL for customSettings.endpoint.
 	Endpoint string `json:"endpoint"`
 	// CA is the PEM file of the CA of a minted server certificate (beside
-	// the ready file), "" with --cert.
+	// the ready file), "" with --server-cert.
 	CA string `json:"ca,omitempty"`
 }
 
 func newServeCustomAuthCmd(o *rootOptions) *cobra.Command {
 	opts := &serveCustomAuthOptions{rootOptions: o}
 	c := &cobra.Command{
-		Use:   "custom-auth --users FILE [--listen 127.0.0.1:8443] [--cert F --key F] [--client-ca F]",
+		Use:   "custom-auth --users FILE [--listen 127.0.0.1:8443] [--server-cert F --server-key F] [--client-ca F]",
 		Short: "Run a custom authentication server (API 0.5.0) that answers from a users file",
 		Long: strings.TrimSpace(`
 Run a custom authentication server for the broker's Custom method: HTTPS,
@@ -90,7 +89,7 @@ enhanced authentication, then the username and password. Anything else is
 denied with 403 {"reason": 135}. SIGHUP reloads the file (a bad file is
 reported and the previous one kept).
 
-Without --cert and --key the server mints a certificate for 127.0.0.1,
+Without --server-cert and --server-key the server mints a certificate for 127.0.0.1,
 ::1 and localhost (and the --listen host when it is a specific one); its CA
 is written beside --ready-file (ready.json: ready-ca.pem), or without one
 into a temporary directory named on standard error, for clients to trust:
@@ -114,19 +113,20 @@ requests being answered (exit 0).`),
 
   # Your own certificate, and the broker's client certificate required
   kubectl aio-authn serve custom-auth --users users.yaml --listen 0.0.0.0:8443 \
-    --cert server_cert.pem --key server_key.pem --client-ca client_ca.pem`),
+    --server-cert server_cert.pem --server-key server_key.pem --client-ca client_ca.pem`),
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return opts.run(c.Context()) },
 	}
 	f := c.Flags()
 	f.StringVar(&opts.users, "users", "", "users file: the users, certificates and enhanced authentication to answer (required)")
 	f.StringVar(&opts.listen, "listen", "127.0.0.1:8443", "address to listen on (port 0: any free port, see --ready-file)")
-	f.StringVar(&opts.cert, "cert", "", "PEM file of the server's certificate, leaf first (with --key; default: minted for 127.0.0.1 and localhost)")
-	f.StringVar(&opts.key, "key", "", "PEM file of the server's private key (with --cert)")
+	opts.server.addFlags(c)
+	deprecatedAlias(f, "server-cert", "cert")
+	deprecatedAlias(f, "server-key", "key")
 	f.StringVar(&opts.clientCA, "client-ca", "", "PEM file of the CAs that sign the broker's client certificate: require one")
 	f.StringVar(&opts.events, "events", "", "append one JSON line per request to this file (- for standard output)")
 	f.StringVar(&opts.readyFile, "ready-file", "", "write {listen, endpoint, ca} to this file once listening (and a minted certificate's CA beside it)")
-	for _, name := range []string{"users", "cert", "key", "client-ca", "events", "ready-file"} {
+	for _, name := range []string{"users", "client-ca", "events", "ready-file"} {
 		_ = c.MarkFlagFilename(name)
 	}
 	return c
@@ -140,8 +140,12 @@ func (o *serveCustomAuthOptions) run(ctx context.Context) error {
 	if err != nil {
 		return usage(escapeError(err))
 	}
+	cert, err := o.server.load()
+	if err != nil {
+		return err
+	}
 	host, _, _ := net.SplitHostPort(o.listen)
-	tlsConfig, minted, err := customauth.NewTLSConfig(customauth.TLSOptions{CertFile: o.cert, KeyFile: o.key, Host: host, ClientCAFile: o.clientCA})
+	tlsConfig, minted, err := customauth.NewTLSConfig(customauth.TLSOptions{Certificate: cert, Host: host, ClientCAFile: o.clientCA})
 	if err != nil {
 		return usage(escapeError(err))
 	}

@@ -84,24 +84,17 @@ errors, 1 errors (or warnings with --strict), 2 unreadable input or bad flags.`)
 		},
 	}
 	f := c.Flags()
-	f.StringVarP(&v.output, "output", "o", "text", "output format: "+strings.Join(lint.Formats, ", "))
+	addOutputFlag(c, &v.output, lint.Formats...)
 	f.BoolVar(&v.strict, "strict", false, "treat warnings as errors")
 	f.DurationVar(&v.warnWithin, "warn-within", lint.DefaultWarnWithin, "warn about certificates that expire within this duration")
-	f.StringVar(&v.now, "now", "", "check certificate validity at this time (RFC 3339) instead of now, for reproducible runs")
+	addNowFlag(f, &v.now, "check certificate validity at this time")
 	addManifestLimits(c, &v.limits)
-	_ = c.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return lint.Formats, cobra.ShellCompDirectiveNoFileComp
-	})
 	return c
 }
 
 func (v *validateOptions) complete(args []string) error {
 	v.paths = args
-	now, err := parseNowFlag(v.now)
-	if err != nil {
-		return err
-	}
-	v.nowTime = now
+	v.nowTime = nowOf(v.now)
 	if v.warnWithin < 0 {
 		return usagef("--warn-within %s is negative: give a duration such as 720h", v.warnWithin)
 	}
