@@ -2,9 +2,11 @@ package cmd
 
 import (
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
 
 // nowLayout is how --now is written.
@@ -118,6 +121,59 @@ func (a aliasValue) Set(s string) error {
 // tokens are verified with offline, for every command that verifies them.
 func addIssuerKeyFlag(f *pflag.FlagSet, path *string) {
 	f.StringVar(path, "sat-issuer-key", "", "PEM public keys or certificates, or a JWKS file, to verify service account tokens with offline (sat keygen's sa_pub.pem or jwks.json, a cluster's /openid/v1/jwks)")
+}
+
+// openEvents opens the --events of a local server, where it appends one
+// JSON line per event: "-" is standard output, "" nothing (a nil writer).
+// A file is appended to, never truncated, since it is the operator's log,
+// and created readable by its owner only.
+func openEvents(path string, stdout io.Writer) (io.Writer, func(), error) {
+	switch path {
+	case "":
+		return nil, func() {}, nil
+	case "-":
+		return stdout, func() {}, nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, nil, usagef("--events %s: %v", ui.Escape(path), cause(err))
+	}
+	return f, func() { f.Close() }, nil
+}
+
+// readyFile is a local server's --ready-file: JSON written atomically once
+// the server listens, for scripts that start it in the background, and
+// removed when it stops.
+type readyFile string
+
+func (r *readyFile) addFlag(f *pflag.FlagSet, usage string) {
+	f.StringVar((*string)(r), "ready-file", "", usage)
+	_ = f.SetAnnotation("ready-file", cobra.BashCompFilenameExt, []string{})
+}
+
+// clear removes a ready file an earlier run left: it would tell a script
+// that waits for it that this server listens before it does.
+func (r readyFile) clear() {
+	if r != "" {
+		os.Remove(string(r))
+	}
+}
+
+// write writes v as the ready file (nothing without --ready-file); remove
+// takes it away when the server stops, so that a script does not take a
+// stale file for a running server.
+func (r readyFile) write(v any) (remove func(), err error) {
+	if r == "" {
+		return func() {}, nil
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	if err := pki.WriteFile(string(r), append(data, '\n'), pki.PublicFileMode, true); err != nil {
+		return nil, usage(err)
+	}
+	return func() { os.Remove(string(r)) }, nil
 }
 
 // serverCertFlags are the certificate a local server presents: the same

@@ -3,10 +3,8 @@ package cmd
 import (
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -34,7 +32,7 @@ type serveBrokerOptions struct {
 	engine      verifierFlags
 	tokenReview bool
 	events      string
-	readyFile   string
+	readyFile   readyFile
 	limits      manifest.Limits
 
 	bundle *bundle.Bundle
@@ -42,8 +40,8 @@ type serveBrokerOptions struct {
 	review authn.TokenReviewer
 }
 
-// readyFile is the ready-file's JSON: written once every port listens.
-type readyFile struct {
+// brokerReady is the ready file's JSON: written once every port listens.
+type brokerReady struct {
 	Ports []broker.Port `json:"ports"`
 	// CA is the file holding the CA of the minted server certificate,
 	// null when --server-cert was given or no port has TLS.
@@ -109,7 +107,7 @@ flag or port that cannot be served.`),
 	s.engine.addFlags(f)
 	f.BoolVar(&s.tokenReview, "token-review", false, tokenReviewUsage)
 	f.StringVar(&s.events, "events", "", "append one JSON line per event to this file (- for standard output)")
-	f.StringVar(&s.readyFile, "ready-file", "", "write the ports and the CA file here as JSON once every port listens")
+	s.readyFile.addFlag(f, "write the ports and the CA file here as JSON once every port listens")
 	addManifestLimits(c, &s.limits)
 	o.addKubeFlags(c)
 	return c
@@ -150,7 +148,7 @@ func (s *serveBrokerOptions) run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	events, closeEvents, err := s.openEvents()
+	events, closeEvents, err := openEvents(s.events, s.Out)
 	if err != nil {
 		return err
 	}
@@ -174,11 +172,7 @@ func (s *serveBrokerOptions) run(ctx context.Context) error {
 		}
 		fmt.Fprintln(s.ErrOut, "warning: "+ui.Escape(w))
 	}
-	if s.readyFile != "" {
-		// A ready file left by an earlier run would tell a script that
-		// waits for it that this broker listens before it does.
-		os.Remove(s.readyFile)
-	}
+	s.readyFile.clear()
 	// Signals are ours before the ready file tells a script it may send
 	// them.
 	sig, cancel := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
@@ -191,7 +185,7 @@ func (s *serveBrokerOptions) run(ctx context.Context) error {
 
 	caFile := ""
 	if minted := b.Minted(); minted != nil {
-		path, removeCA, err := pki.WriteLocalCA(minted, s.readyFile)
+		path, removeCA, err := pki.WriteLocalCA(minted, string(s.readyFile))
 		if err != nil {
 			return usage(err)
 		}
@@ -213,12 +207,15 @@ func (s *serveBrokerOptions) run(ctx context.Context) error {
 		fmt.Fprintf(s.ErrOut, "serve broker: TLS ports present a certificate minted for %s; its CA is %s (mosquitto_pub --cafile)\n",
 			strings.Join(mintedNames(b.Minted()), ", "), ui.Escape(caFile))
 	}
-	if s.readyFile != "" {
-		if err := s.writeReady(b.Ports(), caFile); err != nil {
-			return err
-		}
-		defer os.Remove(s.readyFile)
+	ready := brokerReady{Ports: b.Ports()}
+	if caFile != "" {
+		ready.CA = &caFile
 	}
+	removeReady, err := s.readyFile.write(ready)
+	if err != nil {
+		return err
+	}
+	defer removeReady()
 
 	<-sig.Done()
 	fmt.Fprintln(s.ErrOut, "serve broker: disconnecting every client and stopping")
@@ -235,32 +232,4 @@ func brokerError(err error) error {
 		return usage(err)
 	}
 	return err
-}
-
-// openEvents opens --events for appending, so that a log is never
-// truncated by the next run.
-func (s *serveBrokerOptions) openEvents() (io.Writer, func(), error) {
-	switch s.events {
-	case "":
-		return nil, func() {}, nil
-	case "-":
-		return s.Out, func() {}, nil
-	}
-	f, err := os.OpenFile(s.events, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, nil, usagef("--events %v", err)
-	}
-	return f, func() { f.Close() }, nil
-}
-
-func (s *serveBrokerOptions) writeReady(ports []broker.Port, caFile string) error {
-	r := readyFile{Ports: ports}
-	if caFile != "" {
-		r.CA = &caFile
-	}
-	data, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
-	return pki.WriteFile(s.readyFile, append(data, '\n'), pki.PublicFileMode, true)
 }

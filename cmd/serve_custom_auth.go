@@ -45,7 +45,7 @@ type serveCustomAuthOptions struct {
 	server    serverCertFlags
 	clientCA  string
 	events    string
-	readyFile string
+	readyFile readyFile
 }
 
 // customAuthReady is the ready file: written once the server listens.
@@ -125,8 +125,8 @@ requests being answered (exit 0).`),
 	deprecatedAlias(f, "server-key", "key")
 	f.StringVar(&opts.clientCA, "client-ca", "", "PEM file of the CAs that sign the broker's client certificate: require one")
 	f.StringVar(&opts.events, "events", "", "append one JSON line per request to this file (- for standard output)")
-	f.StringVar(&opts.readyFile, "ready-file", "", "write {listen, endpoint, ca} to this file once listening (and a minted certificate's CA beside it)")
-	for _, name := range []string{"users", "client-ca", "events", "ready-file"} {
+	opts.readyFile.addFlag(f, "write {listen, endpoint, ca} to this file once listening (and a minted certificate's CA beside it)")
+	for _, name := range []string{"users", "client-ca", "events"} {
 		_ = c.MarkFlagFilename(name)
 	}
 	return c
@@ -149,17 +149,13 @@ func (o *serveCustomAuthOptions) run(ctx context.Context) error {
 	if err != nil {
 		return usage(escapeError(err))
 	}
-	events, closeEvents, err := o.openEvents()
+	events, closeEvents, err := o.eventLog()
 	if err != nil {
-		return usage(err)
+		return err
 	}
 	defer closeEvents()
 
-	if o.readyFile != "" {
-		// A ready file left by an earlier run would tell a script that
-		// waits for it that this server listens before it does.
-		os.Remove(o.readyFile)
-	}
+	o.readyFile.clear()
 	srv := customauth.NewServer(users)
 	srv.OnRequest = events
 	ln, err := net.Listen("tcp", o.listen)
@@ -186,7 +182,7 @@ func (o *serveCustomAuthOptions) run(ctx context.Context) error {
 	addr := ln.Addr().String()
 	ready := customAuthReady{Listen: addr, Endpoint: "https://" + addr}
 	if minted != nil {
-		ca, removeCA, err := pki.WriteLocalCA(minted, o.readyFile)
+		ca, removeCA, err := pki.WriteLocalCA(minted, string(o.readyFile))
 		if err != nil {
 			ln.Close()
 			return usage(err)
@@ -194,16 +190,12 @@ func (o *serveCustomAuthOptions) run(ctx context.Context) error {
 		defer removeCA()
 		ready.CA = ca
 	}
-	if o.readyFile != "" {
-		data, _ := json.Marshal(ready)
-		if err := pki.WriteFile(o.readyFile, append(data, '\n'), pki.PublicFileMode, true); err != nil {
-			ln.Close()
-			return usage(err)
-		}
-		// Gone with the server: a script must not take a stale file for
-		// a running server.
-		defer os.Remove(o.readyFile)
+	removeReady, err := o.readyFile.write(ready)
+	if err != nil {
+		ln.Close()
+		return err
 	}
+	defer removeReady()
 
 	fmt.Fprintf(o.ErrOut, "serving the custom auth API %s on %s with %s (%s)\n", customauth.APIVersion, ready.Endpoint, ui.Escape(o.users), users.Summary())
 	if minted != nil {
@@ -241,21 +233,12 @@ func (o *serveCustomAuthOptions) shutdown(s *http.Server) error {
 	return nil
 }
 
-// openEvents returns the function that writes one event line, and what
+// eventLog returns the function that writes one event line, and what
 // closes the file. Lines are written whole, one request at a time.
-func (o *serveCustomAuthOptions) openEvents() (func(customauth.Event), func(), error) {
-	if o.events == "" {
-		return nil, func() {}, nil
-	}
-	var w io.Writer = o.Out
-	closeFile := func() {}
-	if o.events != "-" {
-		// Appended to, never truncated: the file is the operator's log.
-		f, err := os.OpenFile(o.events, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-		if err != nil {
-			return nil, nil, fmt.Errorf("--events %s: %v", ui.Escape(o.events), cause(err))
-		}
-		w, closeFile = f, func() { f.Close() }
+func (o *serveCustomAuthOptions) eventLog() (func(customauth.Event), func(), error) {
+	w, closeFile, err := openEvents(o.events, o.Out)
+	if err != nil || w == nil {
+		return nil, closeFile, err
 	}
 	var mu sync.Mutex
 	failed := false

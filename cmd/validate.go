@@ -79,9 +79,7 @@ errors, 1 errors (or warnings with --strict), 2 unreadable input or bad flags.`)
 			}
 			return v.run()
 		},
-		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-			return []string{"yaml", "yml", "json"}, cobra.ShellCompDirectiveFilterFileExt
-		},
+		ValidArgsFunction: cobra.FixedCompletions([]string{"yaml", "yml", "json"}, cobra.ShellCompDirectiveFilterFileExt),
 	}
 	f := c.Flags()
 	addOutputFlag(c, &v.output, lint.Formats...)
