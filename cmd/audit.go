@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/audit"
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/kube"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/lint"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
@@ -61,7 +60,8 @@ when a Secret is referenced, secrets.
 
 The cluster is read with one LIST per resource type (per 500 objects),
 however many objects there are. Exit status: 0 no errors, 1 errors, 2 bad
-flags or the cluster could not be read.`),
+flags or kubeconfig, 3 the cluster could not be read (unreachable, or
+refusing the credentials or the RBAC rights).`),
 		Example: o.example(`
   # Audit the broker's namespace
   kubectl aio-authn audit
@@ -80,23 +80,18 @@ flags or the cluster could not be read.`),
 		},
 	}
 	f := c.Flags()
-	f.StringVarP(&a.output, "output", "o", "text", "output format: "+strings.Join(lint.Formats, ", "))
+	addOutputFlag(c, &a.output, lint.Formats...)
 	f.BoolVarP(&a.allNamespaces, "all-namespaces", "A", false, "audit every namespace (listeners, authentications and pods of all of them)")
 	f.DurationVar(&a.warnWithin, "warn-within", audit.DefaultWarnWithin, "warn about CA certificates that expire within this duration")
-	f.StringVar(&a.now, "now", "", "check certificate validity at this time (RFC 3339) instead of now")
+	addNowFlag(f, &a.now, "check certificate validity at this time")
 	o.addKubeFlags(c)
-	_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(lint.Formats, cobra.ShellCompDirectiveNoFileComp))
 	return c
 }
 
 func (a *auditOptions) complete() error {
-	now, err := parseNowFlag(a.now)
-	if err != nil {
-		return err
-	}
-	a.nowTime = now
+	a.nowTime = nowOf(a.now)
 	if a.warnWithin < 0 {
-		return exitcode.Usagef("--warn-within %s is negative: give a duration such as 720h", a.warnWithin)
+		return usagef("--warn-within %s is negative: give a duration such as 720h", a.warnWithin)
 	}
 	var styles *ui.Styles
 	if a.output == "" || a.output == "text" {
@@ -104,7 +99,7 @@ func (a *auditOptions) complete() error {
 	}
 	r, err := audit.NewReporter(a.output, styles, version.Get().Version)
 	if err != nil {
-		return exitcode.UsageError(err)
+		return usage(err)
 	}
 	a.reporter = r
 	return nil
@@ -130,7 +125,7 @@ func (a *auditOptions) run(c *cobra.Command) error {
 		fmt.Fprintln(a.ErrOut, rep.SummaryLine())
 	}
 	if rep.Failed() {
-		return exitcode.Findings()
+		return verdictFindings
 	}
 	return nil
 }

@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
 )
@@ -40,7 +39,7 @@ func readBundles(paths []string, stdin io.Reader) ([]pki.BundleCertificate, erro
 		}
 	}
 	if stdinUses > 1 {
-		return nil, exitcode.Usagef("- (standard input) is given %d times: give it once", stdinUses)
+		return nil, usagef("- (standard input) is given %d times: give it once", stdinUses)
 	}
 	var all []pki.BundleCertificate
 	for _, p := range paths {
@@ -58,7 +57,7 @@ func readBundles(paths []string, stdin io.Reader) ([]pki.BundleCertificate, erro
 		}
 		certs, err := pki.ParseBundle(source, data)
 		if err != nil {
-			return nil, exitcode.UsageError(err)
+			return nil, usage(err)
 		}
 		all = append(all, certs...)
 	}

@@ -10,7 +10,6 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/kubernetes/scheme"
 
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
@@ -75,7 +74,7 @@ or the object with -o yaml, json or name.`),
 	f.StringVar(&opts.key, "key", pki.DefaultCAConfigMapKey, "key of the ConfigMap that holds the PEM bundle")
 	f.StringVar(&opts.dryRun, "dry-run", dryRunNone, `"server" checks the write with the API server without storing it; "client" prints the ConfigMap without a cluster`)
 	f.Lookup("dry-run").NoOptDefVal = dryRunClient
-	f.StringVar(&opts.now, "now", "", "judge validity at this time (RFC 3339) instead of now")
+	addNowFlag(f, &opts.now, "judge validity at this time")
 	opts.print.AddFlags(c)
 	opts.cluster.addFlags(c)
 	o.addKubeFlags(c)
@@ -96,19 +95,16 @@ func (o *caImportOptions) run(args []string) error {
 	switch o.dryRun {
 	case dryRunNone, dryRunClient, dryRunServer:
 	default:
-		return exitcode.Usagef(`invalid --dry-run %q: use "none", "client" or "server"`, o.dryRun)
+		return usagef(`invalid --dry-run %q: use "none", "client" or "server"`, o.dryRun)
 	}
-	now, err := parseNowFlag(o.now)
-	if err != nil {
-		return err
-	}
+	now := nowOf(o.now)
 	certs, err := readBundles(args, o.In)
 	if err != nil {
 		return err
 	}
 	imp, err := pki.NewCAImport(o.name, o.namespace(), o.key, certs, now)
 	if err != nil {
-		return exitcode.UsageError(err)
+		return usage(err)
 	}
 	if err := o.report(imp); err != nil {
 		return err
@@ -119,12 +115,12 @@ func (o *caImportOptions) run(args []string) error {
 	}
 	printer, err := o.print.ToPrinter()
 	if err != nil {
-		return exitcode.UsageError(err)
+		return usage(err)
 	}
 	if o.print.OutputFormat == nil || *o.print.OutputFormat == "" {
 		o.print.NamePrintFlags.Operation = "serverside-applied (dry run)"
 		if printer, err = o.print.ToPrinter(); err != nil {
-			return exitcode.UsageError(err)
+			return usage(err)
 		}
 	}
 	return printer.PrintObj(cm, o.Out)
@@ -153,7 +149,7 @@ func (o *caImportOptions) report(imp *pki.CAImport) error {
 	for _, p := range errs[:len(errs)-1] {
 		fmt.Fprintf(o.ErrOut, "error: %s\n", p)
 	}
-	return exitcode.Usagef("%s", errs[len(errs)-1])
+	return usagef("%s", errs[len(errs)-1])
 }
 
 // apply writes cm to the cluster with server-side apply (field manager

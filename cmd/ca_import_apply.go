@@ -7,7 +7,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/kube"
 )
 
@@ -45,7 +44,7 @@ func (o *rootOptions) applyConfigMap(ctx context.Context, cm *corev1.ConfigMap, 
 	}
 	printer, err := print.ToPrinter()
 	if err != nil {
-		return exitcode.UsageError(err)
+		return usage(err)
 	}
 	return printer.PrintObj(out, o.Out)
 }

@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
@@ -41,20 +40,13 @@ certificate, for scripts.`),
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error { return opts.run(args) },
 	}
-	c.Flags().StringVarP(&opts.output, "output", "o", "text", "output format: text or json")
-	c.Flags().StringVar(&opts.now, "now", "", "judge validity at this time (RFC 3339) instead of now")
-	_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	addOutputFlag(c, &opts.output, "text", "json")
+	addNowFlag(c.Flags(), &opts.now, "judge validity at this time")
 	return c
 }
 
 func (o *caInspectOptions) run(args []string) error {
-	if o.output != "text" && o.output != "json" {
-		return exitcode.Usagef("unknown output format %q for ca inspect: use -o text or -o json", o.output)
-	}
-	now, err := parseNowFlag(o.now)
-	if err != nil {
-		return err
-	}
+	now := nowOf(o.now)
 	certs, err := readBundles(args, o.In)
 	if err != nil {
 		return err

@@ -116,5 +116,5 @@ func TestCaInspectCommand(t *testing.T) {
 	}
 	runCmd(t, "", "ca", "inspect", pkiFixture("root_ca_key.pem")).mustFail(t, 2, "no PEM certificate found: this looks like a private key")
 	runCmd(t, "", "ca", "inspect", "-", "-").mustFail(t, 2, "- (standard input) is given 2 times")
-	runCmd(t, "", "ca", "inspect", pkiFixture("chain.pem"), "--now", "June").mustFail(t, 2, `--now "June" is not an RFC 3339 time`)
+	runCmd(t, "", "ca", "inspect", pkiFixture("chain.pem"), "--now", "June").mustFail(t, 2, `invalid argument "June" for "--now" flag: want an RFC 3339 time such as 2026-01-02T15:04:05Z`)
 }

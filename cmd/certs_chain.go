@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/dn"
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
@@ -97,7 +96,7 @@ start when the disk has no room for the files.`),
 	f.StringVar(&opts.rootSubject, "root-subject", pki.DefaultRootSubject, "root CA subject, in authorizationAttributes notation")
 	f.StringVar(&opts.intermediateSubject, "intermediate-subject", pki.DefaultIntermediateSubject, "intermediate CA subject, in authorizationAttributes notation")
 	f.StringVar(&opts.notAfter, "not-after", "", "end of the client and server certificates: a duration (720h, 90d) or an RFC 3339 time (default 30d)")
-	f.BoolVarP(&opts.force, "force", "f", false, "overwrite existing files")
+	addForceFlag(f, &opts.force)
 	_ = c.MarkFlagDirname("out-dir")
 	return c
 }
@@ -126,14 +125,14 @@ func (o *certsChainOptions) complete() error {
 	}
 	var err error
 	if o.spec.RootSubject, err = dn.Parse(o.rootSubject); err != nil {
-		return exitcode.Usagef("--root-subject: %v", err)
+		return usagef("--root-subject: %v", err)
 	}
 	if o.spec.IntermediateSubject, err = dn.Parse(o.intermediateSubject); err != nil {
-		return exitcode.Usagef("--intermediate-subject: %v", err)
+		return usagef("--intermediate-subject: %v", err)
 	}
 	if o.notAfter != "" {
 		if o.spec.LeafNotAfter, err = pki.ParseNotAfter(o.notAfter, now); err != nil {
-			return exitcode.UsageError(err)
+			return usage(err)
 		}
 	}
 	return nil
@@ -142,7 +141,7 @@ func (o *certsChainOptions) complete() error {
 func (o *certsChainOptions) run(ctx context.Context) error {
 	plan, err := o.spec.Plan()
 	if err != nil {
-		return exitcode.UsageError(err)
+		return usage(err)
 	}
 	var bar *progressBar
 	if ui.IsTerminal(o.ErrOut) && len(plan.Clients) > 1 {
@@ -158,7 +157,7 @@ func (o *certsChainOptions) run(ctx context.Context) error {
 		if ierr := intr.err("nothing was written"); ierr != nil {
 			return ierr
 		}
-		return exitcode.UsageError(err)
+		return usage(err)
 	}
 	chain.WriteSummary(o.ErrOut, ui.NewStyles(o.ErrOut))
 	return nil

@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
 )
 
@@ -83,7 +82,7 @@ says otherwise, never longer than their issuer.`),
 	addKeyFlags(c, &opts.kty, &opts.crv, &opts.size)
 	f.StringVar(&opts.notAfter, "not-after", "", "end of validity: a duration (720h, 90d) or an RFC 3339 time (default 30d for leaves, 10 years for CAs)")
 	f.BoolVar(&opts.bundle, "bundle", false, "write the issuer's certificate after the new one in CERT_FILE")
-	f.BoolVarP(&opts.force, "force", "f", false, "overwrite existing files")
+	addForceFlag(f, &opts.force)
 	_ = c.RegisterFlagCompletionFunc("profile", cobra.FixedCompletions(profiles, cobra.ShellCompDirectiveNoFileComp))
 	return c
 }
@@ -91,11 +90,11 @@ says otherwise, never longer than their issuer.`),
 func (o *certsCreateOptions) complete(args []string) error {
 	profile, err := pki.ParseProfile(o.profile)
 	if err != nil {
-		return exitcode.UsageError(err)
+		return usage(err)
 	}
 	subject, err := pki.ParseSubject(args[0])
 	if err != nil {
-		return exitcode.UsageError(err)
+		return usage(err)
 	}
 	now := time.Now()
 	o.spec = pki.CreateSpec{
@@ -113,7 +112,7 @@ func (o *certsCreateOptions) complete(args []string) error {
 	}
 	if o.notAfter != "" {
 		if o.spec.NotAfter, err = pki.ParseNotAfter(o.notAfter, now); err != nil {
-			return exitcode.UsageError(err)
+			return usage(err)
 		}
 	}
 	return nil
@@ -122,7 +121,7 @@ func (o *certsCreateOptions) complete(args []string) error {
 func (o *certsCreateOptions) run() error {
 	created, err := pki.CreateCertificate(o.spec)
 	if err != nil {
-		return exitcode.UsageError(err)
+		return usage(err)
 	}
 	created.WriteSummary(o.ErrOut)
 	return nil

@@ -36,7 +36,7 @@ func TestCertsChainCommand(t *testing.T) {
 
 	runCmd(t, "", "certs", "chain", "--out-dir", out, "--client", "thermostat").
 		mustFail(t, 2, filepath.Join(out, "root_ca_cert.pem")+" already exists (and 7 more files): pass --force")
-	runCmd(t, "", "certs", "chain", "--out-dir", out, "--client", "thermostat", "-f").mustSucceed(t)
+	runCmd(t, "", "certs", "chain", "--out-dir", out, "--client", "thermostat", "--force").mustSucceed(t)
 
 	for _, tt := range []struct {
 		args []string

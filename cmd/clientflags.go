@@ -9,7 +9,6 @@ import (
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn/explain"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/customauth"
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/sat"
 )
 
@@ -42,7 +41,7 @@ type verifierFlags struct {
 const tokenReviewUsage = "verify service account tokens with the cluster's TokenReview API, as the broker does"
 
 func (v *verifierFlags) addFlags(f *pflag.FlagSet) {
-	f.StringVar(&v.issuerKey, "sat-issuer-key", "", "PEM public key(s) or JWKS file to verify service account tokens offline")
+	addIssuerKeyFlag(f, &v.issuerKey)
 	f.StringArrayVar(&v.issuers, "sat-issuer", nil, "the API server's service account issuer (--service-account-issuer), which tokens verified offline must carry; repeatable")
 	f.DurationVar(&v.customTimeout, "custom-timeout", customauth.DefaultTimeout, "how long to wait for the custom auth server")
 }
@@ -50,12 +49,12 @@ func (v *verifierFlags) addFlags(f *pflag.FlagSet) {
 // complete checks the timeout and reads the offline keys.
 func (v *verifierFlags) complete() error {
 	if v.customTimeout <= 0 {
-		return exitcode.Usagef("--custom-timeout %s: give a positive duration such as 5s", v.customTimeout)
+		return usagef("--custom-timeout %s: give a positive duration such as 5s", v.customTimeout)
 	}
 	if v.issuerKey != "" {
 		ks, err := sat.LoadKeySet(v.issuerKey)
 		if err != nil {
-			return exitcode.Usagef("--sat-issuer-key %v", err)
+			return usagef("--sat-issuer-key %v", err)
 		}
 		v.keys = ks
 	}
@@ -66,9 +65,9 @@ func (v *verifierFlags) complete() error {
 func (v *verifierFlags) checkTokenReview(tokenReview bool) error {
 	switch {
 	case tokenReview && v.issuerKey != "":
-		return exitcode.Usagef("--token-review and --sat-issuer-key both verify tokens: give one")
+		return usagef("--token-review and --sat-issuer-key both verify tokens: give one")
 	case tokenReview && len(v.issuers) > 0:
-		return exitcode.Usagef("--sat-issuer is for tokens verified offline; with --token-review the API server checks the issuer itself: drop --sat-issuer")
+		return usagef("--sat-issuer is for tokens verified offline; with --token-review the API server checks the issuer itself: drop --sat-issuer")
 	}
 	return nil
 }
@@ -84,7 +83,7 @@ func (x *clientFlags) addCredentialFlags(c *cobra.Command) {
 	f.StringVar(&x.c.AuthDataFile, "auth-data-file", "", "file holding the enhanced authentication data")
 	f.StringVar(&x.c.SATFile, "sat-file", "", "service account token file: short for --auth-method K8S-SAT --auth-data-file F")
 	f.StringVar(&x.c.Cert, "cert", "", "PEM file with the certificate the client presents in TLS: leaf first, then intermediates")
-	_ = c.RegisterFlagCompletionFunc("auth-method", fixedCompletion(authn.SATMethod))
+	_ = c.RegisterFlagCompletionFunc("auth-method", cobra.FixedCompletions([]string{authn.SATMethod}, cobra.ShellCompDirectiveNoFileComp))
 }
 
 // addEngineFlags adds the flags that choose the BrokerAuthentication and
@@ -97,8 +96,8 @@ func (x *clientFlags) addEngineFlags(c *cobra.Command) {
 	x.verifierFlags.addFlags(f)
 	f.StringVar(&x.c.CustomResult, "custom-result", "", "what-if instead of calling the custom auth server: pass, fail or unreachable")
 	f.StringVar(&x.c.ADRDevice, "adr-device", "", "what-if for additionalValidation AzureDeviceRegistry: the client's device (its leaf CN) is enabled, disabled or missing in Azure Device Registry")
-	_ = c.RegisterFlagCompletionFunc("custom-result", fixedCompletion("pass", "fail", "unreachable"))
-	_ = c.RegisterFlagCompletionFunc("adr-device", fixedCompletion("enabled", "disabled", "missing"))
+	_ = c.RegisterFlagCompletionFunc("custom-result", cobra.FixedCompletions([]string{"pass", "fail", "unreachable"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = c.RegisterFlagCompletionFunc("adr-device", cobra.FixedCompletions([]string{"enabled", "disabled", "missing"}, cobra.ShellCompDirectiveNoFileComp))
 }
 
 // complete turns the flags given into the case: flags that may be given

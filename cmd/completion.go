@@ -4,8 +4,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 )
 
 // kubectlCompletionScript is the kubectl_complete-aio_authn helper: kubectl
@@ -50,7 +48,7 @@ kubectl_complete-aio_authn and make it executable.`,
 				_, err := fmt.Fprint(o.Out, kubectlCompletionScript)
 				return err
 			}
-			return exitcode.Usagef("unknown shell %q: use bash, zsh, fish, powershell or kubectl", args[0])
+			return usagef("unknown shell %q: use bash, zsh, fish, powershell or kubectl", args[0])
 		},
 	}
 }

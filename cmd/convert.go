@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/convert"
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 )
 
@@ -69,11 +68,11 @@ Secret) is an error naming the line, and nothing is written.`,
 // Run converts the files named by paths.
 func (o *convertOptions) Run(paths []string) error {
 	if o.to != convert.Target {
-		return exitcode.Usagef("--to %q: convert only writes v1", o.to)
+		return usagef("--to %q: convert only writes v1", o.to)
 	}
 	for _, p := range paths {
 		if p == "-" && o.inPlace {
-			return exitcode.Usagef("--in-place cannot rewrite standard input: drop --in-place or name the files")
+			return usagef("--in-place cannot rewrite standard input: drop --in-place or name the files")
 		}
 	}
 	files, notes, err := manifest.ReadAll(paths, o.In, o.limits)
@@ -153,5 +152,5 @@ func (o *convertOptions) conversionErrors(errs []error) error {
 	for _, e := range all[:len(all)-1] {
 		fmt.Fprintf(o.ErrOut, "error: %v\n", e)
 	}
-	return exitcode.UsageError(all[len(all)-1])
+	return usage(all[len(all)-1])
 }

@@ -1,12 +1,9 @@
 package cmd
 
 import (
-	"errors"
-
 	"github.com/spf13/cobra"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/api/crds"
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 )
 
 // crdsOptions are the flags of `crds`.
@@ -36,23 +33,15 @@ served: convert such manifests with "kubectl aio-authn convert" first.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error { return opts.Run() },
 	}
-	c.Flags().StringVarP(&opts.output, "output", "o", "yaml", "output format: yaml or json")
+	addOutputFlag(c, &opts.output, "yaml", "json")
 	c.Flags().StringVar(&opts.kind, "kind", "", "print only this kind's CRD: BrokerAuthentication or BrokerListener")
-	_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"yaml", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("kind", cobra.FixedCompletions([]string{"BrokerAuthentication", "BrokerListener"}, cobra.ShellCompDirectiveNoFileComp))
 	return c
 }
 
 // Run prints the selected CRDs.
 func (o *crdsOptions) Run() error {
-	if o.output != "yaml" && o.output != "json" {
-		return exitcode.Usagef("unknown output format %q for crds: use -o yaml or -o json", o.output)
-	}
 	docs, err := crds.Select(o.kind)
-	var uk *crds.UnknownKindError
-	if errors.As(err, &uk) {
-		return exitcode.UsageError(err)
-	}
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -13,7 +14,6 @@ import (
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn/explain"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/bundle"
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
@@ -31,8 +31,6 @@ type explainOptions struct {
 	bundle  *bundle.Bundle
 	cluster explainCluster
 }
-
-var explainFormats = []string{"text", "json", "yaml"}
 
 func newExplainCmd(o *rootOptions) *cobra.Command {
 	e := &explainOptions{rootOptions: o}
@@ -72,8 +70,8 @@ authDataFile, satFile, cert, customResult, adrDevice, now; relative paths are re
 to the file) and prints one JSON decision per line; flags given on the
 command line are the defaults of every case.
 
-Exit status: 0 granted, 1 denied, 2 bad input, 3 indeterminate (for a
-batch, the worst case).`),
+Exit status: 0 granted, 1 denied, 2 bad input, 3 indeterminate or a cluster
+that could not be asked (for a batch, the worst case).`),
 		Example: o.example(`
   # Would this client certificate get in?
   kubectl aio-authn explain -f testdata/examples --now 2026-06-01T00:00:00Z \
@@ -102,30 +100,21 @@ batch, the worst case).`),
 	addBundleFlag(f, &e.files)
 	e.addEngineFlags(c)
 	e.addCredentialFlags(c)
-	f.StringVar(&e.c.Now, "now", "", "decide at this time (RFC 3339) instead of now")
-	f.StringVarP(&e.output, "output", "o", "text", "output format: "+strings.Join(explainFormats, ", ")+" (--batch always writes JSON lines)")
+	addNowFlag(f, &e.c.Now, "decide at this time")
+	addOutputFlag(c, &e.output, "text", "json", "yaml")
+	f.Lookup("output").Usage += " (--batch always writes JSON lines)"
 	f.StringVar(&e.batch, "batch", "", "JSON Lines file of cases (- for standard input): one JSON decision per line")
 	addManifestLimits(c, &e.limits)
 	e.cluster.addFlags(c, o)
-	_ = c.RegisterFlagCompletionFunc("output", fixedCompletion(explainFormats...))
 	return c
-}
-
-func fixedCompletion(values ...string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return values, cobra.ShellCompDirectiveNoFileComp
-	}
 }
 
 func (e *explainOptions) complete(c *cobra.Command) error {
 	if err := e.clientFlags.complete(c.Flags()); err != nil {
 		return err
 	}
-	if !contains(explainFormats, e.output) {
-		return exitcode.Usagef("--output %q: want one of %s", e.output, strings.Join(explainFormats, ", "))
-	}
-	if e.batch == "-" && contains(e.files, "-") {
-		return exitcode.Usagef("-f - and --batch - both read standard input: put one of them in a file")
+	if e.batch == "-" && slices.Contains(e.files, "-") {
+		return usagef("-f - and --batch - both read standard input: put one of them in a file")
 	}
 	return e.loadBundle(c.Context())
 }
@@ -141,19 +130,12 @@ func (e *explainOptions) loadBundle(ctx context.Context) error {
 	return nil
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 func (e *explainOptions) runner() *explain.Runner {
 	return &explain.Runner{
 		Bundle:  e.bundle,
-		Options: authn.Options{Keys: e.keys, Issuers: e.issuers, TokenReview: e.cluster.reviewer, Objects: e.cluster.objects, CustomTimeout: e.customTimeout},
+		Cluster: e.cluster.source,
+		Note:    func(n string) { fmt.Fprintf(e.ErrOut, "note: %s\n", n) },
+		Options: authn.Options{Keys: e.keys, Issuers: e.issuers, TokenReview: e.cluster.reviewer, CustomTimeout: e.customTimeout},
 	}
 }
 
@@ -167,7 +149,7 @@ func (e *explainOptions) run(ctx context.Context) error {
 	}
 	d, target, err := r.Explain(ctx, e.c)
 	if err != nil {
-		return exitcode.UsageError(err)
+		return err
 	}
 	switch e.output {
 	case "json":
@@ -187,7 +169,7 @@ func (e *explainOptions) run(ctx context.Context) error {
 			return err
 		}
 	}
-	return exitFor(explain.ExitCode(d))
+	return decisionVerdict(d)
 }
 
 func (e *explainOptions) runBatch(ctx context.Context, r *explain.Runner) error {
@@ -196,7 +178,7 @@ func (e *explainOptions) runBatch(ctx context.Context, r *explain.Runner) error 
 	if e.batch != "-" {
 		f, err := input.Open(e.batch, input.Batch)
 		if err != nil {
-			return exitcode.Usagef("--batch %v", err)
+			return usagef("--batch %v", err)
 		}
 		defer f.Close()
 		in, name = f, e.batch
@@ -211,23 +193,9 @@ func (e *explainOptions) runBatch(ctx context.Context, r *explain.Runner) error 
 			}
 		}
 	}
-	code, err := r.Batch(ctx, in, name, e.c, e.Out, e.ErrOut)
+	res, err := r.Batch(ctx, in, name, e.c, e.Out, e.ErrOut)
 	if err != nil {
-		return exitcode.UsageError(err)
+		return err
 	}
-	return exitFor(code)
-}
-
-// exitFor turns a decision's exit code into the silent error main maps:
-// the decision is already printed.
-func exitFor(code int) error {
-	switch code {
-	case exitcode.OK:
-		return nil
-	case exitcode.Failure:
-		return exitcode.Findings()
-	case exitcode.Indeterminate:
-		return exitcode.Undecided()
-	}
-	return &exitcode.Error{Code: code, Silent: true}
+	return batchVerdict(res)
 }

@@ -2,12 +2,8 @@ package cmd
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/spf13/cobra"
-
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
-	"github.com/aio-authn/kubectl-aio-authn/pkg/generate"
 )
 
 func newGenerateCmd(o *rootOptions) *cobra.Command {
@@ -27,25 +23,11 @@ The manifests are printed on stdout; nothing is sent to a cluster.`,
   kubectl aio-authn generate listener --port 8883 --authn default > listener.yaml`),
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			return exitcode.Usagef("generate needs a subcommand: authn, listener or sat-client\nSee '%s --help'.", c.CommandPath())
+			return usagef("generate needs a subcommand: authn, listener or sat-client\nSee '%s --help'.", c.CommandPath())
 		},
 	}
 	c.AddCommand(newGenerateAuthnCmd(o), newGenerateListenerCmd(o), newGenerateSATClientCmd(o))
 	return c
-}
-
-// addOutputFlag adds -o yaml|json to a generate command.
-func addOutputFlag(c *cobra.Command, output *string) {
-	c.Flags().StringVarP(output, "output", "o", "yaml", "output format: yaml or json")
-	_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(generate.Formats, cobra.ShellCompDirectiveNoFileComp))
-}
-
-// checkOutput refuses an unknown -o before any work is done.
-func checkOutput(command, output string) error {
-	if !slices.Contains(generate.Formats, output) {
-		return exitcode.Usagef("unknown output format %q for %s: use -o yaml or -o json", output, command)
-	}
-	return nil
 }
 
 // printWarnings writes notices to stderr, where they do not mix with the

@@ -3,7 +3,6 @@ package cmd
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/generate"
 )
 
@@ -60,7 +59,7 @@ Flags of a method that is not chosen are refused rather than ignored.`,
 	f.StringVar(&opts.Name, "name", "", `name of the BrokerAuthentication (default "default" for v1, "authn" for v1beta1)`)
 	f.StringVarP(&opts.Namespace, "namespace", "n", generate.DefaultNamespace, "namespace of the BrokerAuthentication")
 	f.StringVar(&opts.APIVersion, "api-version", generate.VersionV1, "API version: v1 or v1beta1 (mid-2024 preview)")
-	addOutputFlag(c, &opts.output)
+	addOutputFlag(c, &opts.output, generate.Formats...)
 	_ = c.RegisterFlagCompletionFunc("method", cobra.FixedCompletions(generate.MethodNames, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("api-version", cobra.FixedCompletions([]string{generate.VersionV1, generate.VersionV1beta1}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.MarkFlagFilename("x509-attributes", "yaml", "yml", "json")
@@ -69,19 +68,16 @@ Flags of a method that is not chosen are refused rather than ignored.`,
 
 // Run generates and prints the BrokerAuthentication.
 func (o *generateAuthnOptions) Run() error {
-	if err := checkOutput("generate authn", o.output); err != nil {
-		return err
-	}
 	if o.attributesFile != "" {
 		attrs, err := generate.LoadAttributes(o.attributesFile)
 		if err != nil {
-			return exitcode.UsageError(err)
+			return usage(err)
 		}
 		o.X509Attributes = attrs
 	}
 	obj, err := generate.Authn(o.AuthnOptions)
 	if err != nil {
-		return exitcode.UsageError(err)
+		return usage(err)
 	}
 	return generate.Render(o.Out, o.output, generate.AuthnHeader(obj), obj)
 }

@@ -3,7 +3,6 @@ package cmd
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/generate"
 )
 
@@ -48,7 +47,7 @@ without authentication, which is reported as a warning.`,
 	f.StringVar(&opts.ServiceType, "service-type", "LoadBalancer", "Service type: ClusterIp, LoadBalancer or NodePort")
 	f.StringVar(&opts.Protocol, "protocol", "Mqtt", "port protocol: Mqtt or WebSockets")
 	f.StringVar(&opts.APIVersion, "api-version", generate.VersionV1, "API version: v1 or v1beta1 (mid-2024 preview)")
-	addOutputFlag(c, &opts.output)
+	addOutputFlag(c, &opts.output, generate.Formats...)
 	_ = c.RegisterFlagCompletionFunc("service-type", cobra.FixedCompletions([]string{"ClusterIp", "LoadBalancer", "NodePort"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("protocol", cobra.FixedCompletions([]string{"Mqtt", "WebSockets"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("api-version", cobra.FixedCompletions([]string{generate.VersionV1, generate.VersionV1beta1}, cobra.ShellCompDirectiveNoFileComp))
@@ -57,12 +56,9 @@ without authentication, which is reported as a warning.`,
 
 // Run generates and prints the BrokerListener.
 func (o *generateListenerOptions) Run() error {
-	if err := checkOutput("generate listener", o.output); err != nil {
-		return err
-	}
 	obj, warnings, err := generate.Listener(o.ListenerOptions)
 	if err != nil {
-		return exitcode.UsageError(err)
+		return usage(err)
 	}
 	o.printWarnings(warnings)
 	return generate.Render(o.Out, o.output, generate.ListenerHeader(obj), obj)

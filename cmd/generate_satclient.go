@@ -3,7 +3,6 @@ package cmd
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/generate"
 )
 
@@ -45,22 +44,20 @@ azure-iot-operations-aio-ca-trust-bundle; --ca-configmap "" connects without TLS
 	f.StringVar(&opts.Audience, "audience", generate.DefaultAudience(generate.VersionV1), "audience of the token: one of the BrokerAuthentication's SAT audiences")
 	f.StringVar(&opts.Image, "image", generate.DefaultClientImage, "container image with sh and mosquitto_pub")
 	f.StringVar(&opts.TokenPath, "token-path", generate.DefaultTokenPath, "where the token file appears in the container")
-	f.DurationVar(&opts.Expiration, "expiration", generate.DefaultExpiration, "token lifetime requested from Kubernetes, at least 10m")
+	f.DurationVar(&opts.Expiration, "duration", generate.DefaultExpiration, "lifetime of the token the kubelet requests (at least 10m)")
+	deprecatedAlias(f, "duration", "expiration")
 	f.StringVar(&opts.Host, "host", generate.DefaultBrokerHost, "broker host name (its Service)")
 	f.IntVar(&opts.Port, "port", generate.DefaultBrokerPort, "broker port")
 	f.StringVar(&opts.CAConfigMap, "ca-configmap", generate.DefaultCAConfigMap, `ConfigMap with the broker's CA under key ca.crt ("" for a port without TLS)`)
-	addOutputFlag(c, &opts.output)
+	addOutputFlag(c, &opts.output, generate.Formats...)
 	return c
 }
 
 // Run generates and prints the ServiceAccount and the Pod.
 func (o *generateSATClientOptions) Run() error {
-	if err := checkOutput("generate sat-client", o.output); err != nil {
-		return err
-	}
 	sa, pod, err := generate.SATClient(o.SATClientOptions)
 	if err != nil {
-		return exitcode.UsageError(err)
+		return usage(err)
 	}
 	return generate.Render(o.Out, o.output, generate.SATClientHeader(pod), sa, pod)
 }

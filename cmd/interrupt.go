@@ -2,13 +2,10 @@ package cmd
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/signal"
 	"sync/atomic"
 	"syscall"
-
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 )
 
 // interrupt turns SIGINT and SIGTERM into the cancellation of a context,
@@ -45,16 +42,16 @@ func (i *interrupt) stop() {
 	i.cancel()
 }
 
-// err is the error to exit with after a signal came (128 + its number, as
-// shells report a process the signal killed), nil if none did.
+// err is the error to exit with after a signal came (exit 128 + its
+// number, as shells report a process the signal killed), nil if none did.
 func (i *interrupt) err(what string) error {
 	s, ok := i.sig.Load().(os.Signal)
 	if !ok {
 		return nil
 	}
-	code := 130
-	if n, ok := s.(syscall.Signal); ok {
-		code = 128 + int(n)
+	n, ok := s.(syscall.Signal)
+	if !ok {
+		n = syscall.SIGINT
 	}
-	return &exitcode.Error{Code: code, Err: fmt.Errorf("interrupted (%v): %s", s, what)}
+	return &interrupted{signal: n, what: what}
 }

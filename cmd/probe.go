@@ -16,7 +16,6 @@ import (
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn/explain"
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/probe"
@@ -52,8 +51,6 @@ type probeOptions struct {
 	prediction *authn.Decision
 	target     explain.Target
 }
-
-var probeFormats = []string{"text", "json", "yaml"}
 
 // engineFlagNames are the flags that only shape the prediction.
 var engineFlagNames = []string{"authn", "listener", "port", "sat-issuer-key", "sat-issuer", "token-review", "custom-result", "adr-device", "custom-timeout", "strict"}
@@ -141,12 +138,11 @@ timeout, closed without CONNACK, server certificate not trusted).`),
 	f.DurationVar(&p.hold, "hold", 0, "stay connected this long and report how the broker ends the connection, if it does")
 	f.IntVar(&p.count, "count", 0, "connect-rate run: make this many connections and report connects/s and latency")
 	f.IntVar(&p.concurrency, "concurrency", 1, "with --count: connections made at once")
-	f.StringArrayVarP(&p.predict.files, "filename", "f", nil, "bundle to predict the result with, as explain does: manifest files or directories (- for standard input); repeatable")
+	addBundleFlag(f, &p.predict.files)
 	p.predict.addEngineFlags(c)
 	p.predict.cluster.addFlags(c, p.predict.rootOptions)
 	f.BoolVar(&p.strict, "strict", false, "exit 1 when the live result and the prediction disagree")
-	f.StringVarP(&p.output, "output", "o", "text", "output format: "+strings.Join(probeFormats, ", "))
-	_ = c.RegisterFlagCompletionFunc("output", fixedCompletion(probeFormats...))
+	addOutputFlag(c, &p.output, "text", "json", "yaml")
 	return c
 }
 
@@ -155,15 +151,12 @@ func (p *probeOptions) complete(c *cobra.Command) error {
 	if err := p.predict.clientFlags.complete(f); err != nil {
 		return err
 	}
-	if !contains(probeFormats, p.output) {
-		return exitcode.Usagef("--output %q: want one of %s", p.output, strings.Join(probeFormats, ", "))
-	}
 	if p.server == "" {
-		return exitcode.Usagef("no broker: give --server mqtts://HOST:PORT (or mqtt:// for plain TCP)")
+		return usagef("no broker: give --server mqtts://HOST:PORT (or mqtt:// for plain TCP)")
 	}
 	srv, err := probe.ParseServer(p.server)
 	if err != nil {
-		return exitcode.Usagef("--server %v", err)
+		return usagef("--server %v", err)
 	}
 	if err := p.checkNumbers(f.Changed("concurrency")); err != nil {
 		return err
@@ -171,7 +164,7 @@ func (p *probeOptions) complete(c *cobra.Command) error {
 	if !srv.TLS {
 		for _, name := range []string{"cafile", "tls-server-name", "insecure-skip-tls-verify"} {
 			if f.Changed(name) {
-				return exitcode.Usagef("--%s is for TLS, but the server is %s: use mqtts://", name, srv)
+				return usagef("--%s is for TLS, but the server is %s: use mqtts://", name, srv)
 			}
 		}
 	}
@@ -183,7 +176,7 @@ func (p *probeOptions) complete(c *cobra.Command) error {
 	runner := &explain.Runner{}
 	if len(p.predict.files) > 0 || p.predict.cluster.fromCluster {
 		if p.count > 0 {
-			return exitcode.Usagef("--count measures connects only: drop -f (run the prediction without --count)")
+			return usagef("--count measures connects only: drop -f (run the prediction without --count)")
 		}
 		if p.predict.c.Listener != "" && p.predict.c.Port == nil {
 			// The listener port the client connects to is the server's.
@@ -197,7 +190,7 @@ func (p *probeOptions) complete(c *cobra.Command) error {
 	} else {
 		for _, name := range engineFlagNames {
 			if f.Changed(name) {
-				return exitcode.Usagef("--%s is for the prediction, which needs the bundle: add -f BUNDLE (or --from-cluster)", name)
+				return usagef("--%s is for the prediction, which needs the bundle: add -f BUNDLE (or --from-cluster)", name)
 			}
 		}
 	}
@@ -208,31 +201,31 @@ func (p *probeOptions) complete(c *cobra.Command) error {
 	}
 	p.prober, err = probe.New(cfg)
 	if err != nil {
-		return exitcode.UsageError(err)
+		return usage(err)
 	}
 	if p.reauthSATFile != "" {
 		if cfg.Credentials.AuthMethod != authn.SATMethod {
-			return exitcode.Usagef("--reauth-sat-file sends a service account token, but the connection authenticates with %s: connect with --sat-file", methodName(cfg.Credentials.AuthMethod))
+			return usagef("--reauth-sat-file sends a service account token, but the connection authenticates with %s: connect with --sat-file", methodName(cfg.Credentials.AuthMethod))
 		}
 		data, err := input.ReadFile(p.reauthSATFile, input.Token)
 		if err != nil {
-			return exitcode.Usagef("--reauth-sat-file %v", err)
+			return usagef("--reauth-sat-file %v", err)
 		}
 		p.steps.ReauthData = data
 		p.reauth = true
 	}
 	p.steps.PubSubTopic, p.steps.Reauth, p.steps.Hold = p.pubsub, p.reauth, p.hold
 	if err := p.prober.Check(p.steps); err != nil {
-		return exitcode.UsageError(err)
+		return usage(err)
 	}
 	if p.count > 0 && (p.pubsub != "" || p.reauth) {
-		return exitcode.Usagef("--count measures connects only: drop --pubsub and --reauth")
+		return usagef("--count measures connects only: drop --pubsub and --reauth")
 	}
 
 	if runner.Bundle != nil {
 		d, target, err := runner.Explain(ctx, p.predict.c)
 		if err != nil {
-			return exitcode.UsageError(err)
+			return err
 		}
 		p.prediction, p.target = d, target
 	}
@@ -242,17 +235,17 @@ func (p *probeOptions) complete(c *cobra.Command) error {
 func (p *probeOptions) checkNumbers(concurrencyGiven bool) error {
 	switch {
 	case p.timeout <= 0:
-		return exitcode.Usagef("--timeout %s: give a positive duration such as 10s", p.timeout)
+		return usagef("--timeout %s: give a positive duration such as 10s", p.timeout)
 	case p.keepAlive < 0 || p.keepAlive > 65535*time.Second || p.keepAlive%time.Second != 0:
-		return exitcode.Usagef("--keepalive %s: give whole seconds from 0 to 65535s (MQTT carries it in seconds in two bytes)", p.keepAlive)
+		return usagef("--keepalive %s: give whole seconds from 0 to 65535s (MQTT carries it in seconds in two bytes)", p.keepAlive)
 	case p.hold < 0:
-		return exitcode.Usagef("--hold %s: give a positive duration such as 2m", p.hold)
+		return usagef("--hold %s: give a positive duration such as 2m", p.hold)
 	case p.count < 0:
-		return exitcode.Usagef("--count %d: give how many connections to make", p.count)
+		return usagef("--count %d: give how many connections to make", p.count)
 	case p.concurrency < 1:
-		return exitcode.Usagef("--concurrency %d: give at least 1", p.concurrency)
+		return usagef("--concurrency %d: give at least 1", p.concurrency)
 	case concurrencyGiven && p.count == 0:
-		return exitcode.Usagef("--concurrency is for a connect-rate run: add --count N")
+		return usagef("--concurrency is for a connect-rate run: add --count N")
 	}
 	return nil
 }
@@ -270,36 +263,36 @@ func (p *probeOptions) config(srv probe.Server, runner *explain.Runner) (probe.C
 	}
 	creds, err := runner.Credentials(p.predict.c)
 	if err != nil {
-		return cfg, exitcode.UsageError(err)
+		return cfg, err
 	}
 	cfg.Credentials = probe.Credentials{Username: creds.Username, Password: creds.Password, AuthMethod: creds.AuthMethod, AuthData: creds.AuthData}
 	switch {
 	case len(creds.Certificates) > 0 && p.keyFile == "":
-		return cfg, exitcode.Usagef("--cert needs --key: the client signs the TLS handshake with the leaf's private key")
+		return cfg, usagef("--cert needs --key: the client signs the TLS handshake with the leaf's private key")
 	case len(creds.Certificates) == 0 && p.keyFile != "":
-		return cfg, exitcode.Usagef("--key needs --cert: give the client certificate chain, leaf first")
+		return cfg, usagef("--key needs --cert: give the client certificate chain, leaf first")
 	case len(creds.Certificates) > 0:
 		if !srv.TLS {
-			return cfg, exitcode.Usagef("--cert is presented in TLS, but the server is %s: use mqtts://", srv)
+			return cfg, usagef("--cert is presented in TLS, but the server is %s: use mqtts://", srv)
 		}
 		data, err := input.ReadFile(p.keyFile, input.PrivateKey)
 		if err != nil {
-			return cfg, exitcode.Usagef("--key %v", err)
+			return cfg, usagef("--key %v", err)
 		}
 		key, err := pki.ParsePrivateKey(p.keyFile, data)
 		if err != nil {
-			return cfg, exitcode.Usagef("--key %v", err)
+			return cfg, usagef("--key %v", err)
 		}
 		cert, err := probe.ClientCertificate(creds.Certificates, key)
 		if err != nil {
-			return cfg, exitcode.Usagef("--key %s: %v", p.keyFile, err)
+			return cfg, usagef("--key %s: %v", p.keyFile, err)
 		}
 		cfg.Credentials.Certificate = cert
 	}
 	if p.caFile != "" {
 		pool, err := probe.LoadCAs(p.caFile)
 		if err != nil {
-			return cfg, exitcode.Usagef("--cafile %v", err)
+			return cfg, usagef("--cafile %v", err)
 		}
 		cfg.RootCAs = pool
 	}
@@ -329,7 +322,7 @@ func (p *probeOptions) run(ctx context.Context) error {
 		if err := p.print(r, func() error { return writeRateText(p.Out, r, p.server, p.concurrency, ui.NewStyles(p.Out)) }); err != nil {
 			return err
 		}
-		return verdictError(r.Verdict())
+		return probeVerdict(r.Verdict())
 	}
 	r := p.prober.Probe(ctx, p.steps)
 	if p.prediction != nil {
@@ -345,7 +338,7 @@ func (p *probeOptions) run(ctx context.Context) error {
 	if p.strict && v != probe.NoVerdict && r.Comparison != nil && !r.Comparison.Agree {
 		v = probe.Fail
 	}
-	return verdictError(v)
+	return probeVerdict(v)
 }
 
 func (p *probeOptions) print(v any, text func() error) error {
@@ -366,16 +359,4 @@ func (p *probeOptions) print(v any, text func() error) error {
 		return err
 	}
 	return text()
-}
-
-// verdictError maps a probe's verdict to its exit status; the result is
-// already printed.
-func verdictError(v probe.Verdict) error {
-	switch v {
-	case probe.Pass:
-		return nil
-	case probe.Fail:
-		return exitcode.Findings()
-	}
-	return exitcode.Undecided()
 }

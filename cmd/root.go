@@ -4,7 +4,6 @@
 package cmd
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,7 +14,6 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
 
@@ -77,7 +75,8 @@ and service account tokens, and walks the broker's authentication chain for a
 given client ("explain") to show, method by method, why it would be let in or not.
 
 Exit codes: 0 success or granted, 1 findings or denied, 2 usage error or
-unreadable input, 3 indeterminate.`),
+unreadable input, 3 no verdict (undecided, or a cluster or broker that could
+not be asked), 128+n interrupted by signal n.`),
 		Example: o.example(`
   # Check manifests before applying them
   kubectl aio-authn validate ./manifests
@@ -93,7 +92,7 @@ unreadable input, 3 indeterminate.`),
 	root.SetOut(streams.Out)
 	root.SetErr(streams.ErrOut)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return exitcode.Usagef("%v\nSee '%s --help'.", err, c.CommandPath())
+		return usagef("%v\nSee '%s --help'.", err, c.CommandPath())
 	})
 	for _, c := range []*cobra.Command{
 		newGenerateCmd(o),
@@ -107,13 +106,23 @@ unreadable input, 3 indeterminate.`),
 		newCertsCmd(o),
 		newSatCmd(o),
 		newAuditCmd(o),
-		newServeCmd(o),
 		newVersionCmd(o),
 		newCompletionCmd(o),
 	} {
 		root.AddCommand(c)
 	}
+	noticesToStderr(root, streams.ErrOut)
 	return root
+}
+
+// noticesToStderr sends what pflag prints while parsing (the notice that a
+// deprecated flag or shorthand was used) to standard error: cobra would
+// print it on the command's output, standard output, among the data.
+func noticesToStderr(c *cobra.Command, w io.Writer) {
+	c.Flags().SetOutput(w)
+	for _, sub := range c.Commands() {
+		noticesToStderr(sub, w)
+	}
 }
 
 // addKubeFlags adds the standard kubectl connection flags (--kubeconfig,
@@ -134,12 +143,11 @@ func Execute(args []string, in io.Reader, out, errOut io.Writer) int {
 	root.PersistentPreRun = func(*cobra.Command, []string) { started = true }
 	c, err := root.ExecuteC()
 	if err != nil && !started {
-		var coded *exitcode.Error
-		if !errors.As(err, &coded) {
-			err = exitcode.Usagef("%v\nSee '%s --help'.", err, c.CommandPath())
+		if _, ok := exitRowOf(err); !ok {
+			err = usagef("%v\nSee '%s --help'.", err, c.CommandPath())
 		}
 	}
-	code, print := exitcode.Code(err)
+	code, print := exitCode(err)
 	if print {
 		// Errors quote what the user gave and what servers answered:
 		// escaped, so that nothing reaches the terminal as a control code.

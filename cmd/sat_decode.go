@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/sat"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
@@ -20,7 +19,7 @@ import (
 type satDecodeOptions struct {
 	*rootOptions
 	output    string
-	verifyKey string
+	issuerKey string
 	now       string
 
 	token   string
@@ -41,9 +40,10 @@ service account, pod). The signature is never printed.
 TOKEN is the token itself, a file holding it (such as a projected token at
 /var/run/secrets/tokens/...), or - (the default) for standard input.
 
-Decoding does not verify the signature. --verify-key checks it with PEM public
-keys or certificates, or a JWKS (sat keygen's sa_pub.pem or jwks.json, a
-cluster's /openid/v1/jwks); a signature that does not verify exits 1.
+Decoding does not verify the signature. --sat-issuer-key checks it with PEM
+public keys or certificates, or a JWKS (sat keygen's sa_pub.pem or jwks.json,
+a cluster's /openid/v1/jwks), as explain does; a signature that does not
+verify exits 1.
 
 -o json prints {"header": {...}, "claims": {...}} with the claims as the
 token carries them.`),
@@ -54,7 +54,7 @@ token carries them.`),
     --audience aio-internal | kubectl aio-authn sat decode -
 
   # Verify the signature too
-  kubectl aio-authn sat decode token --verify-key keys/sa_pub.pem
+  kubectl aio-authn sat decode token --sat-issuer-key keys/sa_pub.pem
 
   # The claims for a script
   kubectl aio-authn sat decode token -o json | jq -r .claims.exp`),
@@ -67,21 +67,16 @@ token carries them.`),
 		},
 	}
 	f := c.Flags()
-	f.StringVarP(&opts.output, "output", "o", "text", "output format: text or json")
-	f.StringVar(&opts.verifyKey, "verify-key", "", "verify the signature with these PEM public keys/certificates or JWKS")
-	f.StringVar(&opts.now, "now", "", "show times relative to this time (RFC 3339) instead of now")
-	_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	addOutputFlag(c, &opts.output, "text", "json")
+	addIssuerKeyFlag(f, &opts.issuerKey)
+	deprecatedAlias(f, "sat-issuer-key", "verify-key")
+	addNowFlag(f, &opts.now, "show times relative to this time")
 	return c
 }
 
 func (o *satDecodeOptions) complete(args []string) error {
-	if o.output != "text" && o.output != "json" {
-		return exitcode.Usagef("unknown output format %q for sat decode: use -o text or -o json", o.output)
-	}
+	o.nowTime = nowOf(o.now)
 	var err error
-	if o.nowTime, err = parseNowFlag(o.now); err != nil {
-		return err
-	}
 	arg := "-"
 	if len(args) == 1 {
 		arg = args[0]
@@ -102,11 +97,11 @@ func (o *satDecodeOptions) complete(args []string) error {
 	}
 	o.token = strings.TrimSpace(string(data))
 	if o.token == "" {
-		return exitcode.Usagef("no token given: pass it as an argument, a file, or on standard input")
+		return usagef("no token given: pass it as an argument, a file, or on standard input")
 	}
-	if o.verifyKey != "" {
-		if o.keys, err = sat.LoadKeySet(o.verifyKey); err != nil {
-			return exitcode.Usagef("--verify-key: %v", err)
+	if o.issuerKey != "" {
+		if o.keys, err = sat.LoadKeySet(o.issuerKey); err != nil {
+			return usagef("--sat-issuer-key %v", err)
 		}
 	}
 	return nil
@@ -115,7 +110,7 @@ func (o *satDecodeOptions) complete(args []string) error {
 func (o *satDecodeOptions) run() error {
 	header, claims, err := sat.Decode(o.token)
 	if err != nil {
-		return exitcode.Usagef("%v: pass the token itself (three base64url parts separated by dots)", err)
+		return usagef("%v: pass the token itself (three base64url parts separated by dots)", err)
 	}
 	switch o.output {
 	case "json":
@@ -133,14 +128,14 @@ func (o *satDecodeOptions) run() error {
 			st.Warning.Render("warning:"), len(o.token), authn.MaxFieldBytes)
 	}
 	if o.keys == nil {
-		fmt.Fprintf(o.ErrOut, "%s decoding does not verify the signature: add --verify-key with the issuer's public key or JWKS to check it\n", st.Warning.Render("note:"))
+		fmt.Fprintf(o.ErrOut, "%s decoding does not verify the signature: add --sat-issuer-key with the issuer's public key or JWKS to check it\n", st.Warning.Render("note:"))
 		return nil
 	}
 	if _, _, err := o.keys.Verify(o.token); err != nil {
 		// The claims are shown either way; the exit status says the
 		// token cannot be trusted.
 		fmt.Fprintf(o.ErrOut, "%s %v\n", st.Error.Render("signature NOT verified:"), err)
-		return exitcode.Findings()
+		return verdictFindings
 	}
 	fmt.Fprintf(o.ErrOut, "%s with %s\n", st.Success.Render("signature verified"), o.keys.Describe())
 	return nil

@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/sat"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
@@ -32,7 +31,7 @@ service account signing key:
   sa_key.pem   the private key (mode 0600): "sat mint --signing-key",
                or kube-apiserver --service-account-signing-key-file
   sa_pub.pem   the public key: "explain --sat-issuer-key", "sat decode
-               --verify-key", or kube-apiserver --service-account-key-file
+               --sat-issuer-key", or kube-apiserver --service-account-key-file
   jwks.json    the public key as a JSON Web Key Set, as a cluster serves it
                at /openid/v1/jwks
 
@@ -52,7 +51,7 @@ RSA 2048 (RS256) by default, what clusters use; --kty EC makes a P-256 key
 	f := c.Flags()
 	f.StringVar(&opts.outDir, "out-dir", "", "directory to write sa_key.pem, sa_pub.pem and jwks.json into")
 	f.StringVar(&opts.kty, "kty", "RSA", "key type: RSA (RS256, 2048 bits) or EC (ES256, P-256)")
-	f.BoolVarP(&opts.force, "force", "f", false, "overwrite existing files")
+	addForceFlag(f, &opts.force)
 	_ = c.MarkFlagDirname("out-dir")
 	_ = c.RegisterFlagCompletionFunc("kty", cobra.FixedCompletions([]string{"RSA", "EC"}, cobra.ShellCompDirectiveNoFileComp))
 	return c
@@ -61,13 +60,13 @@ RSA 2048 (RS256) by default, what clusters use; --kty EC makes a P-256 key
 func (o *satKeygenOptions) run() error {
 	keys, err := sat.Keygen(sat.KeygenSpec{OutDir: o.outDir, KeyType: o.kty, Force: o.force})
 	if err != nil {
-		return exitcode.UsageError(err)
+		return usage(err)
 	}
 	st := ui.NewStyles(o.ErrOut)
 	w := o.ErrOut
 	fmt.Fprintf(w, "%s in %s (%s, %s):\n", st.Bold.Render("Wrote a token signing key pair"), ui.Escape(keys.Dir), keys.Key, keys.Algorithm)
 	fmt.Fprintf(w, "  %-11s private key, mode 0600 (sat mint --signing-key)\n", sat.SigningKeyFile)
-	fmt.Fprintf(w, "  %-11s public key (sat decode --verify-key, explain --sat-issuer-key)\n", sat.PublicKeyFile)
+	fmt.Fprintf(w, "  %-11s public key (explain and sat decode --sat-issuer-key)\n", sat.PublicKeyFile)
 	fmt.Fprintf(w, "  %-11s the public key as a JWKS\n", sat.JWKSFile)
 	fmt.Fprintf(w, "  kid         %s\n", keys.KeyID)
 	fmt.Fprintf(w, "\n%s\n", st.Bold.Render("Next:"))

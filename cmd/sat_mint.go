@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/sat"
 )
@@ -21,7 +20,7 @@ type satMintOptions struct {
 	audiences      []string
 	duration       time.Duration
 	issuer         string
-	pod            string
+	boundPod       string
 	notBefore      string
 	now            string
 
@@ -55,7 +54,7 @@ server trusts the key (kube-apiserver --service-account-key-file).`),
 
   # Bound to a pod, valid for a day, starting in 5 minutes
   kubectl aio-authn sat mint --signing-key keys/sa_key.pem --service-account mqtt-client \
-    --audience aio-internal --pod mqtt-client --duration 24h --not-before 5m
+    --audience aio-internal --bound-pod mqtt-client --duration 24h --not-before 5m
 
   # Look at what it claims
   kubectl aio-authn sat mint --signing-key keys/sa_key.pem --service-account mqtt-client \
@@ -74,31 +73,30 @@ server trusts the key (kube-apiserver --service-account-key-file).`),
 	f.StringVarP(&opts.namespace, "namespace", "n", pki.BrokerNamespace, "namespace of the service account")
 	f.StringArrayVar(&opts.audiences, "audience", nil, "audience of the token (repeatable, at least one)")
 	f.DurationVar(&opts.duration, "duration", sat.DefaultDuration, "lifetime of the token")
-	f.StringVar(&opts.issuer, "issuer", sat.DefaultIssuer, "issuer (iss) of the token")
-	f.StringVar(&opts.pod, "pod", "", "bind the token to a pod of this name")
+	f.StringVar(&opts.issuer, "sat-issuer", sat.DefaultIssuer, "the service account issuer, the token's iss (explain --sat-issuer takes the same)")
+	f.StringVar(&opts.boundPod, "bound-pod", "", "bind the token to a pod of this name")
+	deprecatedAlias(f, "sat-issuer", "issuer")
+	deprecatedAlias(f, "bound-pod", "pod")
 	f.StringVar(&opts.notBefore, "not-before", "", "start of validity: an RFC 3339 time, or a duration from now (5m); default now")
-	f.StringVar(&opts.now, "now", "", "issue the token as if at this time (RFC 3339), for reproducible tests")
+	addNowFlag(f, &opts.now, "issue the token as if at this time")
 	_ = c.MarkFlagFilename("signing-key", "pem")
 	return c
 }
 
 func (o *satMintOptions) complete() error {
 	if o.signingKey == "" {
-		return exitcode.Usagef("flag --signing-key is required: the private key to sign with (sat keygen writes sa_key.pem)")
+		return usagef("flag --signing-key is required: the private key to sign with (sat keygen writes sa_key.pem)")
 	}
 	if o.serviceAccount == "" {
-		return exitcode.Usagef("flag --service-account is required: the name of the service account the token is for")
+		return usagef("flag --service-account is required: the name of the service account the token is for")
 	}
 	if len(o.audiences) == 0 {
-		return exitcode.Usagef("flag --audience is required: the audience the broker expects (serviceAccountTokenSettings.audiences, e.g. aio-internal)")
+		return usagef("flag --audience is required: the audience the broker expects (serviceAccountTokenSettings.audiences, e.g. aio-internal)")
 	}
 	if o.duration <= 0 {
-		return exitcode.Usagef("--duration %s must be positive: give how long the token lives, e.g. 1h", o.duration)
+		return usagef("--duration %s must be positive: give how long the token lives, e.g. 1h", o.duration)
 	}
-	now, err := parseNowFlag(o.now)
-	if err != nil {
-		return err
-	}
+	now := nowOf(o.now)
 	var nbf time.Time
 	if o.notBefore != "" {
 		if t, err := time.Parse(time.RFC3339, o.notBefore); err == nil {
@@ -106,16 +104,16 @@ func (o *satMintOptions) complete() error {
 		} else if d, err := pki.ParseDuration(o.notBefore); err == nil {
 			nbf = now.Add(d)
 		} else {
-			return exitcode.Usagef("--not-before %q: give an RFC 3339 time (2026-01-02T15:04:05Z) or a duration from now (5m)", o.notBefore)
+			return usagef("--not-before %q: give an RFC 3339 time (2026-01-02T15:04:05Z) or a duration from now (5m)", o.notBefore)
 		}
 	}
 	key, err := sat.LoadSigningKey(o.signingKey)
 	if err != nil {
-		return exitcode.Usagef("--signing-key: %v", err)
+		return usagef("--signing-key: %v", err)
 	}
 	o.spec = sat.MintSpec{
 		Key: key, ServiceAccount: o.serviceAccount, Namespace: o.namespace, Audiences: o.audiences,
-		Duration: o.duration, Issuer: o.issuer, Pod: o.pod, NotBefore: nbf, Now: now,
+		Duration: o.duration, Issuer: o.issuer, Pod: o.boundPod, NotBefore: nbf, Now: now,
 	}
 	return nil
 }
@@ -123,7 +121,7 @@ func (o *satMintOptions) complete() error {
 func (o *satMintOptions) run() error {
 	token, err := sat.Mint(o.spec)
 	if err != nil {
-		return exitcode.UsageError(err)
+		return usage(err)
 	}
 	_, err = fmt.Fprintln(o.Out, token)
 	return err

@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/kube"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/sat"
 )
@@ -48,7 +47,7 @@ The API refuses lifetimes under 10 minutes; a cluster may also cap long ones
   kubectl aio-authn explain --from-cluster --listener default --port 18883 --token-review --sat-file token`),
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return exitcode.Usagef("give one service account name, e.g. `%s sat request mqtt-client --audience aio-internal`", o.name)
+				return usagef("give one service account name, e.g. `%s sat request mqtt-client --audience aio-internal`", o.name)
 			}
 			return nil
 		},
@@ -69,11 +68,11 @@ The API refuses lifetimes under 10 minutes; a cluster may also cap long ones
 
 func (o *satRequestOptions) validate() error {
 	if len(o.audiences) == 0 {
-		return exitcode.Usagef("flag --audience is required: the audience the broker expects (serviceAccountTokenSettings.audiences, e.g. aio-internal)")
+		return usagef("flag --audience is required: the audience the broker expects (serviceAccountTokenSettings.audiences, e.g. aio-internal)")
 	}
 	if o.duration < kube.MinTokenDuration {
 		// The API would refuse it with these words; save the round trip.
-		return exitcode.Usagef("--duration %s: the TokenRequest API refuses it: %s", o.duration, kube.MinTokenDurationReason)
+		return usagef("--duration %s: the TokenRequest API refuses it: %s", o.duration, kube.MinTokenDurationReason)
 	}
 	return nil
 }

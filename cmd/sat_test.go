@@ -57,14 +57,14 @@ func TestSatCommands(t *testing.T) {
 	}
 
 	for _, key := range []string{"sa_pub.pem", "jwks.json"} {
-		r = runCmd(t, "", "sat", "decode", token, "--verify-key", filepath.Join(keys, key)).mustSucceed(t)
+		r = runCmd(t, "", "sat", "decode", token, "--sat-issuer-key", filepath.Join(keys, key)).mustSucceed(t)
 		if !strings.Contains(r.stderr, "signature verified with") || strings.Contains(r.stderr, "does not verify") {
-			t.Errorf("--verify-key %s:\n%s", key, r.stderr)
+			t.Errorf("--sat-issuer-key %s:\n%s", key, r.stderr)
 		}
 	}
 	other := filepath.Join(dir, "other")
 	runCmd(t, "", "sat", "keygen", "--out-dir", other, "--kty", "EC").mustSucceed(t)
-	r = runCmd(t, "", "sat", "decode", token, "--verify-key", filepath.Join(other, "jwks.json"))
+	r = runCmd(t, "", "sat", "decode", token, "--sat-issuer-key", filepath.Join(other, "jwks.json"))
 	if r.code != 1 || !strings.Contains(r.stderr, "signature NOT verified:") || !strings.Contains(r.stdout, "alg: RS256") {
 		t.Errorf("verification with another key: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -81,8 +81,8 @@ func TestSatCommands(t *testing.T) {
 		{append(mint, "--not-before", "later"), `--not-before "later"`},
 		{[]string{"sat", "mint", "--signing-key", filepath.Join(keys, "sa_pub.pem"), "--service-account", "a", "--audience", "b"}, "not a private key"},
 		{[]string{"sat", "decode", "not-a-token"}, "malformed token"},
-		{[]string{"sat", "decode", token, "-o", "yaml"}, `unknown output format "yaml"`},
-		{[]string{"sat", "decode", token, "--verify-key", filepath.Join(dir, "missing.pem")}, "--verify-key"},
+		{[]string{"sat", "decode", token, "-o", "yaml"}, `invalid argument "yaml" for "-o, --output" flag: want one of text, json`},
+		{[]string{"sat", "decode", token, "--sat-issuer-key", filepath.Join(dir, "missing.pem")}, "--sat-issuer-key"},
 		{[]string{"sat", "keygen", "--out-dir", dir + "/x", "--kty", "OKP"}, `unknown --kty "OKP"`},
 	} {
 		runCmd(t, "", tt.args...).mustFail(t, 2, tt.want)

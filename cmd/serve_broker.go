@@ -3,10 +3,8 @@ package cmd
 import (
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -17,8 +15,6 @@ import (
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/broker"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/bundle"
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
-	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/kube"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
@@ -32,12 +28,11 @@ type serveBrokerOptions struct {
 	listener    string
 	bind        string
 	portOffset  int
-	serverCert  string
-	serverKey   string
+	server      serverCertFlags
 	engine      verifierFlags
 	tokenReview bool
 	events      string
-	readyFile   string
+	readyFile   readyFile
 	limits      manifest.Limits
 
 	bundle *bundle.Bundle
@@ -45,8 +40,8 @@ type serveBrokerOptions struct {
 	review authn.TokenReviewer
 }
 
-// readyFile is the ready-file's JSON: written once every port listens.
-type readyFile struct {
+// brokerReady is the ready file's JSON: written once every port listens.
+type brokerReady struct {
 	Ports []broker.Port `json:"ports"`
 	// CA is the file holding the CA of the minted server certificate,
 	// null when --server-cert was given or no port has TLS.
@@ -108,12 +103,11 @@ flag or port that cannot be served.`),
 	f.StringVar(&s.listener, "listener", "", "the BrokerListener to serve (needed when the bundle holds several)")
 	f.StringVar(&s.bind, "bind", broker.DefaultBind, "address every port listens on")
 	f.IntVar(&s.portOffset, "port-offset", 0, "added to every port number, to run beside something that holds the listener's ports")
-	f.StringVar(&s.serverCert, "server-cert", "", "PEM certificate (then its intermediates) that TLS ports present; default: one minted for 127.0.0.1 and localhost")
-	f.StringVar(&s.serverKey, "server-key", "", "PEM private key of --server-cert")
+	s.server.addFlags(c)
 	s.engine.addFlags(f)
 	f.BoolVar(&s.tokenReview, "token-review", false, tokenReviewUsage)
 	f.StringVar(&s.events, "events", "", "append one JSON line per event to this file (- for standard output)")
-	f.StringVar(&s.readyFile, "ready-file", "", "write the ports and the CA file here as JSON once every port listens")
+	s.readyFile.addFlag(f, "write the ports and the CA file here as JSON once every port listens")
 	addManifestLimits(c, &s.limits)
 	o.addKubeFlags(c)
 	return c
@@ -121,7 +115,7 @@ flag or port that cannot be served.`),
 
 func (s *serveBrokerOptions) complete() error {
 	if len(s.files) == 0 {
-		return exitcode.Usagef("no bundle: give the manifests with -f")
+		return usagef("no bundle: give the manifests with -f")
 	}
 	if err := s.engine.checkTokenReview(s.tokenReview); err != nil {
 		return err
@@ -129,16 +123,11 @@ func (s *serveBrokerOptions) complete() error {
 	if err := s.engine.complete(); err != nil {
 		return err
 	}
-	if (s.serverCert == "") != (s.serverKey == "") {
-		return exitcode.Usagef("--server-cert and --server-key go together: give both, or neither to mint a certificate for 127.0.0.1 and localhost")
+	cert, err := s.server.load()
+	if err != nil {
+		return err
 	}
-	if s.serverCert != "" {
-		cert, err := loadKeyPair(s.serverCert, s.serverKey)
-		if err != nil {
-			return err
-		}
-		s.cert = cert
-	}
+	s.cert = cert
 	b, err := bundle.Read(s.files, s.In, s.limits)
 	if err != nil {
 		return inputError(err, "give the bundle as files, directories or - for standard input")
@@ -148,35 +137,18 @@ func (s *serveBrokerOptions) complete() error {
 	if s.tokenReview {
 		client, err := kube.NewClient(s.kube)
 		if err != nil {
-			return exitcode.UsageError(err)
+			return err
 		}
 		s.review = client.TokenReviewer()
 	}
 	return nil
 }
 
-// loadKeyPair reads a server certificate and its key, as bounded inputs.
-func loadKeyPair(certFile, keyFile string) (*tls.Certificate, error) {
-	certPEM, err := input.ReadFile(certFile, input.PEM)
-	if err != nil {
-		return nil, exitcode.Usagef("--server-cert %v", err)
-	}
-	keyPEM, err := input.ReadFile(keyFile, input.PrivateKey)
-	if err != nil {
-		return nil, exitcode.Usagef("--server-key %v", err)
-	}
-	cert, err := tls.X509KeyPair(certPEM, keyPEM)
-	if err != nil {
-		return nil, exitcode.Usagef("--server-cert %s and --server-key %s: %v", certFile, keyFile, err)
-	}
-	return &cert, nil
-}
-
 func (s *serveBrokerOptions) run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	events, closeEvents, err := s.openEvents()
+	events, closeEvents, err := openEvents(s.events, s.Out)
 	if err != nil {
 		return err
 	}
@@ -200,11 +172,7 @@ func (s *serveBrokerOptions) run(ctx context.Context) error {
 		}
 		fmt.Fprintln(s.ErrOut, "warning: "+ui.Escape(w))
 	}
-	if s.readyFile != "" {
-		// A ready file left by an earlier run would tell a script that
-		// waits for it that this broker listens before it does.
-		os.Remove(s.readyFile)
-	}
+	s.readyFile.clear()
 	// Signals are ours before the ready file tells a script it may send
 	// them.
 	sig, cancel := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
@@ -217,9 +185,9 @@ func (s *serveBrokerOptions) run(ctx context.Context) error {
 
 	caFile := ""
 	if minted := b.Minted(); minted != nil {
-		path, removeCA, err := pki.WriteLocalCA(minted, s.readyFile)
+		path, removeCA, err := pki.WriteLocalCA(minted, string(s.readyFile))
 		if err != nil {
-			return exitcode.UsageError(err)
+			return usage(err)
 		}
 		defer removeCA()
 		caFile = path
@@ -239,12 +207,15 @@ func (s *serveBrokerOptions) run(ctx context.Context) error {
 		fmt.Fprintf(s.ErrOut, "serve broker: TLS ports present a certificate minted for %s; its CA is %s (mosquitto_pub --cafile)\n",
 			strings.Join(mintedNames(b.Minted()), ", "), ui.Escape(caFile))
 	}
-	if s.readyFile != "" {
-		if err := s.writeReady(b.Ports(), caFile); err != nil {
-			return err
-		}
-		defer os.Remove(s.readyFile)
+	ready := brokerReady{Ports: b.Ports()}
+	if caFile != "" {
+		ready.CA = &caFile
 	}
+	removeReady, err := s.readyFile.write(ready)
+	if err != nil {
+		return err
+	}
+	defer removeReady()
 
 	<-sig.Done()
 	fmt.Fprintln(s.ErrOut, "serve broker: disconnecting every client and stopping")
@@ -258,35 +229,7 @@ func (s *serveBrokerOptions) run(ctx context.Context) error {
 func brokerError(err error) error {
 	var be *broker.Error
 	if errors.As(err, &be) {
-		return exitcode.UsageError(err)
+		return usage(err)
 	}
 	return err
-}
-
-// openEvents opens --events for appending, so that a log is never
-// truncated by the next run.
-func (s *serveBrokerOptions) openEvents() (io.Writer, func(), error) {
-	switch s.events {
-	case "":
-		return nil, func() {}, nil
-	case "-":
-		return s.Out, func() {}, nil
-	}
-	f, err := os.OpenFile(s.events, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, nil, exitcode.Usagef("--events %v", err)
-	}
-	return f, func() { f.Close() }, nil
-}
-
-func (s *serveBrokerOptions) writeReady(ports []broker.Port, caFile string) error {
-	r := readyFile{Ports: ports}
-	if caFile != "" {
-		r.CA = &caFile
-	}
-	data, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
-	return pki.WriteFile(s.readyFile, append(data, '\n'), pki.PublicFileMode, true)
 }

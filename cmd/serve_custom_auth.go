@@ -19,7 +19,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/customauth"
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
@@ -43,11 +42,10 @@ type serveCustomAuthOptions struct {
 	*rootOptions
 	users     string
 	listen    string
-	cert      string
-	key       string
+	server    serverCertFlags
 	clientCA  string
 	events    string
-	readyFile string
+	readyFile readyFile
 }
 
 // customAuthReady is the ready file: written once the server listens.
@@ -58,14 +56,14 @@ type customAuthReady struct {
 	// Endpoint is the URL for customSettings.endpoint.
 	Endpoint string `json:"endpoint"`
 	// CA is the PEM file of the CA of a minted server certificate (beside
-	// the ready file), "" with --cert.
+	// the ready file), "" with --server-cert.
 	CA string `json:"ca,omitempty"`
 }
 
 func newServeCustomAuthCmd(o *rootOptions) *cobra.Command {
 	opts := &serveCustomAuthOptions{rootOptions: o}
 	c := &cobra.Command{
-		Use:   "custom-auth --users FILE [--listen 127.0.0.1:8443] [--cert F --key F] [--client-ca F]",
+		Use:   "custom-auth --users FILE [--listen 127.0.0.1:8443] [--server-cert F --server-key F] [--client-ca F]",
 		Short: "Run a custom authentication server (API 0.5.0) that answers from a users file",
 		Long: strings.TrimSpace(`
 Run a custom authentication server for the broker's Custom method: HTTPS,
@@ -91,7 +89,7 @@ enhanced authentication, then the username and password. Anything else is
 denied with 403 {"reason": 135}. SIGHUP reloads the file (a bad file is
 reported and the previous one kept).
 
-Without --cert and --key the server mints a certificate for 127.0.0.1,
+Without --server-cert and --server-key the server mints a certificate for 127.0.0.1,
 ::1 and localhost (and the --listen host when it is a specific one); its CA
 is written beside --ready-file (ready.json: ready-ca.pem), or without one
 into a temporary directory named on standard error, for clients to trust:
@@ -115,19 +113,20 @@ requests being answered (exit 0).`),
 
   # Your own certificate, and the broker's client certificate required
   kubectl aio-authn serve custom-auth --users users.yaml --listen 0.0.0.0:8443 \
-    --cert server_cert.pem --key server_key.pem --client-ca client_ca.pem`),
+    --server-cert server_cert.pem --server-key server_key.pem --client-ca client_ca.pem`),
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return opts.run(c.Context()) },
 	}
 	f := c.Flags()
 	f.StringVar(&opts.users, "users", "", "users file: the users, certificates and enhanced authentication to answer (required)")
 	f.StringVar(&opts.listen, "listen", "127.0.0.1:8443", "address to listen on (port 0: any free port, see --ready-file)")
-	f.StringVar(&opts.cert, "cert", "", "PEM file of the server's certificate, leaf first (with --key; default: minted for 127.0.0.1 and localhost)")
-	f.StringVar(&opts.key, "key", "", "PEM file of the server's private key (with --cert)")
+	opts.server.addFlags(c)
+	deprecatedAlias(f, "server-cert", "cert")
+	deprecatedAlias(f, "server-key", "key")
 	f.StringVar(&opts.clientCA, "client-ca", "", "PEM file of the CAs that sign the broker's client certificate: require one")
 	f.StringVar(&opts.events, "events", "", "append one JSON line per request to this file (- for standard output)")
-	f.StringVar(&opts.readyFile, "ready-file", "", "write {listen, endpoint, ca} to this file once listening (and a minted certificate's CA beside it)")
-	for _, name := range []string{"users", "cert", "key", "client-ca", "events", "ready-file"} {
+	opts.readyFile.addFlag(f, "write {listen, endpoint, ca} to this file once listening (and a minted certificate's CA beside it)")
+	for _, name := range []string{"users", "client-ca", "events"} {
 		_ = c.MarkFlagFilename(name)
 	}
 	return c
@@ -135,33 +134,33 @@ requests being answered (exit 0).`),
 
 func (o *serveCustomAuthOptions) run(ctx context.Context) error {
 	if o.users == "" {
-		return exitcode.Usagef("--users is required: the file of the users, certificates and enhanced authentication to answer (see --help)")
+		return usagef("--users is required: the file of the users, certificates and enhanced authentication to answer (see --help)")
 	}
 	users, err := customauth.LoadUsers(o.users)
 	if err != nil {
-		return exitcode.UsageError(escapeError(err))
+		return usage(escapeError(err))
+	}
+	cert, err := o.server.load()
+	if err != nil {
+		return err
 	}
 	host, _, _ := net.SplitHostPort(o.listen)
-	tlsConfig, minted, err := customauth.NewTLSConfig(customauth.TLSOptions{CertFile: o.cert, KeyFile: o.key, Host: host, ClientCAFile: o.clientCA})
+	tlsConfig, minted, err := customauth.NewTLSConfig(customauth.TLSOptions{Certificate: cert, Host: host, ClientCAFile: o.clientCA})
 	if err != nil {
-		return exitcode.UsageError(escapeError(err))
+		return usage(escapeError(err))
 	}
-	events, closeEvents, err := o.openEvents()
+	events, closeEvents, err := o.eventLog()
 	if err != nil {
-		return exitcode.UsageError(err)
+		return err
 	}
 	defer closeEvents()
 
-	if o.readyFile != "" {
-		// A ready file left by an earlier run would tell a script that
-		// waits for it that this server listens before it does.
-		os.Remove(o.readyFile)
-	}
+	o.readyFile.clear()
 	srv := customauth.NewServer(users)
 	srv.OnRequest = events
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
-		return exitcode.Usagef("cannot listen on %s: %v: choose another --listen", ui.Escape(o.listen), cause(err))
+		return usagef("cannot listen on %s: %v: choose another --listen", ui.Escape(o.listen), cause(err))
 	}
 	httpServer := &http.Server{
 		Handler:           srv,
@@ -183,24 +182,20 @@ func (o *serveCustomAuthOptions) run(ctx context.Context) error {
 	addr := ln.Addr().String()
 	ready := customAuthReady{Listen: addr, Endpoint: "https://" + addr}
 	if minted != nil {
-		ca, removeCA, err := pki.WriteLocalCA(minted, o.readyFile)
+		ca, removeCA, err := pki.WriteLocalCA(minted, string(o.readyFile))
 		if err != nil {
 			ln.Close()
-			return exitcode.UsageError(err)
+			return usage(err)
 		}
 		defer removeCA()
 		ready.CA = ca
 	}
-	if o.readyFile != "" {
-		data, _ := json.Marshal(ready)
-		if err := pki.WriteFile(o.readyFile, append(data, '\n'), pki.PublicFileMode, true); err != nil {
-			ln.Close()
-			return exitcode.UsageError(err)
-		}
-		// Gone with the server: a script must not take a stale file for
-		// a running server.
-		defer os.Remove(o.readyFile)
+	removeReady, err := o.readyFile.write(ready)
+	if err != nil {
+		ln.Close()
+		return err
 	}
+	defer removeReady()
 
 	fmt.Fprintf(o.ErrOut, "serving the custom auth API %s on %s with %s (%s)\n", customauth.APIVersion, ready.Endpoint, ui.Escape(o.users), users.Summary())
 	if minted != nil {
@@ -238,21 +233,12 @@ func (o *serveCustomAuthOptions) shutdown(s *http.Server) error {
 	return nil
 }
 
-// openEvents returns the function that writes one event line, and what
+// eventLog returns the function that writes one event line, and what
 // closes the file. Lines are written whole, one request at a time.
-func (o *serveCustomAuthOptions) openEvents() (func(customauth.Event), func(), error) {
-	if o.events == "" {
-		return nil, func() {}, nil
-	}
-	var w io.Writer = o.Out
-	closeFile := func() {}
-	if o.events != "-" {
-		// Appended to, never truncated: the file is the operator's log.
-		f, err := os.OpenFile(o.events, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-		if err != nil {
-			return nil, nil, fmt.Errorf("--events %s: %v", ui.Escape(o.events), cause(err))
-		}
-		w, closeFile = f, func() { f.Close() }
+func (o *serveCustomAuthOptions) eventLog() (func(customauth.Event), func(), error) {
+	w, closeFile, err := openEvents(o.events, o.Out)
+	if err != nil || w == nil {
+		return nil, closeFile, err
 	}
 	var mu sync.Mutex
 	failed := false

@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/lint"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
@@ -80,31 +79,22 @@ errors, 1 errors (or warnings with --strict), 2 unreadable input or bad flags.`)
 			}
 			return v.run()
 		},
-		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-			return []string{"yaml", "yml", "json"}, cobra.ShellCompDirectiveFilterFileExt
-		},
+		ValidArgsFunction: cobra.FixedCompletions([]string{"yaml", "yml", "json"}, cobra.ShellCompDirectiveFilterFileExt),
 	}
 	f := c.Flags()
-	f.StringVarP(&v.output, "output", "o", "text", "output format: "+strings.Join(lint.Formats, ", "))
+	addOutputFlag(c, &v.output, lint.Formats...)
 	f.BoolVar(&v.strict, "strict", false, "treat warnings as errors")
 	f.DurationVar(&v.warnWithin, "warn-within", lint.DefaultWarnWithin, "warn about certificates that expire within this duration")
-	f.StringVar(&v.now, "now", "", "check certificate validity at this time (RFC 3339) instead of now, for reproducible runs")
+	addNowFlag(f, &v.now, "check certificate validity at this time")
 	addManifestLimits(c, &v.limits)
-	_ = c.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return lint.Formats, cobra.ShellCompDirectiveNoFileComp
-	})
 	return c
 }
 
 func (v *validateOptions) complete(args []string) error {
 	v.paths = args
-	now, err := parseNowFlag(v.now)
-	if err != nil {
-		return err
-	}
-	v.nowTime = now
+	v.nowTime = nowOf(v.now)
 	if v.warnWithin < 0 {
-		return exitcode.Usagef("--warn-within %s is negative: give a duration such as 720h", v.warnWithin)
+		return usagef("--warn-within %s is negative: give a duration such as 720h", v.warnWithin)
 	}
 	var styles *ui.Styles
 	if v.output == "" || v.output == "text" {
@@ -112,7 +102,7 @@ func (v *validateOptions) complete(args []string) error {
 	}
 	r, err := lint.NewReporter(v.output, lint.ReportOptions{Styles: styles, Version: version.Get().Version})
 	if err != nil {
-		return exitcode.UsageError(err)
+		return usage(err)
 	}
 	v.reporter = r
 	return nil
@@ -135,7 +125,7 @@ func (v *validateOptions) run() error {
 		fmt.Fprintln(v.ErrOut, lint.SummaryLine(res))
 	}
 	if res.Failed() {
-		return exitcode.Findings()
+		return verdictFindings
 	}
 	return nil
 }

@@ -42,9 +42,9 @@ func TestValidateExitCodesAndStreams(t *testing.T) {
 		{name: "missing path", args: []string{example("nope.yaml")}, code: 2, noStdout: true,
 			stderr: "nope.yaml: no such file or directory"},
 		{name: "unknown format", args: []string{"-o", "yaml", example("good")}, code: 2, noStdout: true,
-			stderr: `unknown output format "yaml"`},
+			stderr: `invalid argument "yaml" for "-o, --output" flag: want one of text, json, sarif, junit`},
 		{name: "bad --now", args: []string{"--now", "yesterday", example("good")}, code: 2, noStdout: true,
-			stderr: "--now \"yesterday\" is not an RFC 3339 time"},
+			stderr: `invalid argument "yesterday" for "--now" flag: want an RFC 3339 time such as 2026-01-02T15:04:05Z`},
 		{name: "no path", args: nil, code: 2, noStdout: true, stderr: "requires at least 1 arg"},
 	}
 	for _, tt := range tests {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/version"
 )
 
@@ -22,19 +21,17 @@ func newVersionCmd(o *rootOptions) *cobra.Command {
 		RunE: func(c *cobra.Command, _ []string) error {
 			info := version.Get()
 			switch output {
-			case "", "text":
+			case "text":
 				fmt.Fprintf(o.Out, "kubectl-aio_authn %s (commit %s, built %s, %s, %s)\n",
 					info.Version, info.Commit, info.Date, info.GoVersion, info.Platform)
 			case "json":
 				enc := json.NewEncoder(o.Out)
 				enc.SetIndent("", "  ")
 				return enc.Encode(info)
-			default:
-				return exitcode.Usagef("unknown output format %q for version: use -o text or -o json", output)
 			}
 			return nil
 		},
 	}
-	c.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	addOutputFlag(c, &output, "text", "json")
 	return c
 }

@@ -397,7 +397,7 @@ func TestCIDocFlags(t *testing.T) {
 	others := map[string]string{
 		"--check": "sha256sum", "--ignore-missing": "sha256sum", "--all-files": "pre-commit",
 	}
-	formats := regexp.MustCompile(`(?m)^\s+-o, --output string\s+output format: (.*?)(?: \(default|$)`).FindStringSubmatch(help.stdout)
+	formats := regexp.MustCompile(`(?m)^\s+-o, --output \w+\s+output format: (.*?)(?: \(default|$)`).FindStringSubmatch(help.stdout)
 	if formats == nil {
 		t.Fatalf("validate --help lists no -o formats:\n%s", help.stdout)
 	}

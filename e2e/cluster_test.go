@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -81,10 +82,18 @@ func expect(t *testing.T, r result, code int, what string) {
 	}
 }
 
-// oneLineError checks a failed command printed exactly one line, the error.
+// oneLineError checks a command failed with a usage error (exit 2) and
+// printed exactly one line, the error.
 func oneLineError(t *testing.T, r result, want string) {
 	t.Helper()
-	expect(t, r, 2, want)
+	oneLineErrorExit(t, r, 2, want)
+}
+
+// oneLineErrorExit checks a command failed with exit code and printed
+// exactly one line, the error.
+func oneLineErrorExit(t *testing.T, r result, code int, want string) {
+	t.Helper()
+	expect(t, r, code, want)
 	if lines := strings.Split(strings.TrimRight(r.stderr, "\n"), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], "error: ") {
 		t.Errorf("stderr is not one error line:\n%s", r.stderr)
 	}
@@ -234,6 +243,45 @@ func TestClusterLoop(t *testing.T) {
 		oneLineError(t, e.plugin("sat", "request", "mqtt-client", "-n", brokerNS, "--audience", "aio-internal", "--duration", "5m"),
 			"may not specify a duration less than 10 minutes")
 
+		// A batch against the cluster looks up each token's own
+		// ServiceAccount: its attributes, and that it exists.
+		e.kubectl("create", "serviceaccount", "sensor", "-n", brokerNS)
+		e.kubectl("annotate", "serviceaccount", "sensor", "-n", brokerNS, "aio-broker-auth/group=sensors")
+		sensor := e.plugin("sat", "request", "sensor", "-n", brokerNS, "--audience", "aio-internal")
+		expect(t, sensor, 0, "sat request sensor")
+		e.write("sensor-token", sensor.stdout)
+		e.write("cases.jsonl", `{"satFile": "token"}`+"\n"+`{"satFile": "sensor-token"}`+"\n"+`{"satFile": "wrong-token"}`+"\n")
+		r = e.plugin("explain", "--from-cluster", "--listener", "default", "--port", "18883", "--batch", "cases.jsonl")
+		expect(t, r, 1, "explain --batch --from-cluster (a denied case)")
+		got := batchDecisions(t, r)
+		if len(got) != 3 || got[0].Decision != "granted" || got[0].Attributes["group"] != "" ||
+			got[1].Decision != "granted" || got[1].Attributes["group"] != "sensors" || got[2].Decision != "denied" {
+			t.Errorf("explain --batch --from-cluster: %+v\nstderr: %s", got, r.stderr)
+		}
+		if n := strings.Count(r.stderr, "note: verifying service account tokens offline with the cluster's signing keys"); n != 1 {
+			t.Errorf("the note on the cluster's keys is printed %d times, want once:\n%s", n, r.stderr)
+		}
+
+		// A user who may read the broker's namespace but not the
+		// cluster's signing keys: the token cannot be verified
+		// (indeterminate, exit 3, saying why); the certificate needs no
+		// key.
+		e.kubectl("create", "role", "reader", "-n", brokerNS, "--verb=get,list",
+			"--resource=brokerauthentications.mqttbroker.iotoperations.azure.com,brokerlisteners.mqttbroker.iotoperations.azure.com,configmaps,secrets,serviceaccounts,pods")
+		e.kubectl("create", "rolebinding", "reader", "-n", brokerNS, "--role=reader", "--user=reader")
+		chain := e.read("certs/smart-fan_cert.pem") + e.read("certs/intermediate_ca_cert.pem")
+		e.write("smart-fan-chain.pem", chain)
+		e.write("reader.jsonl", `{"satFile": "sensor-token"}`+"\n"+`{"cert": "smart-fan-chain.pem"}`+"\n")
+		r = e.plugin("explain", "--from-cluster", "--listener", "default", "--port", "18883", "--batch", "reader.jsonl", "--as", "reader")
+		expect(t, r, 3, "explain --batch --from-cluster without the right to read the signing keys")
+		got = batchDecisions(t, r)
+		if len(got) != 2 || got[0].Decision != "indeterminate" || got[1].Decision != "granted" ||
+			!slices.ContainsFunc(got[0].Warnings, func(w string) bool {
+				return strings.Contains(w, "signing keys could not be read") && strings.Contains(w, `user "reader" is not allowed to get /.well-known/openid-configuration`)
+			}) {
+			t.Errorf("explain --batch --from-cluster as reader: %s\nstderr: %s", r.stdout, r.stderr)
+		}
+
 		// Deleting the service account invalidates its tokens; the API
 		// server notices through its informer and token cache, so the
 		// verdict changes within seconds rather than at once.
@@ -338,8 +386,39 @@ func TestClusterAuditSeeded(t *testing.T) {
 	}
 }
 
-// TestClusterErrors checks the one-line errors of a user without RBAC
-// rights and of a missing kubeconfig, through kubectl.
+// batchDecision is what the cluster tests read of a --batch output line.
+type batchDecision struct {
+	Decision   string
+	Attributes map[string]string
+	Warnings   []string
+}
+
+func batchDecisions(t *testing.T, r result) []batchDecision {
+	t.Helper()
+	var out []batchDecision
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		var d batchDecision
+		if err := json.Unmarshal([]byte(line), &d); err != nil {
+			t.Fatalf("explain --batch: %v\n%s", err, r.stdout)
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// read returns a file of the work directory.
+func (e *clusterEnv) read(name string) string {
+	e.t.Helper()
+	data, err := os.ReadFile(filepath.Join(e.dir, name))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return string(data)
+}
+
+// TestClusterErrors checks the one-line errors and the exit codes of a
+// user without RBAC rights (3: the cluster could not be asked), of an
+// unreachable cluster (3) and of a missing kubeconfig (2), through kubectl.
 func TestClusterErrors(t *testing.T) {
 	e := startCluster(t)
 	if err := e.cp.CreateNamespace(brokerNS); err != nil {
@@ -364,10 +443,12 @@ func TestClusterErrors(t *testing.T) {
 			`user "nobody" is not allowed to create serviceaccounts/token in namespace "azure-iot-operations"`},
 		{[]string{"explain", "--from-cluster", "--authn", "default"},
 			`user "nobody" is not allowed to list brokerauthentications.mqttbroker.iotoperations.azure.com`},
+		{[]string{"explain", "--from-cluster", "--batch", "-"},
+			`user "nobody" is not allowed to list brokerauthentications.mqttbroker.iotoperations.azure.com`},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args[:min(2, len(tc.args))], " "), func(t *testing.T) {
-			oneLineError(t, as(tc.args...), tc.want)
+			oneLineErrorExit(t, as(tc.args...), 3, tc.want)
 		})
 	}
 
@@ -379,6 +460,8 @@ func TestClusterErrors(t *testing.T) {
 
 	t.Run("unreachable", func(t *testing.T) {
 		r := e.plugin("audit", "--server", "https://127.0.0.1:1")
-		oneLineError(t, r, "cannot reach the cluster at https://127.0.0.1:1: connection refused")
+		oneLineErrorExit(t, r, 3, "cannot reach the cluster at https://127.0.0.1:1: connection refused")
+		r = e.plugin("explain", "--from-cluster", "--server", "https://127.0.0.1:1", "--batch", "-")
+		oneLineErrorExit(t, r, 3, "cannot reach the cluster at https://127.0.0.1:1: connection refused")
 	})
 }

@@ -55,7 +55,7 @@ func TestExitCodes(t *testing.T) {
 	}{
 		{"unknown command", []string{"frobnicate"}, 2, `unknown command "frobnicate"`},
 		{"unknown flag", []string{"version", "--frob"}, 2, "unknown flag: --frob"},
-		{"bad output format", []string{"version", "-o", "xml"}, 2, "unknown output format"},
+		{"bad output format", []string{"version", "-o", "xml"}, 2, `invalid argument "xml" for "-o, --output" flag: want one of text, json`},
 		{"extra argument", []string{"version", "extra"}, 2, "unknown command"},
 		{"success", []string{"version"}, 0, ""},
 	}

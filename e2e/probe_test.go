@@ -185,11 +185,17 @@ func TestProbeExitCodes(t *testing.T) {
 		{"count with pubsub", []string{"--server", "mqtt://127.0.0.1:1883", "--count", "4", "--pubsub", "x"}, "--count measures connects only"},
 		{"bad bundle", []string{"--server", "mqtt://127.0.0.1:1883", "-f", "nope"}, "nope"},
 		{"keepalive not in seconds", []string{"--server", "mqtt://127.0.0.1:1883", "--keepalive", "1500ms"}, "whole seconds"},
-		{"bad output", []string{"--server", "mqtt://127.0.0.1:1883", "-o", "xml"}, `--output "xml"`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			oneLineError(t, b.probe(t, tt.args...), tt.err)
 		})
+	}
+	// A flag's value is checked as the flag is parsed, as every flag's:
+	// the error, then where the help is.
+	r := b.probe(t, "--server", "mqtt://127.0.0.1:1883", "-o", "xml")
+	expect(t, r, 2, "bad output")
+	if want := "error: invalid argument \"xml\" for \"-o, --output\" flag: want one of text, json, yaml\nSee 'kubectl aio-authn probe --help'.\n"; r.stderr != want {
+		t.Errorf("bad output: stderr %q, want %q", r.stderr, want)
 	}
 }
 

@@ -357,7 +357,7 @@ func TestServeCustomAuthTLS(t *testing.T) {
 		t.Fatalf("certs chain: exit %d\n%s", r.code, r.stderr)
 	}
 	writeFile(t, filepath.Join(dir, "users.yaml"), "users:\n- username: alice\n  password: wonderland\n")
-	s := startCustomAuth(t, dir, "--users", "users.yaml", "--cert", "pki/server_cert.pem", "--key", "pki/server_key.pem",
+	s := startCustomAuth(t, dir, "--users", "users.yaml", "--server-cert", "pki/server_cert.pem", "--server-key", "pki/server_key.pem",
 		"--client-ca", "pki/client_ca.pem")
 	if s.ready.CA != "" {
 		t.Errorf("ready file names a CA (%q) though the server has its own certificate", s.ready.CA)
@@ -612,7 +612,7 @@ func TestServeCustomAuthStartErrors(t *testing.T) {
 	}{
 		{nil, "error: --users is required: the file of the users, certificates and enhanced authentication to answer (see --help)"},
 		{[]string{"--users", "nope.yaml"}, "error: nope.yaml: no such file or directory"},
-		{[]string{"--users", "users.yaml", "--cert", "users.yaml"}, "error: --cert and --key go together: give both, or neither to mint a certificate for 127.0.0.1 and localhost"},
+		{[]string{"--users", "users.yaml", "--server-cert", "users.yaml"}, "error: --server-cert and --server-key go together: give both, or neither to mint a certificate for 127.0.0.1 and localhost"},
 		{[]string{"--users", "users.yaml", "--client-ca", "not-pem.txt"}, "error: not-pem.txt: no PEM certificate found: pass a PEM file with -----BEGIN CERTIFICATE----- blocks"},
 		{[]string{"--users", "users.yaml", "--listen", s.ready.Listen}, "error: cannot listen on " + s.ready.Listen + ": bind: address already in use: choose another --listen"},
 	}

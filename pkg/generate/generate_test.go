@@ -422,8 +422,8 @@ func TestSATClientErrors(t *testing.T) {
 		opts SATClientOptions
 		want string
 	}{
-		{"short expiration", SATClientOptions{Expiration: 599 * time.Second}, "--expiration 9m59s: Kubernetes issues tokens for at least 10m (600 s)"},
-		{"fractional expiration", SATClientOptions{Expiration: 10*time.Minute + time.Millisecond}, "--expiration 10m0.001s: use whole seconds"},
+		{"short expiration", SATClientOptions{Expiration: 599 * time.Second}, "--duration 9m59s: Kubernetes issues tokens for at least 10m (600 s)"},
+		{"fractional expiration", SATClientOptions{Expiration: 10*time.Minute + time.Millisecond}, "--duration 10m0.001s: use whole seconds"},
 		{"huge expiration", SATClientOptions{Expiration: 1 << 33 * time.Second}, "use whole seconds up to 2^32 s"},
 		{"relative token path", SATClientOptions{TokenPath: "tokens/sat"}, `--token-path "tokens/sat": use an absolute file path`},
 		{"token path at root", SATClientOptions{TokenPath: "/sat"}, `--token-path "/sat"`},

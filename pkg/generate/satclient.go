@@ -109,10 +109,10 @@ func SATClient(o SATClientOptions) (*corev1.ServiceAccount, *corev1.Pod, error) 
 		return nil, nil, fmt.Errorf("--token-path %q: directory %s is used by another mount; choose another", o.TokenPath, dir)
 	}
 	if o.Expiration < MinExpiration {
-		return nil, nil, fmt.Errorf("--expiration %s: Kubernetes issues tokens for at least 10m (600 s)", o.Expiration)
+		return nil, nil, fmt.Errorf("--duration %s: Kubernetes issues tokens for at least 10m (600 s)", o.Expiration)
 	}
 	if o.Expiration > maxExpiration || o.Expiration%time.Second != 0 {
-		return nil, nil, fmt.Errorf("--expiration %s: use whole seconds up to 2^32 s, e.g. 24h", o.Expiration)
+		return nil, nil, fmt.Errorf("--duration %s: use whole seconds up to 2^32 s, e.g. 24h", o.Expiration)
 	}
 	if net.ParseIP(o.Host) == nil && len(validation.IsDNS1123Subdomain(o.Host)) > 0 {
 		return nil, nil, fmt.Errorf("--host %q: use a DNS name or an IP address", o.Host)

@@ -2,6 +2,7 @@ package kube
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -9,8 +10,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 )
 
 func caConfigMap(ns, pem string) *corev1.ConfigMap {
@@ -109,8 +108,8 @@ func TestApplyConfigMapConflicts(t *testing.T) {
 	if err == nil {
 		t.Fatal("apply over a field another manager owns succeeded, want a conflict")
 	}
-	if code, _ := exitcode.Code(err); code != exitcode.Usage {
-		t.Errorf("conflict exit code %d, want %d", code, exitcode.Usage)
+	if ce := (*ClusterError)(nil); !errors.As(err, &ce) || ce.Kind != Rejected {
+		t.Errorf("conflict: %#v, want a *ClusterError of kind %v", err, Rejected)
 	}
 	if msg := err.Error(); !strings.Contains(msg, "conflict") || !strings.Contains(msg, "kubectl-edit") || strings.Contains(msg, "\n") {
 		t.Errorf("conflict error = %q, want one line naming the conflict and the other manager", msg)

@@ -10,7 +10,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/authn/explain"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/bundle"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/sat"
 )
 
 // Bundle returns the snapshot as the explain engine's bundle: the same shape
@@ -77,33 +79,72 @@ func (c *Client) unlessNotFound(err error, resource, ns, name string) error {
 // objects service account tokens are bound to: read from the cluster, each
 // object once per run, as the API server reads them when it reviews a
 // token.
-func (c *Client) ObjectFinder() authn.ObjectFinder {
-	return &objectFinder{c: c, seen: map[string]lookup{}}
+func (c *Client) ObjectFinder() authn.ObjectFinder { return c.objectFinder() }
+
+func (c *Client) objectFinder() *objectFinder {
+	return &objectFinder{c: c, seen: map[string]*lookup{}}
+}
+
+// ExplainCluster returns the client as explain's cluster (explain.Cluster):
+// the broker's resources of a namespace as a bundle, the objects tokens
+// are bound to (each read once per run), and the cluster's signing keys.
+func (c *Client) ExplainCluster() *ExplainCluster {
+	return &ExplainCluster{objectFinder: c.objectFinder()}
+}
+
+// ExplainCluster is what explain reads from the cluster.
+type ExplainCluster struct{ *objectFinder }
+
+// Bundle reads the broker's resources of namespace, and the ConfigMaps and
+// Secrets they reference, in one LIST per resource type.
+func (x *ExplainCluster) Bundle(ctx context.Context, namespace string) (*bundle.Bundle, error) {
+	snap, err := x.c.ReadSnapshot(ctx, SnapshotOptions{Namespace: namespace})
+	if err != nil {
+		return nil, err
+	}
+	return snap.Bundle(), nil
+}
+
+// SigningKeys reads the cluster's service account issuer and signing keys
+// (its JWKS), so that tokens are verified offline exactly as the cluster
+// verifies their signatures.
+func (x *ExplainCluster) SigningKeys(ctx context.Context) (*explain.SigningKeys, error) {
+	keys, err := x.c.FetchIssuerKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ks, err := sat.ParseKeySet(keys.JWKS)
+	if err != nil {
+		return nil, &ClusterError{Action: "read the service account signing keys (" + JWKSPath + ")", Cause: err.Error(), Err: err, Kind: BadAnswer}
+	}
+	return &explain.SigningKeys{Keys: ks, Issuer: keys.Issuer, Source: JWKSPath}, nil
 }
 
 type objectFinder struct {
 	c    *Client
 	mu   sync.Mutex
-	seen map[string]lookup
+	seen map[string]*lookup
 }
 
+// lookup is one object's read: done once, whoever asks first.
 type lookup struct {
-	obj any
-	err error
+	once sync.Once
+	obj  any
+	err  error
 }
 
-// cached runs get once per key; a batch names the same few objects many
+// cached runs get once per key, also when cases of a batch ask for the
+// same object at the same time; a batch names the same few objects many
 // times.
 func (f *objectFinder) cached(key string, get func() (any, error)) (any, error) {
 	f.mu.Lock()
 	l, ok := f.seen[key]
-	f.mu.Unlock()
 	if !ok {
-		l.obj, l.err = get()
-		f.mu.Lock()
+		l = &lookup{}
 		f.seen[key] = l
-		f.mu.Unlock()
 	}
+	f.mu.Unlock()
+	l.once.Do(func() { l.obj, l.err = get() })
 	return l.obj, l.err
 }
 

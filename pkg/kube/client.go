@@ -4,20 +4,18 @@
 // service account signing keys, and reads the broker's resources (with what
 // they reference) in a bounded number of LIST calls.
 //
-// Every error it returns for a cluster call is already translated into one
-// line that names the cause (see Explain), so commands can return it as is.
+// Every error it returns for a cluster call is a *ClusterError of one line
+// that names the cause and says what kind of failure it is (see Explain),
+// and every error building a client is a *ConfigError, so commands can
+// return them as they are.
 package kube
 
 import (
-	"fmt"
-
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
-
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 )
 
 // FieldManager is the field manager of every write the tool makes, so
@@ -43,10 +41,11 @@ type Client struct {
 }
 
 // NewClient builds a Client from the kubectl flags (--kubeconfig, --context,
-// -n, --as, ...). A missing or broken kubeconfig is a one-line usage error.
+// -n, --as, ...). A missing or broken kubeconfig is a *ConfigError of one
+// line.
 func NewClient(flags *genericclioptions.ConfigFlags) (*Client, error) {
 	if err := checkKubeconfigs(flags); err != nil {
-		return nil, exitcode.Usagef("kubeconfig: %v", err)
+		return nil, configErrorf(err, "kubeconfig: %v", err)
 	}
 	loader := flags.ToRawKubeConfigLoader()
 	cfg, err := flags.ToRESTConfig()
@@ -97,11 +96,11 @@ func NewClientForConfig(cfg *rest.Config, namespace string) (*Client, error) {
 	}
 	core, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("building a client for %s: %w", cfg.Host, err)
+		return nil, configErrorf(err, "building a client for %s: %v", cfg.Host, err)
 	}
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("building a client for %s: %w", cfg.Host, err)
+		return nil, configErrorf(err, "building a client for %s: %v", cfg.Host, err)
 	}
 	return &Client{Config: cfg, Core: core, Dynamic: dyn, Namespace: namespace}, nil
 }

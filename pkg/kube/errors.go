@@ -17,8 +17,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/tools/clientcmd"
-
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 )
 
 // forbiddenRE picks the user, verb, resource, API group and namespace out of
@@ -26,8 +24,8 @@ import (
 // the only place the server says who was refused what.
 var forbiddenRE = regexp.MustCompile(`User "([^"]*)" cannot (\S+) (?:resource "([^"]*)" in API group "([^"]*)"(?: in the namespace "([^"]*)"| at the cluster scope)|path "([^"]*)")`)
 
-// Explain turns the error of a cluster call into a one-line usage error
-// (exit 2) that says what was attempted and why it failed: a missing
+// Explain turns the error of a cluster call into a *ClusterError of one
+// line that says what was attempted and why it failed: a missing
 // namespace, an RBAC refusal (naming the user, verb and resource), an
 // unreachable or untrusted server, rejected credentials. action says what
 // was attempted, e.g. "apply configmap/client-ca". Errors it does not
@@ -36,11 +34,59 @@ func (c *Client) Explain(err error, action string) error {
 	if err == nil {
 		return nil
 	}
-	var coded *exitcode.Error
-	if errors.As(err, &coded) {
+	var ce *ClusterError
+	var cfg *ConfigError
+	if errors.As(err, &ce) || errors.As(err, &cfg) {
 		return err
 	}
-	return exitcode.UsageError(&ClusterError{Action: action, Cause: c.cause(err), Err: err})
+	kind, cause := c.cause(err)
+	return &ClusterError{Action: action, Cause: cause, Kind: kind, Err: err}
+}
+
+// FailureKind says why a cluster call failed. The command layer chooses
+// the exit status from it: whether the cluster could not be asked, or
+// answered that the request is wrong.
+type FailureKind int
+
+// The kinds of failure of a cluster call.
+const (
+	// Unreachable: no usable answer: the connection was refused, the host
+	// did not resolve, TLS failed (an untrusted or mismatched server
+	// certificate), or the server did not answer in time.
+	Unreachable FailureKind = iota + 1
+	// Unauthorized: the cluster rejected the credentials in use (401).
+	Unauthorized
+	// Forbidden: the cluster refused the request to this user (403).
+	Forbidden
+	// Unavailable: the cluster could not serve the request then (5xx, 429
+	// Too Many Requests, a server-side timeout).
+	Unavailable
+	// BadAnswer: the cluster answered something other than what the API
+	// promises (not JSON, not a key set).
+	BadAnswer
+	// Rejected: the cluster answered that the request is wrong as given: a
+	// namespace or object that does not exist, a conflict, an invalid
+	// object.
+	Rejected
+)
+
+// String names the kind, for tests and documentation.
+func (k FailureKind) String() string {
+	switch k {
+	case Unreachable:
+		return "unreachable"
+	case Unauthorized:
+		return "unauthorized"
+	case Forbidden:
+		return "forbidden"
+	case Unavailable:
+		return "unavailable"
+	case BadAnswer:
+		return "bad answer"
+	case Rejected:
+		return "rejected"
+	}
+	return fmt.Sprintf("FailureKind(%d)", int(k))
 }
 
 // ClusterError is a failed cluster call, explained. It wraps the client-go
@@ -50,7 +96,9 @@ type ClusterError struct {
 	Action string
 	// Cause is the explanation, one line.
 	Cause string
-	Err   error
+	// Kind is why the call failed.
+	Kind FailureKind
+	Err  error
 }
 
 func (e *ClusterError) Error() string { return "cannot " + e.Action + ": " + e.Cause }
@@ -58,41 +106,74 @@ func (e *ClusterError) Error() string { return "cannot " + e.Action + ": " + e.C
 // Unwrap returns the client-go error.
 func (e *ClusterError) Unwrap() error { return e.Err }
 
-func (c *Client) cause(err error) string {
+// ConfigError is a kubeconfig, or a connection flag, that no client can be
+// built from: missing, unreadable, broken, or naming a context it lacks.
+type ConfigError struct {
+	Msg string
+	Err error
+}
+
+func (e *ConfigError) Error() string { return e.Msg }
+
+// Unwrap returns the client-go error, if any.
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+func configErrorf(err error, format string, args ...any) *ConfigError {
+	return &ConfigError{Msg: fmt.Sprintf(format, args...), Err: err}
+}
+
+func (c *Client) cause(err error) (FailureKind, string) {
 	var status apierrors.APIStatus
 	if errors.As(err, &status) {
 		return c.statusCause(status.Status())
 	}
 	if reason := unreachable(err); reason != "" {
-		return fmt.Sprintf("cannot reach the cluster at %s: %s; check --kubeconfig and --context, and that the API server is running", c.Config.Host, reason)
+		return Unreachable, fmt.Sprintf("cannot reach the cluster at %s: %s; check --kubeconfig and --context, and that the API server is running", c.Config.Host, reason)
 	}
-	return oneLine(err.Error())
+	return Unreachable, oneLine(err.Error())
 }
 
-func (c *Client) statusCause(s metav1.Status) string {
+func (c *Client) statusCause(s metav1.Status) (FailureKind, string) {
 	msg := oneLine(s.Message)
+	kind := statusKind(s)
 	switch s.Reason {
 	case metav1.StatusReasonForbidden:
-		return forbiddenCause(msg)
+		return kind, forbiddenCause(msg)
 	case metav1.StatusReasonUnauthorized:
 		who := "the credentials in use"
 		if c.Context != "" {
 			who = fmt.Sprintf("the credentials of context %q", c.Context)
 		}
-		return fmt.Sprintf("the cluster at %s rejected %s (401 Unauthorized); log in again or choose another --context", c.Config.Host, who)
+		return kind, fmt.Sprintf("the cluster at %s rejected %s (401 Unauthorized); log in again or choose another --context", c.Config.Host, who)
 	case metav1.StatusReasonConflict:
 		if strings.HasPrefix(msg, "Apply failed") {
-			return msg + "; rerun with --force-conflicts to take these fields over"
+			return kind, msg + "; rerun with --force-conflicts to take these fields over"
 		}
 	case metav1.StatusReasonNotFound:
 		if s.Details != nil && s.Details.Kind == "namespaces" && s.Details.Name != "" {
-			return fmt.Sprintf("namespace %q does not exist; create it (kubectl create namespace %s) or choose another with -n", s.Details.Name, s.Details.Name)
+			return kind, fmt.Sprintf("namespace %q does not exist; create it (kubectl create namespace %s) or choose another with -n", s.Details.Name, s.Details.Name)
 		}
 	}
 	if msg == "" {
 		msg = fmt.Sprintf("%s (HTTP %d)", s.Reason, s.Code)
 	}
-	return msg
+	return kind, msg
+}
+
+// statusKind sorts an API server's refusal: 401 and 403 are about who
+// asks, 429, 5xx and timeouts about the server, and the other 4xx about
+// the request.
+func statusKind(s metav1.Status) FailureKind {
+	switch {
+	case s.Reason == metav1.StatusReasonUnauthorized || s.Code == 401:
+		return Unauthorized
+	case s.Reason == metav1.StatusReasonForbidden || s.Code == 403:
+		return Forbidden
+	case s.Reason == metav1.StatusReasonTimeout || s.Reason == metav1.StatusReasonServerTimeout ||
+		s.Code == 408 || s.Code == 429 || s.Code >= 500 || s.Code < 400:
+		return Unavailable
+	}
+	return Rejected
 }
 
 // forbiddenCause rewrites the server's Forbidden message to say who may not
@@ -152,18 +233,18 @@ func unreachable(err error) string {
 }
 
 // explainConfigError makes kubeconfig problems one line that says what to do.
-func explainConfigError(err error, flags *genericclioptions.ConfigFlags) error {
+func explainConfigError(err error, flags *genericclioptions.ConfigFlags) *ConfigError {
 	switch {
 	case clientcmd.IsEmptyConfig(err):
-		return exitcode.Usagef("no cluster configured: no kubeconfig found; pass --kubeconfig, set KUBECONFIG, or create ~/.kube/config")
+		return configErrorf(err, "no cluster configured: no kubeconfig found; pass --kubeconfig, set KUBECONFIG, or create ~/.kube/config")
 	case clientcmd.IsContextNotFound(err) || (strings.Contains(err.Error(), "context") && strings.Contains(err.Error(), "does not exist")):
-		return exitcode.Usagef("kubeconfig: %s; `kubectl config get-contexts` lists the contexts", oneLine(err.Error()))
+		return configErrorf(err, "kubeconfig: %s; `kubectl config get-contexts` lists the contexts", oneLine(err.Error()))
 	case errors.Is(err, fs.ErrNotExist):
 		if flags.KubeConfig != nil && *flags.KubeConfig != "" {
-			return exitcode.Usagef("--kubeconfig %s: no such file", *flags.KubeConfig)
+			return configErrorf(err, "--kubeconfig %s: no such file", *flags.KubeConfig)
 		}
 	}
-	return exitcode.Usagef("kubeconfig: %s", oneLine(err.Error()))
+	return configErrorf(err, "kubeconfig: %s", oneLine(err.Error()))
 }
 
 // oneLine joins a multi-line message (client-go aggregates errors with

@@ -38,7 +38,7 @@ func (c *Client) FetchIssuerKeys(ctx context.Context) (*IssuerKeys, error) {
 		Issuer string `json:"issuer"`
 	}
 	if err := json.Unmarshal(raw, &discovery); err != nil {
-		return nil, c.Explain(fmt.Errorf("the answer is not JSON: %v", err), "read the service account issuer ("+DiscoveryPath+")")
+		return nil, &ClusterError{Action: "read the service account issuer (" + DiscoveryPath + ")", Cause: fmt.Sprintf("the answer is not JSON: %v", err), Kind: BadAnswer, Err: err}
 	}
 	jwks, err := getRaw(ctx, rc, JWKSPath)
 	if err != nil {

@@ -297,8 +297,8 @@ func (c *Client) listBroker(ctx context.Context, gvr schema.GroupVersionResource
 	var status apierrors.APIStatus
 	if errors.As(err, &status) && apierrors.IsNotFound(err) {
 		if d := status.Status().Details; d == nil || d.Name == "" {
-			return nil, c.Explain(fmt.Errorf("the cluster does not serve %s.%s/%s: the broker (its %s CRD) is not installed",
-				gvr.Resource, gvr.Group, gvr.Version, kind), action)
+			return nil, &ClusterError{Action: action, Kind: Rejected, Err: err,
+				Cause: fmt.Sprintf("the cluster does not serve %s.%s/%s: the broker (its %s CRD) is not installed", gvr.Resource, gvr.Group, gvr.Version, kind)}
 		}
 	}
 	return nil, c.Explain(err, action)

@@ -220,7 +220,7 @@ func TestReadSnapshotWithoutCRDs(t *testing.T) {
 	c := adminClient(t, cp, "default")
 	_, err := c.listBroker(context.Background(), schema.GroupVersionResource{Group: "mqttbroker.iotoperations.azure.com", Version: "v9", Resource: "brokerauthentications"},
 		"BrokerAuthentication", "default", 10)
-	checkOneLine(t, err, `^cannot list brokerauthentications in namespace "default": the cluster does not serve brokerauthentications\.mqttbroker\.iotoperations\.azure\.com/v9: the broker \(its BrokerAuthentication CRD\) is not installed$`)
+	checkOneLine(t, err, Rejected, `^cannot list brokerauthentications in namespace "default": the cluster does not serve brokerauthentications\.mqttbroker\.iotoperations\.azure\.com/v9: the broker \(its BrokerAuthentication CRD\) is not installed$`)
 }
 
 func TestRefs(t *testing.T) {

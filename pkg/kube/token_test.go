@@ -80,24 +80,24 @@ func TestRequestToken(t *testing.T) {
 	t.Run("pod of another service account", func(t *testing.T) {
 		pod(t, c, ns, "heater", "other")
 		_, err := c.RequestToken(ctx, TokenRequest{ServiceAccount: "sensor", Audiences: []string{"aio-internal"}, Duration: time.Hour, BoundPod: "heater"})
-		checkOneLine(t, err, `^cannot request a token for serviceaccount "sensor" in namespace "token-request": cannot bind token for serviceaccount "sensor" to pod running with different serviceaccount name\.$`)
+		checkOneLine(t, err, Rejected, `^cannot request a token for serviceaccount "sensor" in namespace "token-request": cannot bind token for serviceaccount "sensor" to pod running with different serviceaccount name\.$`)
 	})
 
 	t.Run("missing pod", func(t *testing.T) {
 		_, err := c.RequestToken(ctx, TokenRequest{ServiceAccount: "sensor", Duration: time.Hour, BoundPod: "gone"})
-		checkOneLine(t, err, `^cannot request a token for serviceaccount "sensor" in namespace "token-request" bound to pod gone: pods "gone" not found$`)
+		checkOneLine(t, err, Rejected, `^cannot request a token for serviceaccount "sensor" in namespace "token-request" bound to pod gone: pods "gone" not found$`)
 	})
 
 	t.Run("missing service account", func(t *testing.T) {
 		_, err := c.RequestToken(ctx, TokenRequest{ServiceAccount: "ghost", Duration: time.Hour})
-		checkOneLine(t, err, `^cannot request a token for serviceaccount "ghost" in namespace "token-request": serviceaccounts "ghost" not found$`)
+		checkOneLine(t, err, Rejected, `^cannot request a token for serviceaccount "ghost" in namespace "token-request": serviceaccounts "ghost" not found$`)
 	})
 
 	t.Run("under ten minutes", func(t *testing.T) {
 		// The constant the command refuses short durations with is the
 		// API's own reason: ask the API to be sure.
 		_, err := c.RequestToken(ctx, TokenRequest{ServiceAccount: "sensor", Duration: MinTokenDuration - time.Second})
-		checkOneLine(t, err, `^cannot request a token for serviceaccount "sensor" in namespace "token-request": .*599.*`+MinTokenDurationReason)
+		checkOneLine(t, err, Rejected, `^cannot request a token for serviceaccount "sensor" in namespace "token-request": .*599.*`+MinTokenDurationReason)
 	})
 }
 
@@ -158,7 +158,7 @@ func TestReviewToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = nobody.ReviewToken(ctx, tok.Token, []string{"aio-internal"})
-	checkOneLine(t, err, `^cannot review a token with the TokenReview API: user "nobody" is not allowed to create tokenreviews\.authentication\.k8s\.io at the cluster scope`)
+	checkOneLine(t, err, Forbidden, `^cannot review a token with the TokenReview API: user "nobody" is not allowed to create tokenreviews\.authentication\.k8s\.io at the cluster scope`)
 }
 
 func TestFetchIssuerKeysVerifiesClusterTokens(t *testing.T) {
@@ -194,6 +194,18 @@ func TestFetchIssuerKeysVerifiesClusterTokens(t *testing.T) {
 	}
 }
 
+// satAuthentication is a BrokerAuthentication of one ServiceAccountToken
+// entry, for audience aio-internal.
+const satAuthentication = `
+apiVersion: mqttbroker.iotoperations.azure.com/v1
+kind: BrokerAuthentication
+metadata: {name: default}
+spec:
+  authenticationMethods:
+  - method: ServiceAccountToken
+    serviceAccountTokenSettings: {audiences: [aio-internal]}
+`
+
 // TestTokenReviewerDrivesTheEngine runs the explain engine on a bundle read
 // from the cluster with the TokenReview verifier, as explain --from-cluster
 // --token-review does.
@@ -202,15 +214,7 @@ func TestTokenReviewerDrivesTheEngine(t *testing.T) {
 	ns := namespace(t, cp, "engine-live", "sensor")
 	c := adminClient(t, cp, ns)
 	ctx := context.Background()
-	createYAML(t, c, ns, `
-apiVersion: mqttbroker.iotoperations.azure.com/v1
-kind: BrokerAuthentication
-metadata: {name: default}
-spec:
-  authenticationMethods:
-  - method: ServiceAccountToken
-    serviceAccountTokenSettings: {audiences: [aio-internal]}
-`)
+	createYAML(t, c, ns, satAuthentication)
 	snap, err := c.ReadSnapshot(ctx, SnapshotOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package pki
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/dn"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
 
 // LocalServerSANs are the names a server minted by MintLocalServer answers
@@ -111,4 +114,23 @@ func WriteLocalCA(l *LocalServer, readyFile string) (path string, remove func(),
 		return "", nil, err
 	}
 	return path, func() { os.RemoveAll(dir) }, nil
+}
+
+// LoadServerCertificate reads a server's certificate (PEM, leaf first, then
+// intermediates) and its private key, each as a bounded input. Errors name
+// the file and the fix.
+func LoadServerCertificate(certFile, keyFile string) (*tls.Certificate, error) {
+	certPEM, err := input.ReadFile(certFile, input.PEM)
+	if err != nil {
+		return nil, err
+	}
+	keyPEM, err := input.ReadFile(keyFile, input.PrivateKey)
+	if err != nil {
+		return nil, err
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("%s and %s: %v: give the server's certificate (leaf first) and its own key", ui.Escape(certFile), ui.Escape(keyFile), err)
+	}
+	return &cert, nil
 }

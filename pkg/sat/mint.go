@@ -97,7 +97,7 @@ func Mint(spec MintSpec) (string, error) {
 	}
 	if spec.Pod != "" {
 		if errs := validation.IsDNS1123Subdomain(spec.Pod); len(errs) > 0 {
-			return "", fmt.Errorf("invalid --pod %q: %s", spec.Pod, strings.Join(errs, "; "))
+			return "", fmt.Errorf("invalid --bound-pod %q: %s", spec.Pod, strings.Join(errs, "; "))
 		}
 	}
 	alg, err := Algorithm(spec.Key.Public())

@@ -207,7 +207,7 @@ func TestMintRefusals(t *testing.T) {
 		{"no service account", ok(func(s *MintSpec) { s.ServiceAccount = "" }), "invalid --service-account"},
 		{"bad service account", ok(func(s *MintSpec) { s.ServiceAccount = "My_SA" }), "invalid --service-account"},
 		{"bad namespace", ok(func(s *MintSpec) { s.Namespace = "a.b" }), "invalid namespace"},
-		{"bad pod", ok(func(s *MintSpec) { s.Pod = "Pod!" }), "invalid --pod"},
+		{"bad pod", ok(func(s *MintSpec) { s.Pod = "Pod!" }), "invalid --bound-pod"},
 		{"starts after it ends", ok(func(s *MintSpec) { s.NotBefore = mintNow.Add(2 * time.Hour) }), "is not before the expiry"},
 		{"P-384 key", ok(func(s *MintSpec) { s.Key = p384 }), "ES256 needs P-256"},
 	} {

@@ -12,7 +12,6 @@ import (
 	"sync"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
@@ -23,30 +22,26 @@ type LineError struct {
 	Error string `json:"error"`
 }
 
-// ExitCode is the exit code for one decision: 0 granted, 1 denied, 3
-// indeterminate.
-func ExitCode(d *authn.Decision) int {
-	switch d.Decision {
-	case authn.Granted:
-		return exitcode.OK
-	case authn.Denied:
-		return exitcode.Failure
-	}
-	return exitcode.Indeterminate
+// BatchResult counts what became of a batch's lines.
+type BatchResult struct {
+	Granted, Denied, Indeterminate int
+	// Unexplained lines could not be explained as given: not a case, too
+	// long, a case naming a file that cannot be read, or a case the bundle
+	// cannot answer. Each is reported on its line.
+	Unexplained int
 }
 
-// severity orders exit codes from best to worst for a batch: a bad line
-// (2) is worse than an undecided case (3), which is worse than a denial.
-func severity(code int) int {
-	switch code {
-	case exitcode.OK:
-		return 0
-	case exitcode.Failure:
-		return 1
-	case exitcode.Indeterminate:
-		return 2
+func (r *BatchResult) add(it *batchItem) {
+	switch {
+	case it.err != nil:
+		r.Unexplained++
+	case it.result == authn.Granted:
+		r.Granted++
+	case it.result == authn.Denied:
+		r.Denied++
+	default:
+		r.Indeterminate++
 	}
-	return 3
 }
 
 // chunkLines is how many lines are explained concurrently before their
@@ -58,10 +53,10 @@ type batchItem struct {
 	n    int
 	line []byte
 	// bad is why the line could not even be read (it is too long).
-	bad  error
-	out  []byte
-	code int
-	err  error
+	bad    error
+	out    []byte
+	result authn.Result
+	err    error
 }
 
 // Batch explains one case per line of in (JSON, the fields of Case; blank
@@ -73,16 +68,17 @@ type batchItem struct {
 // custom auth server calls wait on the network; the decisions are written
 // every chunkLines lines. The files the defaults name (explain's flags) are
 // read first, and may be FIFOs (bash's process substitution); those the
-// cases name must be regular files. The result is the worst exit code of
-// all lines.
-func (r *Runner) Batch(ctx context.Context, in io.Reader, name string, defaults Case, out, errOut io.Writer) (int, error) {
+// cases name must be regular files. The result counts the lines' outcomes;
+// the error is why the batch stopped before its end.
+func (r *Runner) Batch(ctx context.Context, in io.Reader, name string, defaults Case, out, errOut io.Writer) (BatchResult, error) {
+	var res BatchResult
 	for _, f := range []struct {
 		path string
 		kind input.Kind
 	}{{defaults.PasswordFile, input.Password}, {defaults.AuthDataFile, input.Token}, {defaults.SATFile, input.Token}, {defaults.Cert, input.PEM}} {
 		if f.path != "" {
 			if _, err := r.read(f.path, f.kind); err != nil {
-				return exitcode.Usage, err
+				return res, err
 			}
 		}
 	}
@@ -91,7 +87,6 @@ func (r *Runner) Batch(ctx context.Context, in io.Reader, name string, defaults 
 	r.mu.Unlock()
 	lines := bufio.NewReaderSize(in, 64<<10)
 	w := bufio.NewWriter(out)
-	worst := exitcode.OK
 	workers := r.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -103,9 +98,7 @@ func (r *Runner) Batch(ctx context.Context, in io.Reader, name string, defaults 
 			if it.err != nil {
 				fmt.Fprintf(errOut, "%s:%d: %s\n", ui.Escape(name), it.n, ui.Escape(it.err.Error()))
 			}
-			if severity(it.code) > severity(worst) {
-				worst = it.code
-			}
+			res.add(&it)
 			w.Write(it.out)
 			w.WriteByte('\n')
 		}
@@ -119,9 +112,9 @@ func (r *Runner) Batch(ctx context.Context, in io.Reader, name string, defaults 
 			if o, ok := in.(*input.Opened); ok && o.Over() {
 				// Cut at the cap: what was read is decided and shown.
 				if err := flush(); err != nil {
-					return exitcode.Usage, err
+					return res, err
 				}
-				return exitcode.Usage, o.Err()
+				return res, o.Err()
 			}
 			break
 		}
@@ -132,7 +125,7 @@ func (r *Runner) Batch(ctx context.Context, in io.Reader, name string, defaults 
 				input.FormatSize(input.BatchLine.Max), input.BatchLine.Name)}
 		case err != nil:
 			flush()
-			return exitcode.Usage, fmt.Errorf("%s:%d: %v", ui.Escape(name), n, err)
+			return res, &input.Error{Path: fmt.Sprintf("%s:%d", name, n), Err: err}
 		default:
 			line = bytes.TrimSpace(line)
 			if len(line) == 0 {
@@ -143,11 +136,11 @@ func (r *Runner) Batch(ctx context.Context, in io.Reader, name string, defaults 
 		chunk = append(chunk, item)
 		if len(chunk) == chunkLines {
 			if err := flush(); err != nil {
-				return exitcode.Usage, err
+				return res, err
 			}
 		}
 	}
-	return worst, flush()
+	return res, flush()
 }
 
 // errLineTooLong is readLine's error for a line over the cap.
@@ -214,7 +207,6 @@ func (r *Runner) explainItem(ctx context.Context, it *batchItem, defaults Case) 
 	if it.bad != nil {
 		it.err = it.bad
 		it.out, _ = json.Marshal(LineError{Line: it.n, Error: it.bad.Error()})
-		it.code = exitcode.Usage
 		return
 	}
 	d, err := r.batchLine(ctx, it.line, defaults)
@@ -223,12 +215,11 @@ func (r *Runner) explainItem(ctx context.Context, it *batchItem, defaults Case) 
 		var out []byte
 		out, err = d.AppendJSON(scratch[:0])
 		it.out = append([]byte(nil), out...)
-		it.code = ExitCode(d)
+		it.result = d.Decision
 	}
 	if err != nil {
 		it.err = err
 		it.out, _ = json.Marshal(LineError{Line: it.n, Error: err.Error()})
-		it.code = exitcode.Usage
 	}
 }
 

@@ -87,6 +87,15 @@ func inputErrorf(format string, args ...any) error {
 type Runner struct {
 	Bundle  *bundle.Bundle
 	Options authn.Options
+	// Cluster, when the bundle was read from one, is asked per case for
+	// what the case needs that the bundle does not hold: the ServiceAccount
+	// and Pod a token is bound to, and, the first time a case presents a
+	// token that neither Options.Keys nor Options.TokenReview verifies, the
+	// keys the cluster signs tokens with.
+	Cluster Cluster
+	// Note, when set, is told what the Runner decided to verify with, once
+	// (a line for standard error).
+	Note func(string)
 	// Dir resolves relative file paths of batch cases; "" for the working
 	// directory.
 	Dir string
@@ -103,6 +112,9 @@ type Runner struct {
 	// regularOnly is set while a batch runs: files named by its cases must
 	// be regular files, since reading a FIFO could block the batch forever.
 	regularOnly bool
+
+	keysOnce sync.Once
+	keysErr  error
 }
 
 // Target says which BrokerAuthentication (and listener port) a decision is
@@ -130,6 +142,10 @@ func (r *Runner) Explain(ctx context.Context, c Case) (*authn.Decision, Target, 
 	creds, err := r.credentials(c)
 	if err != nil {
 		return nil, Target{}, err
+	}
+	var keysErr error
+	if creds.AuthMethod == authn.SATMethod && creds.AuthData != nil {
+		keysErr = r.clusterKeys(ctx)
 	}
 	var target Target
 	name := c.Authn
@@ -165,6 +181,9 @@ func (r *Runner) Explain(ctx context.Context, c Case) (*authn.Decision, Target, 
 		d.Warnings = append(d.Warnings, "conversion: "+n) // a.APIVersion is v1 already
 	}
 	d.Warnings = append(d.Warnings, r.Bundle.Warnings...)
+	if keysErr != nil {
+		d.Warnings = append(d.Warnings, keysWarning(keysErr))
+	}
 	return d, target, nil
 }
 
@@ -217,6 +236,9 @@ func (r *Runner) engine(a *bundle.Authentication, whatIf authn.CustomResult, dev
 		return e
 	}
 	opts := r.Options
+	if opts.Objects == nil && r.Cluster != nil {
+		opts.Objects = r.Cluster
+	}
 	opts.CustomResult = whatIf
 	opts.ADRDevice = device
 	e := authn.New(r.Bundle.Config(a), opts)

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/bundle"
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 )
 
@@ -54,9 +53,9 @@ func dumpCase(c Case) string {
 	return strings.Join(out, "|")
 }
 
-// TestBatchExitIsTheWorstCase: a bad line outranks an undecided case,
-// which outranks a denial.
-func TestBatchExitIsTheWorstCase(t *testing.T) {
+// TestBatchCountsOutcomes: every line is counted once, by what became of
+// it; the command layer turns the counts into the exit status.
+func TestBatchCountsOutcomes(t *testing.T) {
 	b, err := bundle.Read([]string{"../../../testdata/examples"}, nil, manifest.Limits{})
 	if err != nil {
 		t.Fatal(err)
@@ -69,19 +68,19 @@ func TestBatchExitIsTheWorstCase(t *testing.T) {
 	)
 	for _, tc := range []struct {
 		lines []string
-		want  int
+		want  BatchResult
 	}{
-		{[]string{granted}, exitcode.OK},
-		{[]string{granted, denied}, exitcode.Failure},
-		{[]string{undecided, denied, granted}, exitcode.Indeterminate},
-		{[]string{denied, bad, undecided}, exitcode.Usage},
-		{nil, exitcode.OK},
+		{[]string{granted}, BatchResult{Granted: 1}},
+		{[]string{granted, denied}, BatchResult{Granted: 1, Denied: 1}},
+		{[]string{undecided, denied, granted, granted}, BatchResult{Granted: 2, Denied: 1, Indeterminate: 1}},
+		{[]string{denied, bad, undecided}, BatchResult{Denied: 1, Indeterminate: 1, Unexplained: 1}},
+		{nil, BatchResult{}},
 	} {
 		r := &Runner{Bundle: b, Workers: 2}
 		var out, errOut bytes.Buffer
-		code, err := r.Batch(context.Background(), strings.NewReader(strings.Join(tc.lines, "\n")), "cases", Case{}, &out, &errOut)
-		if err != nil || code != tc.want {
-			t.Errorf("%v: exit %d (%v), want %d\n%s", tc.lines, code, err, tc.want, errOut.String())
+		res, err := r.Batch(context.Background(), strings.NewReader(strings.Join(tc.lines, "\n")), "cases", Case{}, &out, &errOut)
+		if err != nil || res != tc.want {
+			t.Errorf("%v: %+v (%v), want %+v\n%s", tc.lines, res, err, tc.want, errOut.String())
 		}
 		if n := strings.Count(out.String(), "\n"); n != len(tc.lines) {
 			t.Errorf("%v: %d output lines", tc.lines, n)

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/bundle"
-	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 )
@@ -36,18 +35,18 @@ func TestBatchGoesOnPastBadLines(t *testing.T) {
 
 	r := &Runner{Bundle: b, Workers: 2}
 	var out, errOut bytes.Buffer
-	done := make(chan int, 1)
+	done := make(chan BatchResult, 1)
 	go func() {
-		code, err := r.Batch(context.Background(), strings.NewReader(strings.Join(lines, "\n")), "cases", Case{}, &out, &errOut)
+		res, err := r.Batch(context.Background(), strings.NewReader(strings.Join(lines, "\n")), "cases", Case{}, &out, &errOut)
 		if err != nil {
 			t.Error(err)
 		}
-		done <- code
+		done <- res
 	}()
 	select {
-	case code := <-done:
-		if code != exitcode.Usage {
-			t.Errorf("exit %d, want %d", code, exitcode.Usage)
+	case res := <-done:
+		if want := (BatchResult{Granted: 3, Unexplained: 2}); res != want {
+			t.Errorf("%+v, want %+v", res, want)
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("the batch hung on a FIFO")
