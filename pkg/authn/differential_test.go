@@ -2,16 +2,12 @@ package authn_test
 
 import (
 	"context"
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/pem"
 	"fmt"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -60,13 +56,13 @@ func TestDifferentialTokenReview(t *testing.T) {
 	// The API server signs with an RSA key and also trusts an EC key, as
 	// during a key rotation: tokens of both must verify.
 	files := cp.ServiceAccountKeyFiles()
-	keyA := readKey(t, files[0]).(*rsa.PrivateKey)
-	keyB := readKey(t, files[1]).(*ecdsa.PrivateKey)
+	keyA := testenv.ReadPrivateKey(t, files[0]).(*rsa.PrivateKey)
+	keyB := testenv.ReadPrivateKey(t, files[1]).(*ecdsa.PrivateKey)
 	foreign, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
 	}
-	kidA, kidB, kidForeign := kidOf(t, &keyA.PublicKey), kidOf(t, &keyB.PublicKey), kidOf(t, &foreign.PublicKey)
+	kidA, kidB, kidForeign := testenv.KeyID(t, &keyA.PublicKey), testenv.KeyID(t, &keyB.PublicKey), testenv.KeyID(t, &foreign.PublicKey)
 	pemKeys, err := sat.ParseKeySet(append(pemPublic(t, &keyA.PublicKey), pemPublic(t, &keyB.PublicKey)...))
 	if err != nil {
 		t.Fatal(err)
@@ -330,34 +326,6 @@ func exportBundle(t *testing.T, ctx context.Context,
 	return saMap, podMap
 }
 
-func readKey(t *testing.T, path string) crypto.Signer {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	block, _ := pem.Decode(data)
-	if block == nil {
-		t.Fatalf("%s: no PEM", path)
-	}
-	switch block.Type {
-	case "RSA PRIVATE KEY":
-		k, err := x509.ParsePKCS1PrivateKey(block.Bytes)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k
-	case "EC PRIVATE KEY":
-		k, err := x509.ParseECPrivateKey(block.Bytes)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k
-	}
-	t.Fatalf("%s: unexpected %s", path, block.Type)
-	return nil
-}
-
 func pemPublic(t *testing.T, pub any) []byte {
 	t.Helper()
 	der, err := x509.MarshalPKIXPublicKey(pub)
@@ -365,16 +333,4 @@ func pemPublic(t *testing.T, pub any) []byte {
 		t.Fatal(err)
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
-}
-
-// kidOf derives a key ID as kube-apiserver does (keyIDFromPublicKey):
-// unpadded base64url of the SHA-256 of the PKIX DER public key.
-func kidOf(t *testing.T, pub any) string {
-	t.Helper()
-	der, err := x509.MarshalPKIXPublicKey(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(der)
-	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
