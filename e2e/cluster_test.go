@@ -386,11 +386,21 @@ func TestClusterAuditSeeded(t *testing.T) {
 	}
 }
 
-// batchDecision is what the cluster tests read of a --batch output line.
+// batchDecision is what the tests read of an explain --batch output line:
+// the cluster tests its attributes and warnings, the consistency corpus its
+// CONNACK and reasons.
 type batchDecision struct {
-	Decision   string
-	Attributes map[string]string
-	Warnings   []string
+	Decision   string            `json:"decision"`
+	Method     *string           `json:"method"`
+	Attributes map[string]string `json:"attributes"`
+	Connack    *struct {
+		Code uint8 `json:"code"`
+	} `json:"connack"`
+	Steps []struct {
+		Reason string `json:"reason"`
+	} `json:"steps"`
+	Warnings []string `json:"warnings"`
+	Error    string   `json:"error"`
 }
 
 func batchDecisions(t *testing.T, r result) []batchDecision {

@@ -2,14 +2,10 @@ package authn_test
 
 import (
 	"context"
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"fmt"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -56,8 +52,8 @@ func TestDifferentialTokenReview(t *testing.T) {
 	// The API server signs with an RSA key and also trusts an EC key, as
 	// during a key rotation: tokens of both must verify.
 	files := cp.ServiceAccountKeyFiles()
-	keyA := readKey(t, files[0]).(*rsa.PrivateKey)
-	keyB := readKey(t, files[1]).(*ecdsa.PrivateKey)
+	keyA := testenv.ReadPrivateKey(t, files[0]).(*rsa.PrivateKey)
+	keyB := testenv.ReadPrivateKey(t, files[1]).(*ecdsa.PrivateKey)
 	foreign, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
@@ -324,32 +320,4 @@ func exportBundle(t *testing.T, ctx context.Context,
 		podMap[pods.Items[i].Namespace+"/"+pods.Items[i].Name] = &pods.Items[i]
 	}
 	return saMap, podMap
-}
-
-func readKey(t *testing.T, path string) crypto.Signer {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	block, _ := pem.Decode(data)
-	if block == nil {
-		t.Fatalf("%s: no PEM", path)
-	}
-	switch block.Type {
-	case "RSA PRIVATE KEY":
-		k, err := x509.ParsePKCS1PrivateKey(block.Bytes)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k
-	case "EC PRIVATE KEY":
-		k, err := x509.ParseECPrivateKey(block.Bytes)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k
-	}
-	t.Fatalf("%s: unexpected %s", path, block.Type)
-	return nil
 }

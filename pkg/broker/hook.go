@@ -70,7 +70,7 @@ func (h *hook) ID() string { return "kubectl-aio-authn" }
 func (h *hook) Provides(b byte) bool {
 	switch b {
 	case mqtt.OnConnect, mqtt.OnConnectAuthenticate, mqtt.OnACLCheck, mqtt.OnSessionEstablished,
-		mqtt.OnAuthPacket, mqtt.OnPacketEncode, mqtt.OnDisconnect:
+		mqtt.OnAuthPacket, mqtt.OnPacketRead, mqtt.OnPacketEncode, mqtt.OnDisconnect:
 		return true
 	}
 	return false
@@ -82,6 +82,19 @@ func (h *hook) OnConnectAuthenticate(*mqtt.Client, packets.Packet) bool { return
 
 // OnACLCheck allows everything: authorization is not rehearsed here.
 func (h *hook) OnACLCheck(*mqtt.Client, string, bool) bool { return true }
+
+// OnPacketRead lets a CONNECT carry an empty password. MQTT allows it (the
+// password is Binary Data, which may be empty, and the flag only says it is
+// present), and the engine passes it on as a password, but mochi refuses it
+// with 0x82 Protocol Error. The flag is cleared for mochi's check, and the
+// password left as an empty, non-nil slice: OnConnect reads that as a
+// password given.
+func (h *hook) OnPacketRead(_ *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	if pk.FixedHeader.Type == packets.Connect && pk.Connect.PasswordFlag && len(pk.Connect.Password) == 0 {
+		pk.Connect.PasswordFlag, pk.Connect.Password = false, []byte{}
+	}
+	return pk, nil
+}
 
 // OnConnect judges the CONNECT with the port's engine. A refusal gets the
 // engine's CONNACK code with its reason as the reason string (0x05 for
@@ -97,7 +110,9 @@ func (h *hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 	if pk.Connect.UsernameFlag {
 		creds.Username = string(pk.Connect.Username)
 	}
-	if pk.Connect.PasswordFlag {
+	if pk.Connect.PasswordFlag || pk.Connect.Password != nil {
+		// A nil password is none; an empty one is what OnPacketRead let
+		// through.
 		creds.Password = pk.Connect.Password
 	}
 	if tc, ok := cl.Net.Conn.(*tls.Conn); ok {

@@ -137,6 +137,11 @@ func TestReauth(t *testing.T) {
 			if v := r.Verdict(); v != tt.v {
 				t.Errorf("verdict %v, want %v", v, tt.v)
 			}
+			// A refusal is the broker's DISCONNECT: how the connection
+			// ended, every time.
+			if d := r.Disconnect; tt.want == probe.ReauthFailed && (d == nil || d.By != probe.ByServer || !sameCode(d.Code, tt.code) || d.ReasonString != tt.reason) {
+				t.Errorf("disconnect %+v, want by the server with 0x%02X %q", d, deref(tt.code), tt.reason)
+			}
 		})
 	}
 	if len(seen) != 1 || string(seen[0]) != "second.token.sig" {

@@ -235,6 +235,13 @@ func (s *session) reauth(ctx context.Context, data []byte) *Reauth {
 		if a.r.Properties != nil {
 			out.ReasonString = a.r.Properties.ReasonString
 		}
+		if !a.r.Success {
+			// paho answers with the broker's DISCONNECT, and may do so
+			// before its OnServerDisconnect has told the session: the
+			// connection ended here, by the broker, whichever comes first.
+			s.finish(endEvent{at: time.Now(), disconnect: &paho.Disconnect{ReasonCode: a.r.ReasonCode,
+				Properties: &paho.DisconnectProperties{ReasonString: out.ReasonString}}})
+		}
 		return out
 	case a := <-s.auth.continued:
 		out := &Reauth{Result: ReauthContinue, Code: &a.ReasonCode}
