@@ -20,7 +20,7 @@ func runMinting(t *testing.T, stdin string, args ...string) mintResult {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	var in io.Reader = strings.NewReader(stdin)
-	code := Execute(args, in, &out, &errOut)
+	code := Execute(pluginName, args, in, &out, &errOut)
 	return mintResult{stdout: out.String(), stderr: errOut.String(), code: code}
 }
 

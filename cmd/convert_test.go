@@ -13,7 +13,7 @@ func runConvert(t *testing.T, dir string, stdin string, args ...string) (string,
 	t.Helper()
 	t.Chdir(dir)
 	var out, errOut bytes.Buffer
-	code := Execute(append([]string{"convert"}, args...), strings.NewReader(stdin), &out, &errOut)
+	code := Execute(pluginName, append([]string{"convert"}, args...), strings.NewReader(stdin), &out, &errOut)
 	return out.String(), errOut.String(), code
 }
 

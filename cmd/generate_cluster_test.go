@@ -16,7 +16,7 @@ import (
 func runPlugin(t *testing.T, args ...string) []byte {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	if code := Execute(args, strings.NewReader(""), &out, &errOut); code != 0 {
+	if code := Execute(pluginName, args, strings.NewReader(""), &out, &errOut); code != 0 {
 		t.Fatalf("kubectl aio-authn %s: exit %d\n%s", strings.Join(args, " "), code, errOut.String())
 	}
 	return out.Bytes()

@@ -17,7 +17,7 @@ type validateRun struct {
 func runValidate(t *testing.T, stdin string, args ...string) validateRun {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code := Execute(append([]string{"validate"}, args...), strings.NewReader(stdin), &out, &errOut)
+	code := Execute(pluginName, append([]string{"validate"}, args...), strings.NewReader(stdin), &out, &errOut)
 	return validateRun{stdout: out.String(), stderr: errOut.String(), code: code}
 }
 
