@@ -7,23 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// requireBinary returns the path of an external program the test uses as an
-// independent verifier. A missing program fails the test (it is part of the
-// test suite's set-up), except under -short, where the test is skipped.
-func requireBinary(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	if testing.Short() {
-		t.Skipf("skipping under -short: %s not found (install it with: bash hack/install-deps.sh)", name)
-	}
-	t.Fatalf("%s not found: install the test dependencies with: bash hack/install-deps.sh", name)
-	return ""
-}
+	"github.com/aio-authn/kubectl-aio-authn/internal/testenv"
+)
 
 // openssl runs openssl with args in dir and returns its combined output,
 // failing the test when it exits non-zero.
@@ -38,7 +24,7 @@ func openssl(t *testing.T, dir string, args ...string) string {
 
 func opensslResult(t *testing.T, dir string, args ...string) (string, error) {
 	t.Helper()
-	cmd := exec.Command(requireBinary(t, "openssl"), args...)
+	cmd := exec.Command(testenv.Tool(t, "openssl"), args...)
 	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()
 	return string(out), err

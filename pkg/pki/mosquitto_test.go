@@ -21,7 +21,7 @@ import (
 func TestMosquittoAcceptsMintedClient(t *testing.T) {
 	for _, key := range []KeySpec{DefaultKeySpec, {Type: KeyTypeRSA, Size: 2048}} {
 		t.Run(key.String(), func(t *testing.T) {
-			mosquittoPub := requireBinary(t, "mosquitto_pub")
+			mosquittoPub := testenv.Tool(t, "mosquitto_pub")
 			dir := t.TempDir()
 			if _, err := MintChain(ChainSpec{OutDir: dir, Clients: []string{"thermostat"}, ServerSANs: []string{"localhost", "127.0.0.1"}, Key: key}); err != nil {
 				t.Fatal(err)
