@@ -7,77 +7,9 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
+	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 )
-
-// The methods, by their v1 names; the other generations' spellings are
-// mapped onto these.
-const (
-	methodCustom = "Custom"
-	methodSAT    = "ServiceAccountToken"
-	methodX509   = "X509"
-)
-
-// generation is one API generation's spelling of the authn entry.
-type generation struct {
-	name string
-	// methods maps the method values of this generation to the v1 method.
-	methods map[string]string
-	// blocks maps the v1 method to this generation's settings block name.
-	blocks map[string]string
-	// methodName is the canonical spelling of each v1 method here.
-	methodName map[string]string
-	// defaultAudience is the audience the generation's examples use.
-	defaultAudience string
-}
-
-var (
-	genV1 = &generation{
-		name:            "v1",
-		methods:         map[string]string{"Custom": methodCustom, "ServiceAccountToken": methodSAT, "X509": methodX509},
-		blocks:          map[string]string{methodCustom: "customSettings", methodSAT: "serviceAccountTokenSettings", methodX509: "x509Settings"},
-		methodName:      map[string]string{methodCustom: "Custom", methodSAT: "ServiceAccountToken", methodX509: "X509"},
-		defaultAudience: "aio-internal",
-	}
-	// genV1beta1 is the mid-2024 preview shape of v1beta1; the 2025 v1beta1
-	// has v1's names (genV1).
-	genV1beta1 = &generation{
-		name:            "mid-2024 v1beta1",
-		methods:         map[string]string{"Custom": methodCustom, "ServiceAccountToken": methodSAT, "x509Credentials": methodX509},
-		blocks:          map[string]string{methodCustom: "custom", methodSAT: "serviceAccountToken", methodX509: "x509Credentials"},
-		methodName:      map[string]string{methodCustom: "Custom", methodSAT: "ServiceAccountToken", methodX509: "x509Credentials"},
-		defaultAudience: "aio-mq",
-	}
-	// gen2023 entries have no method field: one key per entry.
-	gen2023 = &generation{
-		name:            "2023",
-		methods:         map[string]string{},
-		blocks:          map[string]string{methodCustom: "custom", methodSAT: "sat", methodX509: "x509"},
-		defaultAudience: "aio-mq",
-	}
-)
-
-// method returns the v1 method a method value of this generation names, in
-// any letter case ("" when none).
-func (g *generation) method(value string) string {
-	for spelling, m := range g.methods {
-		if strings.EqualFold(spelling, value) {
-			return m
-		}
-	}
-	return ""
-}
-
-// blockMethod returns the v1 method whose settings block this generation
-// names key, if any.
-func (g *generation) blockMethod(key string) (string, bool) {
-	for m, b := range g.blocks {
-		if b == key {
-			return m, true
-		}
-	}
-	return "", false
-}
 
 // authnInfo is what the cross-reference rules need from a
 // BrokerAuthentication.
@@ -92,7 +24,7 @@ type authnInfo struct {
 type authnEntry struct {
 	index  int
 	path   string
-	method string // v1 method, "" when unknown
+	method v1.Method // "" when unknown
 	refs   []objectRef
 }
 
@@ -140,7 +72,7 @@ func (c *docCheck) checkAuthn() *authnInfo {
 		c.at(c.shape.FirstPath(), false, RuleGenerationMismatch, c.shape.MixedMessage(),
 			"the 2025 shape is v1's: customSettings, serviceAccountTokenSettings, x509Settings and method X509; "+
 				"`kubectl aio-authn convert` rewrites a mid-2024 document once it has no 2025 names")
-	case gen == genV1beta1:
+	case gen == api.GenMid2024:
 		c.oldAPI()
 	case d.Version() == "v1beta1":
 		c.previewAPI()
@@ -152,42 +84,39 @@ func (c *docCheck) checkAuthn() *authnInfo {
 
 	spec := child(d.Root, "spec")
 	entries := items(child(spec, "authenticationMethods"))
-	seen := map[string]int{}
+	seen := map[v1.Method]int{}
 	var audiences []audienceAt
 	for i, e := range entries {
 		path := fmt.Sprintf("%s[%d]", methodsPath, i)
 		entry := authnEntry{index: i, path: path}
 		raw, _ := str(child(e, "method"))
-		entry.method = gen.method(raw)
+		entry.method, _ = gen.Method(raw)
 		c.settingsBlock(gen, e, path, raw, entry.method)
 		switch entry.method {
-		case methodX509:
+		case v1.MethodX509:
 			info.x509 = true
-			block := child(e, gen.blocks[methodX509])
+			block := child(e, gen.Block(v1.MethodX509))
 			if block != nil {
 				name, ok := str(child(block, "trustedClientCaCert"))
-				ref := objectRef{kind: "ConfigMap", role: roleClientCA, name: name, path: path + "." + gen.blocks[methodX509] + ".trustedClientCaCert"}
+				ref := objectRef{kind: "ConfigMap", role: roleClientCA, name: name, path: path + "." + gen.Block(v1.MethodX509) + ".trustedClientCaCert"}
 				if !ok || name == "" {
-					ref.name, ref.defaulted, ref.path = "client-ca", true, path+"."+gen.blocks[methodX509]
+					ref.name, ref.defaulted, ref.path = v1.DefaultTrustedClientCACert, true, path+"."+gen.Block(v1.MethodX509)
 				}
 				entry.refs = append(entry.refs, ref)
 			}
-		case methodCustom:
-			block := child(e, gen.blocks[methodCustom])
-			caField, secretField := "caCertConfigMap", "secretRef"
-			if gen == genV1beta1 {
-				caField, secretField = "caCert", "secretName"
-			}
+		case v1.MethodCustom:
+			block := child(e, gen.Block(v1.MethodCustom))
+			caField, secretField := gen.Field(v1.MethodCustom, "", "caCertConfigMap"), gen.Field(v1.MethodCustom, "auth.x509", "secretRef")
 			if name, ok := str(child(block, caField)); ok && name != "" {
-				entry.refs = append(entry.refs, objectRef{kind: "ConfigMap", role: roleServerCA, name: name, path: path + "." + gen.blocks[methodCustom] + "." + caField})
+				entry.refs = append(entry.refs, objectRef{kind: "ConfigMap", role: roleServerCA, name: name, path: path + "." + gen.Block(v1.MethodCustom) + "." + caField})
 			}
 			if name, ok := str(child(child(child(block, "auth"), "x509"), secretField)); ok && name != "" {
-				entry.refs = append(entry.refs, objectRef{kind: "Secret", role: roleClientCert, name: name, path: path + "." + gen.blocks[methodCustom] + ".auth.x509." + secretField})
+				entry.refs = append(entry.refs, objectRef{kind: "Secret", role: roleClientCert, name: name, path: path + "." + gen.Block(v1.MethodCustom) + ".auth.x509." + secretField})
 			}
-		case methodSAT:
-			for j, a := range items(child(child(e, gen.blocks[methodSAT]), "audiences")) {
+		case v1.MethodServiceAccountToken:
+			for j, a := range items(child(child(e, gen.Block(v1.MethodServiceAccountToken)), "audiences")) {
 				if s, ok := str(a); ok {
-					audiences = append(audiences, audienceAt{value: s, path: fmt.Sprintf("%s.%s.audiences[%d]", path, gen.blocks[methodSAT], j)})
+					audiences = append(audiences, audienceAt{value: s, path: fmt.Sprintf("%s.%s.audiences[%d]", path, gen.Block(v1.MethodServiceAccountToken), j)})
 				}
 			}
 		}
@@ -218,11 +147,11 @@ func (c *docCheck) checkAuthn() *authnInfo {
 // method, in this generation's spelling. Blocks of other methods beside it
 // are only a warning: the REST API's schema allows them and the broker reads
 // the block of the method.
-func (c *docCheck) settingsBlock(gen *generation, e *yaml.Node, path, raw, method string) {
+func (c *docCheck) settingsBlock(gen api.Generation, e *yaml.Node, path, raw string, method v1.Method) {
 	if method == "" {
 		return // no method or an unknown one: method-enum or required-field says so
 	}
-	want := gen.blocks[method]
+	want := gen.Block(method)
 	hasWant := false
 	var wrong []string
 	legacyAlias := false
@@ -234,12 +163,12 @@ func (c *docCheck) settingsBlock(gen *generation, e *yaml.Node, path, raw, metho
 			hasWant = true
 			continue
 		}
-		if _, ok := gen.blockMethod(k); ok {
+		if _, ok := gen.BlockMethod(k); ok {
 			wrong = append(wrong, k)
 			continue
 		}
-		for _, other := range []*generation{genV1, genV1beta1, gen2023} {
-			if other != gen && other.blocks[method] == k {
+		for _, other := range api.Generations {
+			if other != gen && other.Block(method) == k {
 				legacyAlias = true
 			}
 		}
@@ -257,18 +186,18 @@ func (c *docCheck) settingsBlock(gen *generation, e *yaml.Node, path, raw, metho
 		return
 	}
 	for _, k := range wrong {
-		m, _ := gen.blockMethod(k)
+		m, _ := gen.BlockMethod(k)
 		if hasWant {
 			c.at(path+"."+k, true, RuleUnusedSettings,
 				fmt.Sprintf("%s is ignored: the broker reads only %s, the block of this entry's method %s", k, want, raw),
 				fmt.Sprintf("delete %s (or move it to its own entry with method: %s); the REST API accepts it here "+
-					"but documents one method per entry, and this tool assumes the broker ignores it", k, gen.methodName[m]))
+					"but documents one method per entry, and this tool assumes the broker ignores it", k, gen.MethodValue(m)))
 			continue
 		}
 		hint := fmt.Sprintf("under method: %s the settings block is %s:\n%s", raw, want, entrySnippet(gen, method, child(e, want)))
-		hint += fmt.Sprintf("or, if %s is what you meant, set method: %s", k, gen.methodName[m])
+		hint += fmt.Sprintf("or, if %s is what you meant, set method: %s", k, gen.MethodValue(m))
 		c.at(path+"."+k, true, RuleSettingsBlock,
-			fmt.Sprintf("%s is the settings block of method %s, not of method %s", k, gen.methodName[m], raw), hint)
+			fmt.Sprintf("%s is the settings block of method %s, not of method %s", k, gen.MethodValue(m), raw), hint)
 	}
 }
 
@@ -276,7 +205,7 @@ func (c *docCheck) settingsBlock(gen *generation, e *yaml.Node, path, raw, metho
 // server is unreachable.
 func (c *docCheck) customFallthrough(info *authnInfo, nodes []*yaml.Node) {
 	for i, e := range info.entries {
-		if e.method != methodCustom || i == len(info.entries)-1 {
+		if e.method != v1.MethodCustom || i == len(info.entries)-1 {
 			continue
 		}
 		var later []string
@@ -301,7 +230,7 @@ type audienceAt struct {
 
 // audienceMix notes preview and GA default audiences used together, or the
 // preview one under v1.
-func (c *docCheck) audienceMix(gen *generation, auds []audienceAt) {
+func (c *docCheck) audienceMix(gen api.Generation, auds []audienceAt) {
 	var mq, internal *audienceAt
 	for i := range auds {
 		switch auds[i].value {
@@ -320,7 +249,7 @@ func (c *docCheck) audienceMix(gen *generation, auds []audienceAt) {
 		c.at(mq.path, false, RuleAudienceMix,
 			`audiences mix "aio-mq" (the preview default) with "aio-internal" (the GA default)`,
 			"GA brokers' own clients use aio-internal; keep aio-mq only for clients still requesting preview tokens")
-	case mq != nil && gen == genV1:
+	case mq != nil && gen == api.GenV1:
 		c.at(mq.path, false, RuleAudienceMix,
 			`"aio-mq" is the preview's default audience; GA brokers use "aio-internal"`,
 			"audiences: [aio-internal]")
@@ -385,7 +314,7 @@ func (c *docCheck) check2023() {
 				v1Shape = fmt.Sprintf("%s[%d].method", methodsPath, i)
 				break
 			}
-			if _, ok := genV1.blockMethod(k); ok {
+			if _, ok := api.GenV1.BlockMethod(k); ok {
 				v1Shape = fmt.Sprintf("%s[%d].%s", methodsPath, i, k)
 				break
 			}

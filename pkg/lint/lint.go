@@ -364,7 +364,7 @@ func (g *group) check(path string, opts *Options, broken *atomic.Bool) {
 	}
 	for _, p := range all {
 		for i, d := range p.docs {
-			c := &docCheck{doc: d, opts: opts, src: p.src, chunk: p.c, item: i, gen: genV1}
+			c := &docCheck{doc: d, opts: opts, src: p.src, chunk: p.c, item: i, gen: api.GenV1}
 			c.run(&g.out)
 			g.out.findings = append(g.out.findings, c.findings...)
 		}
@@ -418,7 +418,7 @@ type docCheck struct {
 	unserved bool
 	// gen is the API generation whose names the document uses: v1's for
 	// v1 and the 2025 v1beta1, the mid-2024 preview's for that shape.
-	gen *generation
+	gen api.Generation
 	// shape is the evidence of the v1beta1 shapes, for v1beta1
 	// BrokerAuthentications.
 	shape api.PreviewShape
@@ -521,7 +521,7 @@ func (c *docCheck) checkServed() {
 	}
 	c.shape = shape
 	if shape.Kind() == api.ShapeMid2024 {
-		c.gen = genV1beta1
+		c.gen = api.GenMid2024
 	}
 	for _, p := range problems {
 		f := c.atPos(p.Pos, p.Path, RuleDuplicateKey, p.Msg, "remove one of them: the API server's strict field validation refuses duplicate fields")
