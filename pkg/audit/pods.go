@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
 	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/lint"
 )
@@ -16,7 +17,7 @@ import (
 // defaultBrokerAudiences are the audiences brokers of each generation
 // accept out of the box (GA, then the previews): a token for one of them is
 // certainly meant for a broker.
-var defaultBrokerAudiences = []string{"aio-internal", "aio-mq"}
+var defaultBrokerAudiences = []string{api.GenV1.DefaultAudience(), api.GenMid2024.DefaultAudience()}
 
 // satPort is a listener port with a ServiceAccountToken method.
 type satPort struct {

@@ -23,21 +23,19 @@ const (
 	VersionV1beta1 = "v1beta1"
 )
 
-// Defaults per API generation (reference §1): the GA broker's default
-// BrokerAuthentication is "default" and its internal SAT audience
-// "aio-internal"; the mid-2024 preview used "authn" and "aio-mq".
-var (
-	defaultAuthnName = map[string]string{VersionV1: "default", VersionV1beta1: "authn"}
-	defaultAudience  = map[string]string{VersionV1: "aio-internal", VersionV1beta1: "aio-mq"}
-)
+// generations are the API generations of the versions generate writes:
+// v1beta1 is the mid-2024 preview's shape.
+var generations = map[string]api.Generation{VersionV1: api.GenV1, VersionV1beta1: api.GenMid2024}
 
 // DefaultAudience returns the SAT audience the broker of apiVersion uses by
 // default.
-func DefaultAudience(apiVersion string) string { return defaultAudience[apiVersion] }
+func DefaultAudience(apiVersion string) string { return generations[apiVersion].DefaultAudience() }
 
 // DefaultAuthnName returns the default BrokerAuthentication name of
 // apiVersion.
-func DefaultAuthnName(apiVersion string) string { return defaultAuthnName[apiVersion] }
+func DefaultAuthnName(apiVersion string) string {
+	return generations[apiVersion].DefaultAuthenticationName()
+}
 
 // The method names --method takes, in the order the help lists them.
 const (
@@ -156,7 +154,7 @@ func (o *AuthnOptions) normalize() error {
 		return fmt.Errorf("--api-version %q: use v1 (the GA broker) or v1beta1 (the mid-2024 preview)", o.APIVersion)
 	}
 	if o.Name == "" {
-		o.Name = defaultAuthnName[o.APIVersion]
+		o.Name = DefaultAuthnName(o.APIVersion)
 	}
 	if o.Namespace == "" {
 		o.Namespace = DefaultNamespace
@@ -211,7 +209,7 @@ func (o *AuthnOptions) entry(method string) (v1.BrokerAuthenticatorMethods, erro
 	case MethodSAT:
 		auds := dedupe(o.SATAudiences)
 		if len(auds) == 0 {
-			auds = []string{defaultAudience[o.APIVersion]}
+			auds = []string{DefaultAudience(o.APIVersion)}
 		}
 		for _, a := range auds {
 			if strings.TrimSpace(a) == "" {

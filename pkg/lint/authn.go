@@ -231,14 +231,15 @@ type audienceAt struct {
 // audienceMix notes preview and GA default audiences used together, or the
 // preview one under v1.
 func (c *docCheck) audienceMix(gen api.Generation, auds []audienceAt) {
+	preview, ga := api.GenMid2024.DefaultAudience(), api.GenV1.DefaultAudience()
 	var mq, internal *audienceAt
 	for i := range auds {
 		switch auds[i].value {
-		case "aio-mq":
+		case preview:
 			if mq == nil {
 				mq = &auds[i]
 			}
-		case "aio-internal":
+		case ga:
 			if internal == nil {
 				internal = &auds[i]
 			}
@@ -247,12 +248,12 @@ func (c *docCheck) audienceMix(gen api.Generation, auds []audienceAt) {
 	switch {
 	case mq != nil && internal != nil:
 		c.at(mq.path, false, RuleAudienceMix,
-			`audiences mix "aio-mq" (the preview default) with "aio-internal" (the GA default)`,
-			"GA brokers' own clients use aio-internal; keep aio-mq only for clients still requesting preview tokens")
+			fmt.Sprintf("audiences mix %q (the preview default) with %q (the GA default)", preview, ga),
+			fmt.Sprintf("GA brokers' own clients use %s; keep %s only for clients still requesting preview tokens", ga, preview))
 	case mq != nil && gen == api.GenV1:
 		c.at(mq.path, false, RuleAudienceMix,
-			`"aio-mq" is the preview's default audience; GA brokers use "aio-internal"`,
-			"audiences: [aio-internal]")
+			fmt.Sprintf("%q is the preview's default audience; GA brokers use %q", preview, ga),
+			renderYAML(mapNode("audiences", flowSeq(ga))))
 	}
 }
 
