@@ -65,10 +65,7 @@ func (e *explainOptions) readBundle(ctx context.Context) (*bundle.Bundle, error)
 		return bundle.Read(e.files, e.In, e.limits)
 	}
 
-	ns := brokerNamespace
-	if client.NamespaceExplicit {
-		ns = client.Namespace
-	}
+	ns := kube.BrokerNamespace(e.kube)
 	snap, err := client.ReadSnapshot(ctx, kube.SnapshotOptions{Namespace: ns})
 	if err != nil {
 		return nil, err

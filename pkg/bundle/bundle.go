@@ -202,10 +202,6 @@ func (b *Bundle) add(doc *manifest.Document) error {
 // applied together.
 func sameNamespace(a, b string) bool { return a == "" || b == "" || a == b }
 
-// DefaultNamespace is the broker's namespace, where manifests without a
-// namespace are usually applied.
-const DefaultNamespace = "azure-iot-operations"
-
 // Authentication picks the BrokerAuthentication to explain: the one named,
 // or the only one.
 func (b *Bundle) Authentication(name string) (*Authentication, error) {
@@ -282,7 +278,7 @@ func (b *Bundle) Config(a *Authentication) authn.Config {
 	}
 	ns := a.Namespace
 	if ns == "" {
-		ns = DefaultNamespace
+		ns = api.BrokerNamespace // where manifests without one are applied
 	}
 	for _, cm := range b.ConfigMaps {
 		if sameNamespace(cm.Namespace, ns) {

@@ -14,9 +14,6 @@ import (
 	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
 )
 
-// DefaultNamespace is where the broker and its resources live by default.
-const DefaultNamespace = "azure-iot-operations"
-
 // The API versions generate writes, as given to --api-version.
 const (
 	VersionV1      = "v1"
@@ -157,7 +154,7 @@ func (o *AuthnOptions) normalize() error {
 		o.Name = DefaultAuthnName(o.APIVersion)
 	}
 	if o.Namespace == "" {
-		o.Namespace = DefaultNamespace
+		o.Namespace = api.BrokerNamespace
 	}
 	if err := ValidateName("--name", o.Name); err != nil {
 		return err
