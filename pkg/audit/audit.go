@@ -21,6 +21,7 @@ import (
 	"github.com/aio-authn/kubectl-aio-authn/pkg/kube"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/lint"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
 
 // The rules only an audit raises; the others are validate's (pkg/lint).
@@ -102,16 +103,9 @@ func (r *Report) SummaryLine() string {
 		where = fmt.Sprintf("namespace %q", s.Namespace)
 	}
 	return fmt.Sprintf("%s: %s (%s), %s, %s, %s, %s: %s, %s, %s", where,
-		plural(s.Listeners, "listener"), plural(s.Ports, "port"), plural(s.Authentications, "authentication"),
-		plural(s.ConfigMaps, "configmap"), plural(s.Secrets, "secret"), plural(s.Pods, "pod"),
-		plural(sum.Errors, "error"), plural(sum.Warnings, "warning"), plural(sum.Infos, "info"))
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return fmt.Sprintf("%d %s", n, word)
-	}
-	return fmt.Sprintf("%d %ss", n, word)
+		ui.Plural(s.Listeners, "listener"), ui.Plural(s.Ports, "port"), ui.Plural(s.Authentications, "authentication"),
+		ui.Plural(s.ConfigMaps, "configmap"), ui.Plural(s.Secrets, "secret"), ui.Plural(s.Pods, "pod"),
+		ui.Plural(sum.Errors, "error"), ui.Plural(sum.Warnings, "warning"), ui.Plural(sum.Infos, "info"))
 }
 
 // Audit checks a snapshot. It does no I/O.

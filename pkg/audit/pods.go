@@ -12,6 +12,7 @@ import (
 	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
 	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/lint"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
 
 // defaultBrokerAudiences are the audiences brokers of each generation
@@ -146,7 +147,7 @@ func (a *auditor) podTokens() error {
 		msg := fmt.Sprintf("pod %s mounts a service account token (volume %s) for audience %q, which no listener port accepts: the broker refuses it",
 			m.pod.Name, m.volume, m.audience)
 		if m.more > 0 {
-			msg += fmt.Sprintf(" (so do %s of %s)", plural(m.more, "more pod"), m.owner)
+			msg += fmt.Sprintf(" (so do %s of %s)", ui.Plural(m.more, "more pod"), m.owner)
 		}
 		path := fmt.Sprintf("spec.volumes[%d].projected.sources[%d].serviceAccountToken.audience", m.volumeIndex, m.sourceIndex)
 		a.add(doc, path, RulePodTokenAudience, sev, msg, podHint(m.audience, ports, sev))

@@ -8,7 +8,9 @@ import (
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
 	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
 
 // authnInfo is what the cross-reference rules need from a
@@ -267,7 +269,7 @@ func (c *docCheck) previewAPI() {
 	}
 	c.at("apiVersion", false, RulePreviewAPI,
 		fmt.Sprintf("%s: valid; every field it has is in %s/v1 too", what, groupBroker),
-		"to move to v1, change only the apiVersion:\n  kubectl aio-authn convert "+shellQuote(convertFile(d.File))+" --to v1")
+		"to move to v1, change only the apiVersion:\n  kubectl aio-authn convert "+ui.ShellQuote(convertFile(d.File))+" --to v1")
 }
 
 // oldAPI reports a resource of the mid-2024 preview. When the CRD does not
@@ -282,24 +284,15 @@ func (c *docCheck) oldAPI() {
 
 // convertHint is the command that rewrites a file of an older generation.
 func convertHint(file string) string {
-	return fmt.Sprintf("convert it to v1:\n  kubectl aio-authn convert %s --to v1", shellQuote(convertFile(file)))
+	return fmt.Sprintf("convert it to v1:\n  kubectl aio-authn convert %s --to v1", ui.ShellQuote(convertFile(file)))
 }
 
 // convertFile is how convert names the input: "-" for stdin.
 func convertFile(file string) string {
-	if file == "" || file == "<stdin>" {
+	if file == "" || file == input.StdinName {
 		return "-"
 	}
 	return file
-}
-
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:@+,", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // check2023 checks a resource of the 2023 preview group: it is always an
@@ -335,7 +328,7 @@ func (c *docCheck) check2023() {
 	if v1Shape != "" {
 		c.at("apiVersion", false, RuleGenerationMismatch,
 			fmt.Sprintf("apiVersion %s is the 2023 preview, but %s is of the v1 shape", d.APIVersion, v1Shape),
-			fmt.Sprintf("apiVersion: %s/v1\nor let convert rewrite the whole document:\n  kubectl aio-authn convert %s --to v1", groupBroker, shellQuote(d.File)))
+			fmt.Sprintf("apiVersion: %s/v1\nor let convert rewrite the whole document:\n  kubectl aio-authn convert %s --to v1", groupBroker, ui.ShellQuote(convertFile(d.File))))
 		return
 	}
 	c.at("apiVersion", false, RuleOldAPI,

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
 
 // File modes of what the minting commands write: private keys readable by
@@ -27,11 +29,8 @@ type ExistsError struct {
 
 func (e *ExistsError) Error() string {
 	more := ""
-	switch {
-	case e.More == 1:
-		more = " (and 1 more file)"
-	case e.More > 1:
-		more = fmt.Sprintf(" (and %d more files)", e.More)
+	if e.More > 0 {
+		more = " (and " + ui.Plural(e.More, "more file") + ")"
 	}
 	return fmt.Sprintf("%s already exists%s: pass --force to overwrite, or write somewhere else", e.Path, more)
 }
