@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/api/crds"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 )
@@ -39,7 +40,7 @@ served: convert such manifests with "kubectl aio-authn convert" first.`,
 	c.Flags().StringVarP(&opts.output, "output", "o", "yaml", "output format: yaml or json")
 	c.Flags().StringVar(&opts.kind, "kind", "", "print only this kind's CRD: BrokerAuthentication or BrokerListener")
 	_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"yaml", "json"}, cobra.ShellCompDirectiveNoFileComp))
-	_ = c.RegisterFlagCompletionFunc("kind", cobra.FixedCompletions([]string{"BrokerAuthentication", "BrokerListener"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = c.RegisterFlagCompletionFunc("kind", cobra.FixedCompletions([]string{api.KindBrokerAuthentication, api.KindBrokerListener}, cobra.ShellCompDirectiveNoFileComp))
 	return c
 }
 

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
 	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/kube"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/lint"
@@ -208,7 +209,7 @@ func (a *auditor) doc(ns, kind, name string) *manifest.Document {
 // to BrokerAuthentications the cluster does not have.
 func (a *auditor) listenerPorts() {
 	for _, l := range a.snap.Listeners {
-		doc := a.doc(l.Namespace, "BrokerListener", l.Name)
+		doc := a.doc(l.Namespace, api.KindBrokerListener, l.Name)
 		if doc == nil {
 			continue
 		}
@@ -292,7 +293,7 @@ func trustedCA(m v1.BrokerAuthenticatorMethods) string {
 // missingRefs flags ConfigMaps and Secrets referenced but absent.
 func (a *auditor) missingRefs() {
 	for _, authn := range a.snap.Authentications {
-		doc := a.doc(authn.Namespace, "BrokerAuthentication", authn.Name)
+		doc := a.doc(authn.Namespace, api.KindBrokerAuthentication, authn.Name)
 		if doc == nil {
 			continue
 		}
@@ -326,7 +327,7 @@ func (a *auditor) missingRefs() {
 		}
 	}
 	for _, l := range a.snap.Listeners {
-		doc := a.doc(l.Namespace, "BrokerListener", l.Name)
+		doc := a.doc(l.Namespace, api.KindBrokerListener, l.Name)
 		if doc == nil {
 			continue
 		}

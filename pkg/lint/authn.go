@@ -264,11 +264,11 @@ func (c *docCheck) audienceMix(gen api.Generation, auds []audienceAt) {
 func (c *docCheck) previewAPI() {
 	d := c.doc
 	what := "v1beta1 " + d.Kind + " of the 2025 preview, whose shape is v1's"
-	if d.Kind == kindAuthn {
+	if d.Kind == api.KindBrokerAuthentication {
 		what = "v1beta1 " + d.Kind + " in " + c.shape.Describe()
 	}
 	c.at("apiVersion", false, RulePreviewAPI,
-		fmt.Sprintf("%s: valid; every field it has is in %s/v1 too", what, groupBroker),
+		fmt.Sprintf("%s: valid; every field it has is in %s/v1 too", what, api.Group),
 		"to move to v1, change only the apiVersion:\n  kubectl aio-authn convert "+ui.ShellQuote(convertFile(d.File))+" --to v1")
 }
 
@@ -317,7 +317,7 @@ func (c *docCheck) check2023() {
 			break
 		}
 	}
-	if d.Kind == kindListener {
+	if d.Kind == api.KindBrokerListener {
 		for i, p := range items(child(child(d.Root, "spec"), "ports")) {
 			if child(p, "authenticationRef") != nil {
 				v1Shape = fmt.Sprintf("spec.ports[%d].authenticationRef", i)
@@ -328,7 +328,7 @@ func (c *docCheck) check2023() {
 	if v1Shape != "" {
 		c.at("apiVersion", false, RuleGenerationMismatch,
 			fmt.Sprintf("apiVersion %s is the 2023 preview, but %s is of the v1 shape", d.APIVersion, v1Shape),
-			fmt.Sprintf("apiVersion: %s/v1\nor let convert rewrite the whole document:\n  kubectl aio-authn convert %s --to v1", groupBroker, ui.ShellQuote(convertFile(d.File))))
+			fmt.Sprintf("apiVersion: %s/v1\nor let convert rewrite the whole document:\n  kubectl aio-authn convert %s --to v1", api.Group, ui.ShellQuote(convertFile(d.File))))
 		return
 	}
 	c.at("apiVersion", false, RuleOldAPI,

@@ -40,17 +40,6 @@ type Options struct {
 	Limits manifest.Limits
 }
 
-// API groups of the broker's resources, by generation.
-const (
-	groupBroker = "mqttbroker.iotoperations.azure.com"
-	// group2023 is the group of the 2023 preview (apiVersion
-	// mq.iotoperations.azure.com/v1beta1), which no current broker serves.
-	group2023 = "mq.iotoperations.azure.com"
-
-	kindAuthn    = "BrokerAuthentication"
-	kindListener = "BrokerListener"
-)
-
 // Lint checks files already in memory (their Data); see LintPaths.
 func Lint(files []*manifest.File, opts Options) *Result {
 	sources := make([]source, len(files))
@@ -466,26 +455,26 @@ func (c *docCheck) run(out *fileOutcome) {
 		return
 	}
 	switch {
-	case d.Group() == groupBroker && (d.Kind == kindAuthn || d.Kind == kindListener):
+	case d.Group() == api.Group && (d.Kind == api.KindBrokerAuthentication || d.Kind == api.KindBrokerListener):
 		out.resources = append(out.resources, resourceOf(d))
 		c.checkServed()
-		if d.Kind == kindAuthn {
+		if d.Kind == api.KindBrokerAuthentication {
 			if a := c.checkAuthn(); a != nil {
 				out.authns = append(out.authns, a)
 			}
 		} else if l := c.checkListener(); l != nil {
 			out.listeners = append(out.listeners, l)
 		}
-	case d.Group() == group2023 && (d.Kind == kindAuthn || d.Kind == kindListener):
+	case d.Group() == api.Group2023 && (d.Kind == api.KindBrokerAuthentication || d.Kind == api.KindBrokerListener):
 		out.resources = append(out.resources, resourceOf(d))
 		c.check2023()
-	case (d.Kind == kindAuthn || d.Kind == kindListener) && looksLikeBrokerGroup(d):
+	case (d.Kind == api.KindBrokerAuthentication || d.Kind == api.KindBrokerListener) && looksLikeBrokerGroup(d):
 		// A broker kind under a misspelt or incomplete apiVersion would be
 		// skipped as "another kind" otherwise.
 		out.resources = append(out.resources, resourceOf(d))
 		f := c.at("apiVersion", false, RuleAPIVersion,
 			fmt.Sprintf("apiVersion %q is not an API of the broker", d.APIVersion),
-			fmt.Sprintf("apiVersion: %s/v1", groupBroker))
+			fmt.Sprintf("apiVersion: %s/v1", api.Group))
 		f.rejects = true
 	case d.APIVersion == "v1" && (d.Kind == "ConfigMap" || d.Kind == "Secret"):
 		out.objects = append(out.objects, &objectInfo{hdr: headerOf(d), ns: d.Namespace, line: d.Line,
@@ -543,7 +532,7 @@ func (c *docCheck) checkServed() {
 		served := defaultSchemas.served[gvk.GroupKind()]
 		f := c.at("apiVersion", false, RuleAPIVersion,
 			fmt.Sprintf("%s is not served for %s (served: %s)", d.APIVersion, d.Kind, strings.Join(served, ", ")),
-			fmt.Sprintf("apiVersion: %s/v1", groupBroker))
+			fmt.Sprintf("apiVersion: %s/v1", api.Group))
 		f.rejects = true
 		return
 	}
