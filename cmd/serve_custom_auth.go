@@ -18,6 +18,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/aio-authn/kubectl-aio-authn/pkg/atomicfile"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/customauth"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/exitcode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
@@ -193,7 +194,7 @@ func (o *serveCustomAuthOptions) run(ctx context.Context) error {
 	}
 	if o.readyFile != "" {
 		data, _ := json.Marshal(ready)
-		if err := pki.WriteFile(o.readyFile, append(data, '\n'), pki.PublicFileMode, true); err != nil {
+		if err := atomicfile.WriteFile(o.readyFile, append(data, '\n'), pki.PublicFileMode, true); err != nil {
 			ln.Close()
 			return exitcode.UsageError(err)
 		}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aio-authn/kubectl-aio-authn/pkg/atomicfile"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/dn"
 )
 
@@ -96,7 +97,7 @@ func LocalCAFile(readyFile string) string {
 func WriteLocalCA(l *LocalServer, readyFile string) (path string, remove func(), err error) {
 	if readyFile != "" {
 		path = LocalCAFile(readyFile)
-		if err := WriteFile(path, l.CAPEM(), PublicFileMode, true); err != nil {
+		if err := atomicfile.WriteFile(path, l.CAPEM(), PublicFileMode, true); err != nil {
 			return "", nil, err
 		}
 		return path, func() { os.Remove(path) }, nil
@@ -106,7 +107,7 @@ func WriteLocalCA(l *LocalServer, readyFile string) (path string, remove func(),
 		return "", nil, err
 	}
 	path = filepath.Join(dir, "ca.pem")
-	if err := WriteFile(path, l.CAPEM(), PublicFileMode, false); err != nil {
+	if err := atomicfile.WriteFile(path, l.CAPEM(), PublicFileMode, false); err != nil {
 		os.RemoveAll(dir)
 		return "", nil, err
 	}
