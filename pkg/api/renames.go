@@ -121,8 +121,9 @@ type Rename struct {
 	Refuse bool
 }
 
-// The renames that need more than the table (a warning that depends on the
-// value), by name for the code that does it.
+// The renames code names: conversion warns about what dropping the first two
+// leaves to do, which depends on their values, and the typed conversion
+// reads the fields of the last two by hand.
 var (
 	// RenameListenerRef is the 2023 link from an authentication to its
 	// listeners, which v1 reverses.
@@ -265,11 +266,4 @@ func find(w Where, m v1.Method) *Rename {
 		}
 	}
 	return nil
-}
-
-// renamed is the note for a name of generation from converted to v1's, at
-// the field path prefix: "spec.authenticationMethods[0].custom →
-// customSettings".
-func (r *Rename) renamed(prefix string, from Generation) string {
-	return prefix + "." + r.Names[from] + " → " + r.Names[GenV1]
 }
