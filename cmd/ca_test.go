@@ -19,7 +19,7 @@ func pkiFixture(name string) string { return filepath.Join("..", "testdata", "pk
 func TestCaImportCommand(t *testing.T) {
 	root := pkiFixture("root_ca_cert.pem")
 	now := "--now=2026-06-01T00:00:00Z"
-	r := runMinting(t, "", "ca", "import", root, "--dry-run=client", "-o", "yaml", now).mustSucceed(t)
+	r := runCmd(t, "", "ca", "import", root, "--dry-run=client", "-o", "yaml", now).mustSucceed(t)
 	var cm corev1.ConfigMap
 	if err := yaml.UnmarshalStrict([]byte(r.stdout), &cm); err != nil {
 		t.Fatalf("-o yaml is not a ConfigMap: %v\n%s", err, r.stdout)
@@ -33,7 +33,7 @@ func TestCaImportCommand(t *testing.T) {
 		t.Errorf("stderr for a good CA: %q", r.stderr)
 	}
 
-	r = runMinting(t, "", "ca", "import", pkiFixture("chain.pem"), root, "--name", "fleet-ca", "-n", "mqtt", "--key", "ca.crt",
+	r = runCmd(t, "", "ca", "import", pkiFixture("chain.pem"), root, "--name", "fleet-ca", "-n", "mqtt", "--key", "ca.crt",
 		"--dry-run=client", "-o", "json", now).mustSucceed(t)
 	if err := json.Unmarshal([]byte(r.stdout), &cm); err != nil {
 		t.Fatal(err)
@@ -45,22 +45,22 @@ func TestCaImportCommand(t *testing.T) {
 		t.Errorf("no note about the duplicate:\n%s", r.stderr)
 	}
 
-	r = runMinting(t, "", "ca", "import", root, "--dry-run=client", now).mustSucceed(t)
+	r = runCmd(t, "", "ca", "import", root, "--dry-run=client", now).mustSucceed(t)
 	if r.stdout != "configmap/client-ca serverside-applied (dry run)\n" {
 		t.Errorf("default output %q", r.stdout)
 	}
-	r = runMinting(t, "", "ca", "import", root, "--dry-run", "-o", "name", now).mustSucceed(t)
+	r = runCmd(t, "", "ca", "import", root, "--dry-run", "-o", "name", now).mustSucceed(t)
 	if r.stdout != "configmap/client-ca\n" {
 		t.Errorf("-o name: %q", r.stdout)
 	}
 	// From standard input.
-	r = runMinting(t, string(pemData), "ca", "import", "-", "--dry-run=client", "-o", "yaml", now).mustSucceed(t)
+	r = runCmd(t, string(pemData), "ca", "import", "-", "--dry-run=client", "-o", "yaml", now).mustSucceed(t)
 	if !strings.Contains(r.stdout, "client_ca.pem: |") {
 		t.Errorf("stdin: %s", r.stdout)
 	}
 
 	// Expired CAs are imported with a warning.
-	r = runMinting(t, "", "ca", "import", pkiFixture("expired_root_ca_cert.pem"), "--dry-run=client", now).mustSucceed(t)
+	r = runCmd(t, "", "ca", "import", pkiFixture("expired_root_ca_cert.pem"), "--dry-run=client", now).mustSucceed(t)
 	if !strings.Contains(r.stderr, "warning: "+pkiFixture("expired_root_ca_cert.pem")+":1: certificate 0 \"CN = Retired Root, O = Contoso\" expired on 2025-01-01T00:00:00Z") {
 		t.Errorf("no expiry warning:\n%s", r.stderr)
 	}
@@ -83,13 +83,13 @@ func TestCaImportCommand(t *testing.T) {
 		{[]string{root, "--dry-run=maybe"}, `invalid --dry-run "maybe"`},
 		{[]string{root, c, "-o", "wide"}, "unable to match a printer"},
 	} {
-		runMinting(t, "", append(append([]string{"ca", "import"}, tt.args...), now)...).mustFail(t, 2, tt.want)
+		runCmd(t, "", append(append([]string{"ca", "import"}, tt.args...), now)...).mustFail(t, 2, tt.want)
 	}
 }
 
 func TestCaInspectCommand(t *testing.T) {
 	now := "--now=2026-06-01T00:00:00Z"
-	r := runMinting(t, "", "ca", "inspect", pkiFixture("chain.pem"), now).mustSucceed(t)
+	r := runCmd(t, "", "ca", "inspect", pkiFixture("chain.pem"), now).mustSucceed(t)
 	for _, want := range []string{
 		pkiFixture("chain.pem") + ":1: certificate 0", "  subject      CN = Contoso Test Devices, O = Contoso",
 		"  issuer       CN = Contoso Test Root, O = Contoso (self-signed)", "  CA           yes, path length 1",
@@ -99,7 +99,7 @@ func TestCaInspectCommand(t *testing.T) {
 			t.Errorf("inspect lacks %q:\n%s", want, r.stdout)
 		}
 	}
-	r = runMinting(t, "", "ca", "inspect", pkiFixture("thermostat_cert.pem"), pkiFixture("expired_root_ca_cert.pem"), "-o", "json", now).mustSucceed(t)
+	r = runCmd(t, "", "ca", "inspect", pkiFixture("thermostat_cert.pem"), pkiFixture("expired_root_ca_cert.pem"), "-o", "json", now).mustSucceed(t)
 	var doc pki.Inspection
 	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || len(doc.Certificates) != 2 {
 		t.Fatalf("-o json: %v\n%s", err, r.stdout)
@@ -110,11 +110,11 @@ func TestCaInspectCommand(t *testing.T) {
 		t.Errorf("inspect -o json: %+v", doc)
 	}
 	data, _ := os.ReadFile(pkiFixture("root_ca_cert.pem"))
-	r = runMinting(t, string(data), "ca", "inspect", "-", now).mustSucceed(t)
+	r = runCmd(t, string(data), "ca", "inspect", "-", now).mustSucceed(t)
 	if !strings.HasPrefix(r.stdout, "stdin:1: certificate 0\n") {
 		t.Errorf("stdin: %s", r.stdout)
 	}
-	runMinting(t, "", "ca", "inspect", pkiFixture("root_ca_key.pem")).mustFail(t, 2, "no PEM certificate found: this looks like a private key")
-	runMinting(t, "", "ca", "inspect", "-", "-").mustFail(t, 2, "- (standard input) is given 2 times")
-	runMinting(t, "", "ca", "inspect", pkiFixture("chain.pem"), "--now", "June").mustFail(t, 2, `--now "June" is not an RFC 3339 time`)
+	runCmd(t, "", "ca", "inspect", pkiFixture("root_ca_key.pem")).mustFail(t, 2, "no PEM certificate found: this looks like a private key")
+	runCmd(t, "", "ca", "inspect", "-", "-").mustFail(t, 2, "- (standard input) is given 2 times")
+	runCmd(t, "", "ca", "inspect", pkiFixture("chain.pem"), "--now", "June").mustFail(t, 2, `--now "June" is not an RFC 3339 time`)
 }

@@ -2,55 +2,16 @@ package cmd
 
 import (
 	"bytes"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
-// mintResult is what one command line of the minting commands did.
-type mintResult struct {
-	stdout, stderr string
-	code           int
-}
-
-// runMinting runs the plugin's command line in-process, with stdin.
-func runMinting(t *testing.T, stdin string, args ...string) mintResult {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	var in io.Reader = strings.NewReader(stdin)
-	code := Execute(pluginName, args, in, &out, &errOut)
-	return mintResult{stdout: out.String(), stderr: errOut.String(), code: code}
-}
-
-func (r mintResult) mustSucceed(t *testing.T) mintResult {
-	t.Helper()
-	if r.code != 0 {
-		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
-	}
-	return r
-}
-
-// mustFail checks the exit code and that stderr is one "error: ..." line
-// holding want.
-func (r mintResult) mustFail(t *testing.T, code int, want string) {
-	t.Helper()
-	if r.code != code {
-		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, code, r.stdout, r.stderr)
-	}
-	if !strings.Contains(r.stderr, want) {
-		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
-	}
-	if code == 2 && (!strings.HasPrefix(r.stderr, "error: ") || strings.Count(strings.TrimRight(r.stderr, "\n"), "\n") > 1) {
-		t.Errorf("stderr is not a one-line error:\n%s", r.stderr)
-	}
-}
-
 func TestCertsChainCommand(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "certs")
-	r := runMinting(t, "", "certs", "chain", "--out-dir", out, "--client", "thermostat", "--server-san", "localhost").mustSucceed(t)
+	r := runCmd(t, "", "certs", "chain", "--out-dir", out, "--client", "thermostat", "--server-san", "localhost").mustSucceed(t)
 	if r.stdout != "" {
 		t.Errorf("certs chain wrote to stdout (the summary belongs on stderr):\n%s", r.stdout)
 	}
@@ -73,9 +34,9 @@ func TestCertsChainCommand(t *testing.T) {
 		}
 	}
 
-	runMinting(t, "", "certs", "chain", "--out-dir", out, "--client", "thermostat").
+	runCmd(t, "", "certs", "chain", "--out-dir", out, "--client", "thermostat").
 		mustFail(t, 2, filepath.Join(out, "root_ca_cert.pem")+" already exists (and 7 more files): pass --force")
-	runMinting(t, "", "certs", "chain", "--out-dir", out, "--client", "thermostat", "-f").mustSucceed(t)
+	runCmd(t, "", "certs", "chain", "--out-dir", out, "--client", "thermostat", "-f").mustSucceed(t)
 
 	for _, tt := range []struct {
 		args []string
@@ -90,7 +51,7 @@ func TestCertsChainCommand(t *testing.T) {
 		{[]string{"--out-dir", dir + "/a", "--client-prefix", "dev-"}, "flag --client-prefix requires flag --count"},
 		{[]string{"--out-dir", dir + "/a", "--client", "a", "--count", "x"}, "invalid argument \"x\""},
 	} {
-		runMinting(t, "", append([]string{"certs", "chain"}, tt.args...)...).mustFail(t, 2, tt.want)
+		runCmd(t, "", append([]string{"certs", "chain"}, tt.args...)...).mustFail(t, 2, tt.want)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "a")); err == nil {
 		t.Errorf("a refused command created its --out-dir")
@@ -98,7 +59,7 @@ func TestCertsChainCommand(t *testing.T) {
 }
 
 func TestCertsChainOKPWarns(t *testing.T) {
-	r := runMinting(t, "", "certs", "chain", "--out-dir", t.TempDir()+"/c", "--client", "a", "--kty", "OKP").mustSucceed(t)
+	r := runCmd(t, "", "certs", "chain", "--out-dir", t.TempDir()+"/c", "--client", "a", "--kty", "OKP").mustSucceed(t)
 	if !strings.Contains(r.stderr, "warning: Ed25519 keys: the broker documents EC and RSA only") {
 		t.Errorf("no warning about Ed25519:\n%s", r.stderr)
 	}
@@ -137,13 +98,13 @@ func TestProgressLine(t *testing.T) {
 func TestCertsCreateCommand(t *testing.T) {
 	dir := t.TempDir()
 	p := func(n string) string { return filepath.Join(dir, n) }
-	r := runMinting(t, "", "certs", "create", "CN = Contoso Root, O = Contoso", p("root.pem"), p("root.key"), "--profile", "root-ca", "--kty", "RSA").mustSucceed(t)
+	r := runCmd(t, "", "certs", "create", "CN = Contoso Root, O = Contoso", p("root.pem"), p("root.key"), "--profile", "root-ca", "--kty", "RSA").mustSucceed(t)
 	if !strings.Contains(r.stderr, "Wrote root CA "+p("root.pem")+" and its key "+p("root.key")+" (RSA 2048, mode 0600)") || r.stdout != "" {
 		t.Errorf("stdout %q stderr:\n%s", r.stdout, r.stderr)
 	}
-	runMinting(t, "", "certs", "create", "CN = Contoso Devices", p("inter.pem"), p("inter.key"), "--profile", "intermediate-ca",
+	runCmd(t, "", "certs", "create", "CN = Contoso Devices", p("inter.pem"), p("inter.key"), "--profile", "intermediate-ca",
 		"--ca", p("root.pem"), "--ca-key", p("root.key")).mustSucceed(t)
-	r = runMinting(t, "", "certs", "create", "thermostat", p("t.pem"), p("t.key"), "--ca", p("inter.pem"), "--ca-key", p("inter.key"),
+	r = runCmd(t, "", "certs", "create", "thermostat", p("t.pem"), p("t.key"), "--ca", p("inter.pem"), "--ca-key", p("inter.key"),
 		"--san", "thermostat", "--san", "10.1.2.3", "--not-after", "48h").mustSucceed(t)
 	if !strings.Contains(r.stderr, "SANs     DNS:thermostat, IP:10.1.2.3") || !strings.Contains(r.stderr, "(RSA 2048, mode 0600)") {
 		t.Errorf("summary:\n%s", r.stderr)
@@ -159,6 +120,6 @@ func TestCertsCreateCommand(t *testing.T) {
 		{[]string{"x", p("t.pem"), p("a.key"), "--ca", p("inter.pem"), "--ca-key", p("inter.key")}, p("t.pem") + " already exists"},
 		{[]string{"x", p("a.pem")}, "accepts 3 arg(s), received 2"},
 	} {
-		runMinting(t, "", append([]string{"certs", "create"}, tt.args...)...).mustFail(t, 2, tt.want)
+		runCmd(t, "", append([]string{"certs", "create"}, tt.args...)...).mustFail(t, 2, tt.want)
 	}
 }

@@ -18,15 +18,59 @@ import (
 // and probe register the same ones, so a client is described the same way
 // to both.
 type clientFlags struct {
-	c             explain.Case
-	port          int32
-	password      string
-	authData      string
+	verifierFlags
+	c        explain.Case
+	port     int32
+	password string
+	authData string
+}
+
+// verifierFlags are the flags of what the engine verifies credentials
+// with: offline keys and issuers for service account tokens, and how long
+// a custom auth server is waited for. Every command that runs the engine
+// (explain, probe, serve broker) takes them with these names.
+type verifierFlags struct {
 	issuerKey     string
 	issuers       []string
 	customTimeout time.Duration
 
 	keys *sat.KeySet
+}
+
+// tokenReviewUsage is --token-review's help: the cluster's TokenReview API
+// instead of offline keys.
+const tokenReviewUsage = "verify service account tokens with the cluster's TokenReview API, as the broker does"
+
+func (v *verifierFlags) addFlags(f *pflag.FlagSet) {
+	f.StringVar(&v.issuerKey, "sat-issuer-key", "", "PEM public key(s) or JWKS file to verify service account tokens offline")
+	f.StringArrayVar(&v.issuers, "sat-issuer", nil, "the API server's service account issuer (--service-account-issuer), which tokens verified offline must carry; repeatable")
+	f.DurationVar(&v.customTimeout, "custom-timeout", customauth.DefaultTimeout, "how long to wait for the custom auth server")
+}
+
+// complete checks the timeout and reads the offline keys.
+func (v *verifierFlags) complete() error {
+	if v.customTimeout <= 0 {
+		return exitcode.Usagef("--custom-timeout %s: give a positive duration such as 5s", v.customTimeout)
+	}
+	if v.issuerKey != "" {
+		ks, err := sat.LoadKeySet(v.issuerKey)
+		if err != nil {
+			return exitcode.Usagef("--sat-issuer-key %v", err)
+		}
+		v.keys = ks
+	}
+	return nil
+}
+
+// checkTokenReview refuses offline verifiers beside --token-review.
+func (v *verifierFlags) checkTokenReview(tokenReview bool) error {
+	switch {
+	case tokenReview && v.issuerKey != "":
+		return exitcode.Usagef("--token-review and --sat-issuer-key both verify tokens: give one")
+	case tokenReview && len(v.issuers) > 0:
+		return exitcode.Usagef("--sat-issuer is for tokens verified offline; with --token-review the API server checks the issuer itself: drop --sat-issuer")
+	}
+	return nil
 }
 
 // addCredentialFlags adds the flags of what the client presents.
@@ -50,11 +94,9 @@ func (x *clientFlags) addEngineFlags(c *cobra.Command) {
 	f.StringVar(&x.c.Authn, "authn", "", "the BrokerAuthentication to explain (needed when the bundle holds several)")
 	f.StringVar(&x.c.Listener, "listener", "", "explain for a port of this BrokerListener (with --port)")
 	f.Int32Var(&x.port, "port", 0, "the listener port the client connects to (with --listener)")
-	f.StringVar(&x.issuerKey, "sat-issuer-key", "", "PEM public key(s) or JWKS file to verify service account tokens offline")
-	f.StringArrayVar(&x.issuers, "sat-issuer", nil, "the API server's service account issuer (--service-account-issuer), which tokens verified offline must carry; repeatable")
+	x.verifierFlags.addFlags(f)
 	f.StringVar(&x.c.CustomResult, "custom-result", "", "what-if instead of calling the custom auth server: pass, fail or unreachable")
 	f.StringVar(&x.c.ADRDevice, "adr-device", "", "what-if for additionalValidation AzureDeviceRegistry: the client's device (its leaf CN) is enabled, disabled or missing in Azure Device Registry")
-	f.DurationVar(&x.customTimeout, "custom-timeout", customauth.DefaultTimeout, "how long to wait for the custom auth server")
 	_ = c.RegisterFlagCompletionFunc("custom-result", fixedCompletion("pass", "fail", "unreachable"))
 	_ = c.RegisterFlagCompletionFunc("adr-device", fixedCompletion("enabled", "disabled", "missing"))
 }
@@ -72,15 +114,10 @@ func (x *clientFlags) complete(f *pflag.FlagSet) error {
 	if f.Changed("auth-data") {
 		x.c.AuthData = &x.authData
 	}
-	if x.customTimeout <= 0 {
-		return exitcode.Usagef("--custom-timeout %s: give a positive duration such as 5s", x.customTimeout)
-	}
-	if x.issuerKey != "" {
-		ks, err := sat.LoadKeySet(x.issuerKey)
-		if err != nil {
-			return exitcode.Usagef("--sat-issuer-key %v", err)
-		}
-		x.keys = ks
-	}
-	return nil
+	return x.verifierFlags.complete()
+}
+
+// addBundleFlag adds -f, the bundle of manifests the engine works from.
+func addBundleFlag(f *pflag.FlagSet, files *[]string) {
+	f.StringArrayVarP(files, "filename", "f", nil, "bundle: manifest files or directories (- for standard input); repeatable")
 }

@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,9 +11,8 @@ import (
 func runConvert(t *testing.T, dir string, stdin string, args ...string) (string, string, int) {
 	t.Helper()
 	t.Chdir(dir)
-	var out, errOut bytes.Buffer
-	code := Execute(pluginName, append([]string{"convert"}, args...), strings.NewReader(stdin), &out, &errOut)
-	return out.String(), errOut.String(), code
+	r := runCmd(t, stdin, append([]string{"convert"}, args...)...)
+	return r.stdout, r.stderr, r.code
 }
 
 func writeFiles(t *testing.T, files map[string]string) string {

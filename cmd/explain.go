@@ -99,7 +99,7 @@ batch, the worst case).`),
 		},
 	}
 	f := c.Flags()
-	f.StringArrayVarP(&e.files, "filename", "f", nil, "bundle: manifest files or directories (- for standard input); repeatable")
+	addBundleFlag(f, &e.files)
 	e.addEngineFlags(c)
 	e.addCredentialFlags(c)
 	f.StringVar(&e.c.Now, "now", "", "decide at this time (RFC 3339) instead of now")

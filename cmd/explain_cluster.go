@@ -30,7 +30,7 @@ type explainCluster struct {
 func (x *explainCluster) addFlags(c *cobra.Command, o *rootOptions) {
 	f := c.Flags()
 	f.BoolVar(&x.fromCluster, "from-cluster", false, "read the BrokerAuthentications, BrokerListeners and what they reference from the cluster (-n, default azure-iot-operations) instead of -f")
-	f.BoolVar(&x.tokenReview, "token-review", false, "verify service account tokens with the cluster's TokenReview API, as the broker does")
+	f.BoolVar(&x.tokenReview, "token-review", false, tokenReviewUsage)
 	o.addKubeFlags(c)
 }
 
@@ -43,10 +43,9 @@ func (e *explainOptions) readBundle(ctx context.Context) (*bundle.Bundle, error)
 		return nil, exitcode.Usagef("-f and --from-cluster both give the bundle: drop one")
 	case !x.fromCluster && len(e.files) == 0:
 		return nil, exitcode.Usagef("no bundle: give the manifests with -f, or read them from the cluster with --from-cluster")
-	case x.tokenReview && e.issuerKey != "":
-		return nil, exitcode.Usagef("--token-review and --sat-issuer-key both verify tokens: give one")
-	case x.tokenReview && len(e.issuers) > 0:
-		return nil, exitcode.Usagef("--sat-issuer is for tokens verified offline; with --token-review the API server checks the issuer itself: drop --sat-issuer")
+	}
+	if err := e.checkTokenReview(x.tokenReview); err != nil {
+		return nil, err
 	}
 	if !x.fromCluster && !x.tokenReview {
 		return bundle.Read(e.files, e.In, e.limits)

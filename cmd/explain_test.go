@@ -2,15 +2,14 @@ package cmd
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var updateExplain = flag.Bool("update", false, "rewrite golden files")
+	"github.com/aio-authn/kubectl-aio-authn/internal/golden"
+)
 
 // TestExplainGolden runs explain on the example bundle and compares the
 // whole output (stdout, stderr, exit code) with testdata/explain/golden.
@@ -82,22 +81,7 @@ func TestExplainGolden(t *testing.T) {
 			}
 			got += fmt.Sprintf("--- exit %d\n", code)
 			path := filepath.Join("testdata", "explain", "golden", tc.name)
-			if *updateExplain {
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (go test ./cmd -run TestExplainGolden -update creates it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("%s differs (go test ./cmd -run TestExplainGolden -update rewrites it):\n%s", path, got)
-			}
+			golden.Check(t, path, []byte(got))
 			if strings.Contains(out.String()+errOut.String(), "s3cret") {
 				t.Error("the output shows the password")
 			}

@@ -11,6 +11,7 @@ import (
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn/explain"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/probe"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/reasoncode"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
 
@@ -169,13 +170,13 @@ func codeText(kind string, code *uint8) string {
 	if code == nil {
 		return "no " + kind
 	}
-	return fmt.Sprintf("%s 0x%02X %s", kind, *code, probe.CodeName(kind, *code))
+	return fmt.Sprintf("%s 0x%02X %s", kind, *code, reasoncode.Name(kind, *code))
 }
 
 func pubsubText(ps *probe.PubSub, st *ui.Styles) string {
-	parts := []string{codeText(probe.KindSuback, ps.SubscribeCode)}
+	parts := []string{codeText(reasoncode.Suback, ps.SubscribeCode)}
 	if ps.SubscribeCode != nil {
-		parts = append(parts, codeText(probe.KindPuback, ps.PublishCode))
+		parts = append(parts, codeText(reasoncode.Puback, ps.PublishCode))
 	}
 	mark := st.Success.Render(markOK)
 	switch {
@@ -201,11 +202,11 @@ func reauthText(a *probe.Reauth, st *ui.Styles) string {
 	var s string
 	switch a.Result {
 	case probe.ReauthSuccess:
-		s = st.Success.Render(markOK) + " success: " + codeText(probe.KindAuth, a.Code)
+		s = st.Success.Render(markOK) + " success: " + codeText(reasoncode.Auth, a.Code)
 	case probe.ReauthFailed:
-		s = st.Error.Render(markFailed) + " failed: the broker answered " + codeText(probe.KindDisconnect, a.Code)
+		s = st.Error.Render(markFailed) + " failed: the broker answered " + codeText(reasoncode.Disconnect, a.Code)
 	case probe.ReauthContinue:
-		s = st.Warning.Render(markUnknown) + " continue: the broker answered " + codeText(probe.KindAuth, a.Code) + ", it could not decide for now"
+		s = st.Warning.Render(markUnknown) + " continue: the broker answered " + codeText(reasoncode.Auth, a.Code) + ", it could not decide for now"
 	case probe.ReauthTimeout:
 		s = st.Warning.Render(markUnknown) + " timeout: no answer"
 	default:
@@ -220,7 +221,7 @@ func reauthText(a *probe.Reauth, st *ui.Styles) string {
 func disconnectText(d *probe.Disconnect, st *ui.Styles) string {
 	after := fmt.Sprintf(" after %s", msText(d.AfterMs))
 	if d.By == probe.ByServer {
-		s := st.Error.Render(markFailed) + " the broker sent " + codeText(probe.KindDisconnect, d.Code)
+		s := st.Error.Render(markFailed) + " the broker sent " + codeText(reasoncode.Disconnect, d.Code)
 		if d.ReasonString != "" {
 			s += fmt.Sprintf(": %q", ui.Escape(d.ReasonString))
 		}

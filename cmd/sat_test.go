@@ -11,16 +11,16 @@ import (
 func TestSatCommands(t *testing.T) {
 	dir := t.TempDir()
 	keys := filepath.Join(dir, "keys")
-	r := runMinting(t, "", "sat", "keygen", "--out-dir", keys).mustSucceed(t)
+	r := runCmd(t, "", "sat", "keygen", "--out-dir", keys).mustSucceed(t)
 	if r.stdout != "" || !strings.Contains(r.stderr, "Wrote a token signing key pair in "+keys+" (RSA 2048, RS256)") ||
 		!strings.Contains(r.stderr, "kubectl aio-authn sat mint --signing-key "+filepath.Join(keys, "sa_key.pem")) {
 		t.Errorf("stdout %q, stderr:\n%s", r.stdout, r.stderr)
 	}
-	runMinting(t, "", "sat", "keygen", "--out-dir", keys).mustFail(t, 2, filepath.Join(keys, "sa_key.pem")+" already exists (and 2 more files)")
+	runCmd(t, "", "sat", "keygen", "--out-dir", keys).mustFail(t, 2, filepath.Join(keys, "sa_key.pem")+" already exists (and 2 more files)")
 
 	mint := []string{"sat", "mint", "--signing-key", filepath.Join(keys, "sa_key.pem"), "--service-account", "mqtt-client",
 		"--audience", "aio-internal", "--now", "2026-05-01T10:00:00Z", "--duration", "2h"}
-	r = runMinting(t, "", mint...).mustSucceed(t)
+	r = runCmd(t, "", mint...).mustSucceed(t)
 	minted := r.stdout
 	token := strings.TrimSuffix(minted, "\n")
 	// The token alone, so $(kubectl aio-authn sat mint ...) works.
@@ -34,7 +34,7 @@ func TestSatCommands(t *testing.T) {
 	}
 	now := "--now=2026-05-01T10:30:00Z"
 	for _, args := range [][]string{{token}, {tokenFile}, {"-"}, {}} {
-		r = runMinting(t, minted, append([]string{"sat", "decode", now}, args...)...).mustSucceed(t)
+		r = runCmd(t, minted, append([]string{"sat", "decode", now}, args...)...).mustSucceed(t)
 		for _, want := range []string{"alg: RS256", "sub: system:serviceaccount:azure-iot-operations:mqtt-client", "aud: aio-internal",
 			"exp: 2026-05-01T12:00:00Z (in 90m)", "iat: 2026-05-01T10:00:00Z (30m ago)", "namespace:      azure-iot-operations"} {
 			if !strings.Contains(r.stdout, want) {
@@ -49,7 +49,7 @@ func TestSatCommands(t *testing.T) {
 		}
 	}
 
-	r = runMinting(t, "", "sat", "decode", token, "-o", "json", now).mustSucceed(t)
+	r = runCmd(t, "", "sat", "decode", token, "-o", "json", now).mustSucceed(t)
 	var doc map[string]map[string]any
 	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || len(doc) != 2 || doc["header"]["alg"] != "RS256" ||
 		doc["claims"]["iat"] != float64(1777629600) {
@@ -57,14 +57,14 @@ func TestSatCommands(t *testing.T) {
 	}
 
 	for _, key := range []string{"sa_pub.pem", "jwks.json"} {
-		r = runMinting(t, "", "sat", "decode", token, "--verify-key", filepath.Join(keys, key)).mustSucceed(t)
+		r = runCmd(t, "", "sat", "decode", token, "--verify-key", filepath.Join(keys, key)).mustSucceed(t)
 		if !strings.Contains(r.stderr, "signature verified with") || strings.Contains(r.stderr, "does not verify") {
 			t.Errorf("--verify-key %s:\n%s", key, r.stderr)
 		}
 	}
 	other := filepath.Join(dir, "other")
-	runMinting(t, "", "sat", "keygen", "--out-dir", other, "--kty", "EC").mustSucceed(t)
-	r = runMinting(t, "", "sat", "decode", token, "--verify-key", filepath.Join(other, "jwks.json"))
+	runCmd(t, "", "sat", "keygen", "--out-dir", other, "--kty", "EC").mustSucceed(t)
+	r = runCmd(t, "", "sat", "decode", token, "--verify-key", filepath.Join(other, "jwks.json"))
 	if r.code != 1 || !strings.Contains(r.stderr, "signature NOT verified:") || !strings.Contains(r.stdout, "alg: RS256") {
 		t.Errorf("verification with another key: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -85,6 +85,6 @@ func TestSatCommands(t *testing.T) {
 		{[]string{"sat", "decode", token, "--verify-key", filepath.Join(dir, "missing.pem")}, "--verify-key"},
 		{[]string{"sat", "keygen", "--out-dir", dir + "/x", "--kty", "OKP"}, `unknown --kty "OKP"`},
 	} {
-		runMinting(t, "", tt.args...).mustFail(t, 2, tt.want)
+		runCmd(t, "", tt.args...).mustFail(t, 2, tt.want)
 	}
 }

@@ -19,6 +19,6 @@ until interrupted (Ctrl-C or SIGTERM) and can write a ready file for
 scripts to wait on.`),
 		Args: cobra.NoArgs,
 	}
-	c.AddCommand(newServeCustomAuthCmd(o))
+	c.AddCommand(newServeBrokerCmd(o), newServeCustomAuthCmd(o))
 	return c
 }

@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -9,16 +8,9 @@ import (
 	"testing"
 )
 
-type validateRun struct {
-	stdout, stderr string
-	code           int
-}
-
-func runValidate(t *testing.T, stdin string, args ...string) validateRun {
+func runValidate(t *testing.T, stdin string, args ...string) cmdResult {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	code := Execute(pluginName, append([]string{"validate"}, args...), strings.NewReader(stdin), &out, &errOut)
-	return validateRun{stdout: out.String(), stderr: errOut.String(), code: code}
+	return runCmd(t, stdin, append([]string{"validate"}, args...)...)
 }
 
 func example(parts ...string) string {

@@ -329,7 +329,7 @@ func TestCIShellStep(t *testing.T) {
 // on the bad manifest, passes the others and the unrelated YAML around them,
 // and its strict twin fails on a warning.
 func TestPreCommitHook(t *testing.T) {
-	testenv.Tool(t, "pre-commit")
+	testenv.RequireProgram(t, "pre-commit")
 	c := checkoutFixture(t)
 	block := ciBlock(t, "pre-commit", "yaml")
 	var cfg struct {

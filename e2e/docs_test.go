@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aio-authn/kubectl-aio-authn/internal/testenv"
 )
@@ -75,7 +76,8 @@ func finishCommand(c *docCommand) {
 }
 
 // matchLines reports whether got matches want, where a want line "..."
-// stands for any number of lines (including none).
+// stands for any number of lines (including none), and "..." within a line
+// for any text on that line (a time, a port the system chose).
 func matchLines(want, got []string) bool {
 	if len(want) == 0 {
 		return len(got) == 0
@@ -88,7 +90,27 @@ func matchLines(want, got []string) bool {
 		}
 		return false
 	}
-	return len(got) > 0 && want[0] == got[0] && matchLines(want[1:], got[1:])
+	return len(got) > 0 && matchLine(want[0], got[0]) && matchLines(want[1:], got[1:])
+}
+
+// matchLine compares one line, where each "..." in want stands for any text.
+func matchLine(want, got string) bool {
+	parts := strings.Split(want, "...")
+	if len(parts) == 1 {
+		return want == got
+	}
+	if !strings.HasPrefix(got, parts[0]) {
+		return false
+	}
+	rest := got[len(parts[0]):]
+	for _, p := range parts[1 : len(parts)-1] {
+		i := strings.Index(rest, p)
+		if i < 0 {
+			return false
+		}
+		rest = rest[i+len(p):]
+	}
+	return strings.HasSuffix(rest, parts[len(parts)-1])
 }
 
 func trimBlankTail(lines []string) []string {
@@ -165,7 +187,7 @@ func requirePrograms(t *testing.T, cmds []docCommand) {
 		if out, _ := exec.Command("bash", "-c", `type -t "$1"`, "-", name).Output(); len(out) > 0 {
 			continue
 		}
-		testenv.Tool(t, name)
+		testenv.RequireProgram(t, name)
 	}
 }
 
@@ -191,6 +213,9 @@ func execDocCommand(t *testing.T, dir string, env []string, c docCommand) (lines
 	cmd := exec.Command("bash", "-o", "pipefail", "-c", c.cmd)
 	cmd.Dir = dir
 	cmd.Env = env
+	// A page may start a server in the background; if it keeps the
+	// output open, fail instead of waiting for it for ever.
+	cmd.WaitDelay = 10 * time.Second
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		ee, ok := err.(*exec.ExitError)
@@ -222,6 +247,11 @@ func TestMatchLines(t *testing.T) {
 		{"a|b", "a|c", false},
 		{"", "", true},
 		{"a", "", false},
+		{`{"time":"...","port":1}`, `{"time":"2026-01-01T00:00:00Z","port":1}`, true},
+		{`{"time":"...","port":1}`, `{"time":"x","port":2}`, false},
+		{"a...b...c", "a-b-c", true},
+		{"a...b...c", "a-c-b", false},
+		{"ab...ba", "aba", false},
 	}
 	split := func(s string) []string {
 		if s == "" {

@@ -2,16 +2,10 @@ package e2e
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -23,6 +17,7 @@ import (
 	"time"
 
 	"github.com/aio-authn/kubectl-aio-authn/internal/testenv"
+	"github.com/aio-authn/kubectl-aio-authn/internal/testpki"
 )
 
 // The hostile-input suite runs the built binary the way CI runs it on a
@@ -349,17 +344,8 @@ func TestHostileControlCharacters(t *testing.T) {
 	assertEscaped(t, "sat decode", runHostile(t, "", nil, nil, "sat", "decode", tok))
 
 	// A certificate's subject.
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: escape + "root"},
-		NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert := makeFile(t, filepath.Join(dir, "evil.pem"), string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
+	evil := testpki.SelfSigned(t, testpki.Spec{Subject: "CN = " + escape + "root"})
+	cert := makeFile(t, filepath.Join(dir, "evil.pem"), evil.PEM())
 	assertEscaped(t, "ca inspect", runHostile(t, "", nil, nil, "ca", "inspect", cert))
 
 	// A file name, in findings and in errors.

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/aio-authn/kubectl-aio-authn/internal/testfs"
 )
 
 // TestInterruptedChainLeavesNothing interrupts `certs chain` at several
@@ -38,11 +40,7 @@ func TestInterruptedChainLeavesNothing(t *testing.T) {
 		{"existing dir, 1000 files in", true, 1000, syscall.SIGINT},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			parent := t.TempDir()
-			out := filepath.Join(parent, "out")
-			if tc.existing {
-				makeFile(t, filepath.Join(out, "notes.txt"), "mine")
-			}
+			parent, out := testfs.OutDir(t, tc.existing)
 			cmd := exec.Command(filepath.Join(binDir, "kubectl-aio_authn"), "certs", "chain", "--out-dir", out, "--count", strconv.Itoa(count))
 			cmd.Env = testEnv(t)
 			var stderr strings.Builder
@@ -90,7 +88,7 @@ func TestInterruptedChainLeavesNothing(t *testing.T) {
 					t.Errorf("a stack trace:\n%s", stderr.String())
 				}
 			}
-			assertNothingLeft(t, parent, tc.existing)
+			testfs.LeftAsBefore(t, parent, tc.existing)
 			// The rerun is not refused.
 			r := run(t, "", "kubectl-aio_authn", "certs", "chain", "--out-dir", out, "--client", "thermostat")
 			if r.code != 0 {
@@ -119,34 +117,6 @@ func waitForStaging(dir string, n int, exited <-chan struct{}) bool {
 		time.Sleep(2 * time.Millisecond)
 	}
 	return false
-}
-
-// assertNothingLeft checks that parent holds nothing but out (when it
-// existed before) and out only notes.txt.
-func assertNothingLeft(t *testing.T, parent string, existing bool) {
-	t.Helper()
-	var names []string
-	entries, _ := os.ReadDir(parent)
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	want := ""
-	if existing {
-		want = "out"
-	}
-	if strings.Join(names, ",") != want {
-		t.Errorf("%s holds %v after the interrupt, want [%s]", parent, names, want)
-	}
-	if existing {
-		var inside []string
-		entries, _ := os.ReadDir(filepath.Join(parent, "out"))
-		for _, e := range entries {
-			inside = append(inside, e.Name())
-		}
-		if strings.Join(inside, ",") != "notes.txt" {
-			t.Errorf("out holds %d entries after the interrupt (%v...), want only notes.txt", len(inside), inside[:min(len(inside), 5)])
-		}
-	}
 }
 
 func countFiles(t *testing.T, dir string) int {

@@ -15,8 +15,6 @@ import (
 	"testing"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files (the committed completions)")
-
 // mainPackage is the main package users install, relative to the module
 // root: its last element is the binary's name.
 const mainPackage = "cmd/kubectl-aio_authn"

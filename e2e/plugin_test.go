@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aio-authn/kubectl-aio-authn/internal/golden"
 	"github.com/aio-authn/kubectl-aio-authn/internal/testenv"
 )
 
@@ -15,7 +16,7 @@ import (
 // is on PATH (under -short its absence skips the test).
 func requireKubectl(t *testing.T) {
 	t.Helper()
-	testenv.Tool(t, "kubectl")
+	testenv.RequireProgram(t, "kubectl")
 }
 
 func TestVersionThroughKubectl(t *testing.T) {
@@ -111,25 +112,12 @@ func TestCompletionsAreCurrent(t *testing.T) {
 			t.Fatalf("completion %s: exit %d: %s", shell, r.code, r.stderr)
 		}
 		path := filepath.Join(repoRoot, "completions", name)
-		if *update {
-			mode := os.FileMode(0o644)
-			if shell == "kubectl" {
-				mode = 0o755
-			}
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		golden.Check(t, path, []byte(r.stdout))
+		if golden.Update() && shell == "kubectl" {
+			// kubectl runs this one as a program.
+			if err := os.Chmod(path, 0o755); err != nil {
 				t.Fatal(err)
 			}
-			if err := os.WriteFile(path, []byte(r.stdout), mode); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run: go test ./e2e -run TestCompletionsAreCurrent -update)", err)
-		}
-		if string(want) != r.stdout {
-			t.Errorf("completions/%s is stale: run go test ./e2e -run TestCompletionsAreCurrent -update", name)
 		}
 	}
 }
@@ -141,7 +129,7 @@ func TestCompletionsAreCurrent(t *testing.T) {
 func TestBashCompletesTheBinary(t *testing.T) {
 	// Cobra's bash scripts build on the bash-completion package, as users'
 	// shells do; hack/install-deps.sh installs it.
-	bashCompletion := testenv.File(t, "/usr/share/bash-completion/bash_completion", "bash-completion")
+	bashCompletion := testenv.RequireFile(t, "/usr/share/bash-completion/bash_completion", "bash-completion")
 	script := filepath.Join(repoRoot, "completions", "kubectl-aio_authn.bash")
 	complete := func(line string) []string {
 		t.Helper()

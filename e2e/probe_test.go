@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aio-authn/kubectl-aio-authn/internal/golden"
 	"github.com/aio-authn/kubectl-aio-authn/internal/testenv"
 )
 
@@ -255,7 +256,7 @@ func TestProbeDocs(t *testing.T) {
 	if blocks == 0 {
 		t.Fatal("docs/probe.md has no <!-- output of TestProbeDocs --> blocks")
 	}
-	if *update && out.String() != page {
+	if golden.Update() && out.String() != page {
 		if err := os.WriteFile(filepath.Join(repoRoot, "docs", "probe.md"), []byte(out.String()), 0o644); err != nil {
 			t.Fatal(err)
 		}

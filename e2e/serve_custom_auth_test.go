@@ -178,7 +178,7 @@ func (s *customAuthServer) curl(t *testing.T, path, body string, args ...string)
 
 func requireCurl(t *testing.T) string {
 	t.Helper()
-	return testenv.Tool(t, "curl")
+	return testenv.RequireProgram(t, "curl")
 }
 
 // connectJSON is a connect request body as the broker writes it.

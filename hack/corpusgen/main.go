@@ -10,7 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/aio-authn/kubectl-aio-authn/hack/corpusgen/corpus"
+	"github.com/aio-authn/kubectl-aio-authn/internal/corpus"
 )
 
 func main() {

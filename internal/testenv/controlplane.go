@@ -116,6 +116,18 @@ func StartWith(t testing.TB, opts Options) *ControlPlane {
 	return cp
 }
 
+// StartDifferential starts a control plane for a differential test: one
+// that puts the tool's offline verdicts beside a real kube-apiserver's. Such
+// a test starts a control plane of its own (with opts) and runs long, so it
+// is skipped under -short even where the binaries are installed.
+func StartDifferential(t testing.TB, opts Options) *ControlPlane {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs a real kube-apiserver (hack/build-kube-apiserver.sh); skipped under -short")
+	}
+	return StartWith(t, opts)
+}
+
 func skipOrFail(t testing.TB, err error) {
 	t.Helper()
 	if errors.Is(err, ErrBinariesNotFound) && testing.Short() {

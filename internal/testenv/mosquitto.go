@@ -64,7 +64,7 @@ func (m *Mosquitto) WaitLog(t testing.TB, s string) {
 // otherwise it fails it, naming the script that installs it.
 func MosquittoBinary(t testing.TB) string {
 	t.Helper()
-	return Tool(t, "mosquitto", "/usr/sbin/mosquitto")
+	return RequireProgram(t, "mosquitto", "/usr/sbin/mosquitto")
 }
 
 // StartMosquitto runs mosquitto with the configuration conf(port): the
@@ -76,6 +76,32 @@ func MosquittoBinary(t testing.TB) string {
 func StartMosquitto(t testing.TB, conf func(port int) string) *Mosquitto {
 	t.Helper()
 	return StartMosquittoWith(t, MosquittoOptions{Config: func(ports []int) string { return conf(ports[0]) }})
+}
+
+// TLSFiles are the PEM files of a TLS listener that authenticates clients
+// by certificate.
+type TLSFiles struct {
+	// CAFile holds the CAs client chains must verify to (certs chain's
+	// chain.pem); CertFile and KeyFile are the server's.
+	CAFile, CertFile, KeyFile string
+}
+
+// StartCertMosquitto runs mosquitto with one TLS listener that requires a
+// client certificate verifying to f.CAFile and takes its CN as the
+// username, as the broker's X.509 method does. tlsVersion ("tlsv1.2",
+// "tlsv1.3") is the least version it accepts; "" leaves mosquitto's default.
+func StartCertMosquitto(t testing.TB, f TLSFiles, tlsVersion string) *Mosquitto {
+	t.Helper()
+	version := ""
+	if tlsVersion != "" {
+		version = "tls_version " + tlsVersion + "\n"
+	}
+	return StartMosquitto(t, func(port int) string {
+		// Without set_tcp_nodelay, mosquitto's CONNACK waits behind
+		// Nagle's algorithm after its TLS 1.3 session tickets.
+		return fmt.Sprintf("set_tcp_nodelay true\nlistener %d 127.0.0.1\ncafile %s\ncertfile %s\nkeyfile %s\n"+
+			"require_certificate true\nuse_identity_as_username true\n%sallow_anonymous false\n", port, f.CAFile, f.CertFile, f.KeyFile, version)
+	})
 }
 
 // MosquittoOptions shape a mosquitto for StartMosquittoWith.

@@ -63,6 +63,10 @@ type servingCerts struct {
 // writeServingCerts creates a throwaway CA and a serving certificate for the
 // loopback apiserver signed by it, so clients verify TLS against a CA that
 // is not also the leaf.
+//
+// It mints with crypto/x509, not with pkg/pki as the tests' own
+// certificates are (internal/testpki): pkg/pki's tests start this control
+// plane, so this package cannot import pkg/pki.
 func writeServingCerts(certFile, keyFile, caFile string) (servingCerts, error) {
 	now := time.Now()
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)

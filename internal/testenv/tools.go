@@ -10,12 +10,12 @@ import (
 // messages about a missing one point to it.
 const InstallScript = "hack/install-deps.sh"
 
-// Tool returns the path of an external program a test runs: from PATH, else
+// RequireProgram returns the path of an external program a test runs: from PATH, else
 // the first of also that is an executable file (Debian puts some daemons in
 // /usr/sbin, which is not on every PATH). A missing program fails the test,
 // since the suite's set-up installs it, except under -short, where the test
 // is skipped: `go test -short ./...` passes on a machine with Go alone.
-func Tool(t testing.TB, name string, also ...string) string {
+func RequireProgram(t testing.TB, name string, also ...string) string {
 	t.Helper()
 	if p, err := exec.LookPath(name); err == nil {
 		return p
@@ -29,10 +29,10 @@ func Tool(t testing.TB, name string, also ...string) string {
 	return ""
 }
 
-// File returns path, a file of an installed package a test reads (what is
+// RequireFile returns path, a file of an installed package a test reads (what is
 // the package's name, for the message), failing or skipping the test as
-// Tool does when it is missing.
-func File(t testing.TB, path, what string) string {
+// RequireProgram does when it is missing.
+func RequireFile(t testing.TB, path, what string) string {
 	t.Helper()
 	if _, err := os.Stat(path); err != nil {
 		missing(t, what+" ("+path+")")

@@ -1,18 +1,12 @@
 package audit
 
 import (
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aio-authn/kubectl-aio-authn/internal/testpki"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
 )
 
 // now is the audits' clock in tests: certificates are made relative to it
@@ -23,30 +17,14 @@ var now = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 // an EC P-256 key unless rsaKey, valid from notBefore to notAfter.
 func caCert(t testing.TB, cn string, rsaKey, leaf bool, notBefore, notAfter time.Time) string {
 	t.Helper()
-	var key crypto.Signer
-	var err error
+	s := testpki.Spec{Subject: "CN = " + cn + ", O = Contoso", NotBefore: notBefore, NotAfter: notAfter}
 	if rsaKey {
-		key, err = rsa.GenerateKey(rand.Reader, 2048)
-	} else {
-		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		s.Key = testpki.RSAKey(0)
 	}
-	if err != nil {
-		t.Fatal(err)
+	if leaf {
+		s.Profile = pki.ProfileLeaf
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: cn, Organization: []string{"Contoso"}},
-		NotBefore:             notBefore,
-		NotAfter:              notAfter,
-		BasicConstraintsValid: true,
-		IsCA:                  !leaf,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	return testpki.SelfSigned(t, s).PEM()
 }
 
 // certs are the certificates the seeds use, made once per test binary.

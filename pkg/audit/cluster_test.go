@@ -21,12 +21,11 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
 
+	"github.com/aio-authn/kubectl-aio-authn/internal/golden"
 	"github.com/aio-authn/kubectl-aio-authn/internal/testenv"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/api/crds"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/kube"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // cluster is the real control plane the cluster tests share.
 var cluster = testenv.Shared{Setup: testenv.CRDSetup(crds.YAML())}
@@ -109,28 +108,11 @@ func TestAuditSeededCluster(t *testing.T) {
 		if err := r.Report(&buf, rep.Result); err != nil {
 			t.Fatal(err)
 		}
-		golden(t, filepath.Join(seedDir, "report."+format), buf.Bytes())
+		golden.Check(t, filepath.Join(seedDir, "report."+format), buf.Bytes())
 	}
 	const wantSummary = `namespace "audit-seed": 2 listeners (5 ports), 3 authentications, 2 configmaps, 0 secrets, 3 pods: 6 errors, 4 warnings, 3 infos`
 	if got := rep.SummaryLine(); got != wantSummary {
 		t.Errorf("summary line\n%s\nwant\n%s", got, wantSummary)
-	}
-}
-
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run with -update to accept):\n--- got\n%s\n--- want\n%s", path, got, want)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/assumption"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/sat"
 )
 
@@ -38,6 +39,12 @@ type Credentials struct {
 	// PlainTCP says the connection has no TLS (a listener port without
 	// tls), so no certificate can have been presented.
 	PlainTCP bool
+	// Reauthentication says the credentials come from an MQTT v5 AUTH
+	// packet (re-authentication) on a connection already let in, not from
+	// CONNECT: a custom auth server then gets a request of type "auth"
+	// carrying only the enhanced authentication. Engine.Reauthenticate
+	// sets it.
+	Reauthentication bool
 }
 
 // Config is a BrokerAuthentication with the objects it references, as they
@@ -300,6 +307,7 @@ func (e *Engine) Explain(ctx context.Context, creds Credentials, now time.Time) 
 			// authentication with a method no entry handles is taken to be
 			// refused as a bad method.
 			d.Connack = connack(CodeBadAuthenticationMethod)
+			d.Warnings = append(d.Warnings, assumption.UnknownMethodIs0x8C.Says)
 		} else {
 			d.Connack = connack(CodeNotAuthorized)
 		}

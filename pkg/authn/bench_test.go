@@ -13,6 +13,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/aio-authn/kubectl-aio-authn/internal/testjwt"
 	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
 )
 
@@ -22,9 +23,9 @@ func BenchmarkExplainX509(b *testing.B) {
 	p := newTestPKI(b)
 	e := New(Config{
 		Authentication: authentication(x509Entry(map[string]v1.BrokerAuthenticatorMethodX509Attributes{"fan": attr("CN = smart-fan, OU = Devices, C = US", "building", "17")})),
-		ConfigMaps:     map[string]*corev1.ConfigMap{"client-ca": configMap("client-ca", map[string]string{"ca": pemOf(p.root.cert)})},
+		ConfigMaps:     map[string]*corev1.ConfigMap{"client-ca": configMap("client-ca", map[string]string{"ca": pemOf(p.root.Cert)})},
 	}, Options{})
-	creds := Credentials{Certificates: []*x509.Certificate{p.leaf.cert, p.intermediate.cert}}
+	creds := Credentials{Certificates: []*x509.Certificate{p.leaf.Cert, p.intermediate.Cert}}
 	for b.Loop() {
 		if d := e.Explain(context.Background(), creds, t0); d.Decision != Granted {
 			b.Fatal(d.Steps)
@@ -39,7 +40,7 @@ func BenchmarkExplainSATOffline(b *testing.B) {
 	cfg := boundObjects("0c1d", "9a8b")
 	cfg.Authentication = authentication(satEntry("aio-internal"))
 	e := New(cfg, Options{Keys: keys})
-	creds := Credentials{AuthMethod: SATMethod, AuthData: []byte(signToken(b, jwt.SigningMethodRS256, rsaKeys[0], tokenClaims("aio-internal")))}
+	creds := Credentials{AuthMethod: SATMethod, AuthData: []byte(testjwt.Sign(b, jwt.SigningMethodRS256, rsaKeys[0], "", tokenClaims("aio-internal")))}
 	for b.Loop() {
 		if d := e.Explain(context.Background(), creds, t0); d.Decision != Granted {
 			b.Fatal(d.Steps)
@@ -50,7 +51,7 @@ func BenchmarkExplainSATOffline(b *testing.B) {
 // BenchmarkBareRS256 is the signature check alone on the token of
 // BenchmarkExplainSATOffline, for the ratio.
 func BenchmarkBareRS256(b *testing.B) {
-	tok := signToken(b, jwt.SigningMethodRS256, rsaKeys[0], tokenClaims("aio-internal"))
+	tok := testjwt.Sign(b, jwt.SigningMethodRS256, rsaKeys[0], "", tokenClaims("aio-internal"))
 	i := strings.LastIndexByte(tok, '.')
 	pub := rsaKeys[0].Public().(*rsa.PublicKey)
 	for b.Loop() {

@@ -15,7 +15,8 @@ type Connack struct {
 func (c Connack) Hex() string { return fmt.Sprintf("0x%02X", c.Code) }
 
 // The CONNACK codes the engine itself chooses; the broker's documentation
-// names none beyond a custom server's reason.
+// names none beyond a custom server's reason (docs/assumptions.md:
+// denial-is-0x87, unknown-method-is-0x8c).
 const (
 	CodeSuccess                 uint8 = 0x00
 	CodeNotAuthorized           uint8 = 0x87

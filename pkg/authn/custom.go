@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/assumption"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/customauth"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
 )
@@ -164,7 +165,7 @@ func (m *customMethod) granted(res *customauth.Result, request Check, creds *Cre
 		// Microsoft's auth-server-template leaves the key out when there
 		// are no attributes, and the broker grants such an answer.
 		o.attributes = map[string]string{}
-		detail = fmt.Sprintf(`%d without "attributes": no attributes`, res.Status)
+		detail = fmt.Sprintf(`%d without "attributes" (%s): no attributes`, res.Status, assumption.Custom200WithoutAttributes.Says)
 	}
 	if res.Expiry != nil {
 		utc := res.Expiry.UTC()
@@ -201,13 +202,13 @@ var mqtt311Refusals = map[uint8]string{
 func (m *customMethod) denied(res *customauth.Result, request Check) outcome {
 	o := outcome{relevant: true, result: Denied, warnings: m.warnings}
 	code := CodeNotAuthorized
-	const assumed = "the broker's documentation is silent on such an answer; this tool assumes the broker refuses the client with CONNACK 0x87 Not authorized"
+	assumed := assumption.Custom403Is0x87.Says
 	switch {
 	case res.Problem != "":
 		o.reason = fmt.Sprintf("auth server denied (%d) with %s, so CONNACK 0x87: a 403 is a denial whatever its body", res.Status, res.Problem)
 		o.warnings = append(o.warnings, fmt.Sprintf("the auth server answered %d with %s: %s", res.Status, res.Problem, assumed))
 	case res.Reason == nil:
-		o.reason = fmt.Sprintf("auth server denied (%d) without a reason code, so CONNACK 0x87 (the broker's documentation does not say which code it sends then; this tool assumes 0x87 Not authorized)", res.Status)
+		o.reason = fmt.Sprintf("auth server denied (%d) without a reason code, so CONNACK 0x87 (%s)", res.Status, assumed)
 	case IsConnackFailure(*res.Reason):
 		code = *res.Reason
 		o.reason = fmt.Sprintf("auth server denied (%d) with reason %s %s", res.Status, connack(code).Hex(), connack(code).Name)
@@ -238,7 +239,7 @@ func (m *customMethod) denied(res *customauth.Result, request Check) outcome {
 func (m *customMethod) fellThrough(cause string, status int, checks []Check) outcome {
 	assumed := ""
 	if status != 0 {
-		assumed = " (the broker's documentation is silent on such answers; this tool assumes the broker counts the server as unreachable)"
+		assumed = " (" + assumption.CustomErrorFallsThrough.Says + ")"
 	}
 	return outcome{
 		reason:   "auth server unreachable: " + cause + assumed + "; the chain falls through",
@@ -255,8 +256,14 @@ func usernameOf(creds *Credentials) *string {
 	return &u
 }
 
-// requestFor is the connect request the broker sends for these credentials.
+// requestFor is the request the broker sends for these credentials: a
+// connect request, or for a re-authentication an auth request, which carries
+// the enhanced authentication alone.
 func requestFor(creds *Credentials) *customauth.Request {
+	if creds.Reauthentication {
+		return &customauth.Request{Type: customauth.TypeAuth,
+			EnhancedAuthentication: &customauth.EnhancedAuthentication{Method: creds.AuthMethod, Data: creds.AuthData}}
+	}
 	req := &customauth.Request{Type: customauth.TypeConnect, Password: creds.Password}
 	if creds.Username != "" {
 		u := creds.Username
@@ -290,7 +297,7 @@ func describeRequest(res *customauth.Result, req *customauth.Request) string {
 	if len(sent) > 0 {
 		what = strings.Join(sent, ", ")
 	}
-	s := fmt.Sprintf("POST %s (connect: %s)", res.URL, what)
+	s := fmt.Sprintf("POST %s (%s: %s)", res.URL, req.Type, what)
 	if res.Attempts > 1 {
 		s += fmt.Sprintf(", retried with api-version %s after 422", res.Version)
 	}

@@ -105,7 +105,7 @@ func TestCustom(t *testing.T) {
 		}, result: Denied, relevant: true, reason: `auth server denied (403) with reason 0x86 Bad User Name or Password: "wrong password"`, connack: 0x86},
 		{name: "403 without reason", answers: func(*authServer) []func(http.ResponseWriter, *http.Request) {
 			return []func(http.ResponseWriter, *http.Request){answer(403, `{}`)}
-		}, result: Denied, relevant: true, reason: "without a reason code, so CONNACK 0x87 (the broker's documentation does not say which code it sends then; this tool assumes 0x87 Not authorized)", connack: 0x87},
+		}, result: Denied, relevant: true, reason: "without a reason code, so CONNACK 0x87 (the broker's documentation is silent on such an answer; this tool assumes the broker refuses the client with CONNACK 0x87 Not authorized)", connack: 0x87},
 		{name: "403 with a reason that is no CONNACK failure", answers: func(*authServer) []func(http.ResponseWriter, *http.Request) {
 			return []func(http.ResponseWriter, *http.Request){answer(403, `{"reason":24}`)}
 		}, result: Denied, relevant: true, reason: "reason 24 (0x18), which is not an MQTT v5 CONNACK failure code, so CONNACK 0x87", connack: 0x87,
@@ -129,7 +129,7 @@ func TestCustom(t *testing.T) {
 		// Microsoft's auth-server-template leaves "attributes" out.
 		{name: "200 without attributes", answers: func(*authServer) []func(http.ResponseWriter, *http.Request) {
 			return []func(http.ResponseWriter, *http.Request){answer(200, `{}`)}
-		}, result: Granted, relevant: true, reason: "auth server granted (200)", attrs: map[string]string{}, response: `200 without "attributes": no attributes, no expiry`},
+		}, result: Granted, relevant: true, reason: "auth server granted (200)", attrs: map[string]string{}, response: `200 without "attributes" (the API's schema requires attributes, but Microsoft's own auth server sample leaves them out; this tool assumes the broker grants the client with none): no attributes, no expiry`},
 		{name: "200 with an expiry that has passed", answers: func(*authServer) []func(http.ResponseWriter, *http.Request) {
 			return []func(http.ResponseWriter, *http.Request){answer(200, `{"attributes":{},"expiry":"2026-06-01T11:55:00Z"}`)}
 		}, result: Granted, relevant: true, expiry: "2026-06-01T11:55:00Z",
@@ -155,7 +155,7 @@ func TestCustom(t *testing.T) {
 			s.answers = tc.answers(s)
 			cfg := Config{Authentication: authentication(customEntry(s.URL)), ConfigMaps: map[string]*corev1.ConfigMap{"auth-server-ca": s.caConfigMap()}}
 			e := New(cfg, Options{CustomTimeout: 300 * time.Millisecond})
-			creds := Credentials{Username: "smart-fan", Password: []byte("s3cret"), Certificates: []*x509.Certificate{p.leaf.cert, p.intermediate.cert}}
+			creds := Credentials{Username: "smart-fan", Password: []byte("s3cret"), Certificates: []*x509.Certificate{p.leaf.Cert, p.intermediate.Cert}}
 			d := e.Explain(context.Background(), creds, t0)
 			step := d.Steps[0]
 			if d.Decision != tc.result || step.Relevant != tc.relevant {
@@ -201,15 +201,15 @@ func TestCustom(t *testing.T) {
 func TestCustomRequestIsTheBrokers(t *testing.T) {
 	p := newTestPKI(t)
 	brokerCert := certSpec{subject: name("aio-broker"), key: ecKeys[3]}.issue(t, p.intermediate)
-	keyDER, err := x509.MarshalPKCS8PrivateKey(brokerCert.key)
+	keyDER, err := x509.MarshalPKCS8PrivateKey(brokerCert.Key)
 	if err != nil {
 		t.Fatal(err)
 	}
 	pool := x509.NewCertPool()
-	pool.AddCert(p.root.cert)
+	pool.AddCert(p.root.Cert)
 	s := startAuthServer(t, pool, answer(200, `{"attributes":{"role":"fan"}}`))
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "broker-client"}, Type: corev1.SecretTypeTLS, Data: map[string][]byte{
-		"tls.crt": []byte(pemOf(brokerCert.cert, p.intermediate.cert)),
+		"tls.crt": []byte(pemOf(brokerCert.Cert, p.intermediate.Cert)),
 		"tls.key": pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}),
 	}}
 	entry := customEntry(s.URL)
@@ -218,14 +218,14 @@ func TestCustomRequestIsTheBrokers(t *testing.T) {
 		ConfigMaps: map[string]*corev1.ConfigMap{"auth-server-ca": s.caConfigMap()},
 		Secrets:    map[string]*corev1.Secret{"broker-client": secret}}
 	creds := Credentials{Username: "smart-fan", Password: []byte("s3cret"), AuthMethod: "K8S-SAT", AuthData: []byte("tok"),
-		Certificates: []*x509.Certificate{p.leaf.cert, p.intermediate.cert}}
+		Certificates: []*x509.Certificate{p.leaf.Cert, p.intermediate.Cert}}
 	d := New(cfg, Options{}).Explain(context.Background(), creds, t0)
 	if d.Decision != Granted || d.Attributes["role"] != "fan" || *d.Username != "smart-fan" || d.ExpiresAt != nil {
 		t.Fatalf("%+v", d)
 	}
 	want, _ := json.Marshal(map[string]any{
 		"type": "connect", "username": "smart-fan", "password": "czNjcmV0",
-		"certs":                  pemOf(p.leaf.cert, p.intermediate.cert),
+		"certs":                  pemOf(p.leaf.Cert, p.intermediate.Cert),
 		"enhancedAuthentication": map[string]any{"method": "K8S-SAT", "data": "dG9r"},
 	})
 	var got, exp map[string]any
@@ -253,7 +253,7 @@ func TestCustomRequestIsTheBrokers(t *testing.T) {
 
 func TestCustomConfiguration(t *testing.T) {
 	s := startAuthServer(t, nil, answer(200, `{"attributes":{}}`))
-	other := configMap("auth-server-ca", map[string]string{"ca.crt": pemOf(newTestPKI(t).root.cert)})
+	other := configMap("auth-server-ca", map[string]string{"ca.crt": pemOf(newTestPKI(t).root.Cert)})
 	for _, tc := range []struct {
 		name       string
 		configMaps map[string]*corev1.ConfigMap
@@ -287,7 +287,7 @@ func TestCustomConfiguration(t *testing.T) {
 // failed to trust the server.
 func TestCustomTLSFailure(t *testing.T) {
 	s := startAuthServer(t, nil, answer(200, `{"attributes":{}}`))
-	other := configMap("auth-server-ca", map[string]string{"ca.crt": pemOf(newTestPKI(t).root.cert)})
+	other := configMap("auth-server-ca", map[string]string{"ca.crt": pemOf(newTestPKI(t).root.Cert)})
 	noCA := customEntry(s.URL)
 	noCA.CustomSettings.CACertConfigMap = ""
 	for _, tc := range []struct {

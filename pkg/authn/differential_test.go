@@ -6,9 +6,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/pem"
 	"fmt"
 	"os"
@@ -23,6 +21,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/aio-authn/kubectl-aio-authn/internal/testenv"
+	"github.com/aio-authn/kubectl-aio-authn/internal/testjwt"
 	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/kube"
@@ -36,15 +35,12 @@ import (
 // only answer indeterminate where the API server knows more than it was
 // given (a ServiceAccount or Pod not in the bundle).
 //
-// The tokens are signed here with golang-jwt and crypto, not with pkg/sat,
-// so the engine is not its own referee. Time claims are set relative to the
+// The tokens are signed by internal/testjwt (golang-jwt and crypto), not
+// with pkg/sat, so the engine is not its own referee. Time claims are set relative to the
 // moment each token is judged, tens of seconds from every boundary, so the
 // clock moving during the test cannot flip a case.
 func TestDifferentialTokenReview(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs a real kube-apiserver (hack/build-kube-apiserver.sh); skipped under -short")
-	}
-	cp := testenv.StartWith(t, testenv.Options{ExtraServiceAccountKeys: 1})
+	cp := testenv.StartDifferential(t, testenv.Options{ExtraServiceAccountKeys: 1})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	const ns = "differential"
@@ -66,8 +62,8 @@ func TestDifferentialTokenReview(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kidA, kidB, kidForeign := kidOf(t, &keyA.PublicKey), kidOf(t, &keyB.PublicKey), kidOf(t, &foreign.PublicKey)
-	pemKeys, err := sat.ParseKeySet(append(pemPublic(t, &keyA.PublicKey), pemPublic(t, &keyB.PublicKey)...))
+	kidA, kidB, kidForeign := testjwt.KeyID(t, &keyA.PublicKey), testjwt.KeyID(t, &keyB.PublicKey), testjwt.KeyID(t, &foreign.PublicKey)
+	pemKeys, err := sat.ParseKeySet(append(testjwt.PublicPEM(t, &keyA.PublicKey), testjwt.PublicPEM(t, &keyB.PublicKey)...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +122,7 @@ func TestDifferentialTokenReview(t *testing.T) {
 	}
 	std := func(now time.Time) jwt.MapClaims { return claims(now, client1, pod1) }
 	rs := func(kid string, c jwt.MapClaims) string {
-		return authn.SignWithKid(t, jwt.SigningMethodRS256, keyA, kid, c)
+		return testjwt.Sign(t, jwt.SigningMethodRS256, keyA, kid, c)
 	}
 	at := func(now time.Time, d time.Duration) int64 { return now.Add(d).Unix() }
 
@@ -164,20 +160,20 @@ func TestDifferentialTokenReview(t *testing.T) {
 
 		// Key selection: by kid when there is one, every key otherwise.
 		{"no kid, signing key", func(n time.Time) string { return rs("", std(n)) }, true, nil},
-		{"no kid, second key (ES256)", func(n time.Time) string { return authn.SignWithKid(t, jwt.SigningMethodES256, keyB, "", std(n)) }, true, nil},
-		{"kid of the second key, second key", func(n time.Time) string { return authn.SignWithKid(t, jwt.SigningMethodES256, keyB, kidB, std(n)) }, true, nil},
+		{"no kid, second key (ES256)", func(n time.Time) string { return testjwt.Sign(t, jwt.SigningMethodES256, keyB, "", std(n)) }, true, nil},
+		{"kid of the second key, second key", func(n time.Time) string { return testjwt.Sign(t, jwt.SigningMethodES256, keyB, kidB, std(n)) }, true, nil},
 		{"kid that names no key", func(n time.Time) string { return rs("no-such-key", std(n)) }, false, nil},
 		{"kid of the second key, signed by the first", func(n time.Time) string { return rs(kidB, std(n)) }, false, nil},
 		{"foreign key with its own kid", func(n time.Time) string {
-			return authn.SignWithKid(t, jwt.SigningMethodRS256, foreign, kidForeign, std(n))
+			return testjwt.Sign(t, jwt.SigningMethodRS256, foreign, kidForeign, std(n))
 		}, false, nil},
-		{"foreign key, no kid", func(n time.Time) string { return authn.SignWithKid(t, jwt.SigningMethodRS256, foreign, "", std(n)) }, false, nil},
-		{"foreign key claiming the signing key's kid", func(n time.Time) string { return authn.SignWithKid(t, jwt.SigningMethodRS256, foreign, kidA, std(n)) }, false, nil},
+		{"foreign key, no kid", func(n time.Time) string { return testjwt.Sign(t, jwt.SigningMethodRS256, foreign, "", std(n)) }, false, nil},
+		{"foreign key claiming the signing key's kid", func(n time.Time) string { return testjwt.Sign(t, jwt.SigningMethodRS256, foreign, kidA, std(n)) }, false, nil},
 		{"alg none", func(n time.Time) string {
-			return authn.SignWithKid(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, "", std(n))
+			return testjwt.Sign(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, "", std(n))
 		}, false, nil},
 		{"HS256 keyed with the public key", func(n time.Time) string {
-			return authn.SignWithKid(t, jwt.SigningMethodHS256, pemPublic(t, &keyA.PublicKey), kidA, std(n))
+			return testjwt.Sign(t, jwt.SigningMethodHS256, testjwt.PublicPEM(t, &keyA.PublicKey), kidA, std(n))
 		}, false, nil},
 		{"payload swapped after signing", func(n time.Time) string {
 			good := strings.Split(rs(kidA, std(n)), ".")
@@ -356,25 +352,4 @@ func readKey(t *testing.T, path string) crypto.Signer {
 	}
 	t.Fatalf("%s: unexpected %s", path, block.Type)
 	return nil
-}
-
-func pemPublic(t *testing.T, pub any) []byte {
-	t.Helper()
-	der, err := x509.MarshalPKIXPublicKey(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
-}
-
-// kidOf derives a key ID as kube-apiserver does (keyIDFromPublicKey):
-// unpadded base64url of the SHA-256 of the PKIX DER public key.
-func kidOf(t *testing.T, pub any) string {
-	t.Helper()
-	der, err := x509.MarshalPKIXPublicKey(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(der)
-	return base64.RawURLEncoding.EncodeToString(sum[:])
 }

@@ -3,7 +3,6 @@ package authn
 // The token helpers of these tests, for the external differential test
 // (package authn_test, which imports pkg/kube, which imports this package).
 var (
-	SignWithKid = signWithKid
-	With        = with
-	Without     = without
+	With    = with
+	Without = without
 )

@@ -6,9 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
-	"flag"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,10 +15,10 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/aio-authn/kubectl-aio-authn/internal/golden"
+	"github.com/aio-authn/kubectl-aio-authn/internal/testjwt"
 	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func dump(v any) string {
 	b, err := json.Marshal(v)
@@ -49,7 +47,7 @@ func chainConfig(t *testing.T, s *authServer, p testPKI) Config {
 		})),
 		ConfigMaps: map[string]*corev1.ConfigMap{
 			"auth-server-ca": s.caConfigMap(),
-			"client-ca":      configMap("client-ca", map[string]string{"client_ca.pem": pemOf(p.root.cert)}),
+			"client-ca":      configMap("client-ca", map[string]string{"client_ca.pem": pemOf(p.root.Cert)}),
 		},
 	}
 }
@@ -57,8 +55,8 @@ func chainConfig(t *testing.T, s *authServer, p testPKI) Config {
 func TestFlow(t *testing.T) {
 	p := newTestPKI(t)
 	keys, _ := keySetFor(t, rsaKeys[0].Public())
-	token := signToken(t, jwt.SigningMethodRS256, rsaKeys[0], tokenClaims("aio-internal"))
-	chain := []*x509.Certificate{p.leaf.cert, p.intermediate.cert}
+	token := testjwt.Sign(t, jwt.SigningMethodRS256, rsaKeys[0], "", tokenClaims("aio-internal"))
+	chain := []*x509.Certificate{p.leaf.Cert, p.intermediate.Cert}
 	for _, tc := range []struct {
 		name     string
 		answer   func(s *authServer) func(http.ResponseWriter, *http.Request)
@@ -123,12 +121,12 @@ func TestDisabled(t *testing.T) {
 	}
 }
 
-// TestDecisionJSON pins the -o json contract of DESIGN.md "explain".
+// TestDecisionJSON pins the -o json contract of explain (docs/contracts.md).
 func TestDecisionJSON(t *testing.T) {
 	p := newTestPKI(t)
 	s := startAuthServer(t, nil, answer(500, "maintenance"))
 	e := New(chainConfig(t, s, p), Options{})
-	d := e.Explain(context.Background(), Credentials{Username: "smart-fan", Certificates: []*x509.Certificate{p.leaf.cert, p.intermediate.cert}}, t0)
+	d := e.Explain(context.Background(), Credentials{Username: "smart-fan", Certificates: []*x509.Certificate{p.leaf.Cert, p.intermediate.Cert}}, t0)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
@@ -137,28 +135,8 @@ func TestDecisionJSON(t *testing.T) {
 	}
 	// The server's URL and the generated certificates change every run.
 	got := strings.ReplaceAll(buf.String(), s.URL, "https://auth.example")
-	got = strings.ReplaceAll(got, p.leaf.cert.NotAfter.Format(time.RFC3339), "LEAF-NOT-AFTER")
-	golden(t, filepath.Join("testdata", "decision.json"), got)
-}
-
-func golden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (go test -update rewrites it):\ngot\n%s\nwant\n%s", path, got, want)
-	}
+	got = strings.ReplaceAll(got, p.leaf.Cert.NotAfter.Format(time.RFC3339), "LEAF-NOT-AFTER")
+	golden.Check(t, filepath.Join("testdata", "decision.json"), []byte(got))
 }
 
 // FuzzExplain feeds arbitrary credentials (PEM chains, token strings,
@@ -172,9 +150,9 @@ func FuzzExplain(f *testing.F) {
 			v1.BrokerAuthenticatorMethods{Method: v1.MethodCustom, CustomSettings: &v1.BrokerAuthenticatorMethodCustom{Endpoint: "https://auth.invalid"}},
 			satEntry("aio-internal"),
 			x509Entry(map[string]v1.BrokerAuthenticatorMethodX509Attributes{"fan": attr("CN = smart-fan, OU = Devices, C = US", "building", "17")})),
-		ConfigMaps: map[string]*corev1.ConfigMap{"client-ca": configMap("client-ca", map[string]string{"ca": pemOf(p.root.cert)})},
+		ConfigMaps: map[string]*corev1.ConfigMap{"client-ca": configMap("client-ca", map[string]string{"ca": pemOf(p.root.Cert)})},
 	}, Options{Keys: keys, CustomResult: CustomUnreachable})
-	f.Add([]byte(pemOf(p.leaf.cert, p.intermediate.cert)), "K8S-SAT", []byte(signToken(f, jwt.SigningMethodRS256, rsaKeys[0], tokenClaims("aio-internal"))), "user", []byte("pw"))
+	f.Add([]byte(pemOf(p.leaf.Cert, p.intermediate.Cert)), "K8S-SAT", []byte(testjwt.Sign(f, jwt.SigningMethodRS256, rsaKeys[0], "", tokenClaims("aio-internal"))), "user", []byte("pw"))
 	f.Add([]byte("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"), "", []byte(nil), "K8S-SAT", []byte("a.b.c"))
 	f.Add([]byte{}, "K8S-SAT", []byte("eyJhbGciOiJub25lIn0.e30."), "", []byte(nil))
 	f.Fuzz(func(t *testing.T, chainPEM []byte, method string, data []byte, username string, password []byte) {

@@ -5,27 +5,26 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"sync/atomic"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/aio-authn/kubectl-aio-authn/internal/testpki"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
 )
 
-// Certificates for the tests are made with the standard library, so the
-// engine is checked against an implementation it does not share code with.
+// Certificates for the tests are minted by pkg/pki (through
+// internal/testpki), as `certs chain` mints them; the engine verifies chains
+// with crypto/x509, so what mints and what verifies share no code.
 
 var (
-	serial atomic.Int64
 	// t0 is the tests' "now": fixed, so that validity is decided by the
 	// clock the engine is given, never by the machine's.
 	t0 = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 	// Keys are generated once: RSA generation is slow.
 	ecKeys  = []crypto.Signer{mustEC(), mustEC(), mustEC(), mustEC()}
-	rsaKeys = []crypto.Signer{mustRSA(), mustRSA()}
+	rsaKeys = []crypto.Signer{testpki.RSAKey(0), testpki.RSAKey(1)}
 )
 
 func mustEC() crypto.Signer {
@@ -36,75 +35,55 @@ func mustEC() crypto.Signer {
 	return k
 }
 
-func mustRSA() crypto.Signer {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic(err)
-	}
-	return k
-}
-
-type issued struct {
-	cert *x509.Certificate
-	key  crypto.Signer
-}
-
+// certSpec is a certificate of the tests, valid from a day before t0 for a
+// year unless the dates are given.
 type certSpec struct {
-	subject   pkix.Name
+	subject   string
 	key       crypto.Signer
 	ca        bool
 	notBefore time.Time
 	notAfter  time.Time
-	eku       []x509.ExtKeyUsage
+	// profile overrides the leaf's (clientAuth), e.g. pki.ProfileServer.
+	profile pki.Profile
 }
 
-func (s certSpec) issue(t testing.TB, parent *issued) *issued {
+// issue mints the certificate: a root when parent is nil, else an
+// intermediate (ca) or a leaf signed by parent.
+func (s certSpec) issue(t testing.TB, parent *testpki.Cert) *testpki.Cert {
 	t.Helper()
-	if s.notBefore.IsZero() {
-		s.notBefore = t0.Add(-24 * time.Hour)
+	spec := testpki.Spec{Subject: s.subject, Key: s.key, Profile: s.profile, NotBefore: s.notBefore, NotAfter: s.notAfter}
+	if spec.NotBefore.IsZero() {
+		spec.NotBefore = t0.Add(-24 * time.Hour)
 	}
-	if s.notAfter.IsZero() {
-		s.notAfter = t0.Add(365 * 24 * time.Hour)
+	if spec.NotAfter.IsZero() {
+		spec.NotAfter = t0.Add(365 * 24 * time.Hour)
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serial.Add(1)),
-		Subject:      s.subject,
-		NotBefore:    s.notBefore,
-		NotAfter:     s.notAfter,
-		ExtKeyUsage:  s.eku,
+	if parent == nil {
+		return testpki.SelfSigned(t, spec)
 	}
 	if s.ca {
-		tmpl.IsCA, tmpl.BasicConstraintsValid = true, true
-		tmpl.KeyUsage = x509.KeyUsageCertSign | x509.KeyUsageCRLSign
-	} else {
-		tmpl.KeyUsage = x509.KeyUsageDigitalSignature
-		if s.eku == nil {
-			tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
-		}
+		spec.Profile = pki.ProfileIntermediateCA
 	}
-	signerCert, signerKey := tmpl, s.key
-	if parent != nil {
-		signerCert, signerKey = parent.cert, parent.key
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, signerCert, s.key.Public(), signerKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &issued{cert: c, key: s.key}
+	return parent.Issue(t, spec)
 }
 
-func name(cn string, ou ...string) pkix.Name {
-	return pkix.Name{CommonName: cn, OrganizationalUnit: ou, Country: []string{"US"}}
+// name is a subject of the tests: the CN (none when empty), the OUs, and
+// C = US.
+func name(cn string, ou ...string) string {
+	var parts []string
+	if cn != "" {
+		parts = append(parts, "CN = "+cn)
+	}
+	for _, u := range ou {
+		parts = append(parts, "OU = "+u)
+	}
+	return strings.Join(append(parts, "C = US"), ", ")
 }
 
 // testPKI is a root, an intermediate and a client leaf, all EC, as the
 // docs' example chain.
 type testPKI struct {
-	root, intermediate, leaf *issued
+	root, intermediate, leaf *testpki.Cert
 }
 
 func newTestPKI(t testing.TB) testPKI {
@@ -114,10 +93,4 @@ func newTestPKI(t testing.TB) testPKI {
 	return testPKI{root: root, intermediate: inter, leaf: leaf}
 }
 
-func pemOf(certs ...*x509.Certificate) string {
-	var out []byte
-	for _, c := range certs {
-		out = append(out, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
-	}
-	return string(out)
-}
+func pemOf(certs ...*x509.Certificate) string { return string(pki.EncodeCertificates(certs...)) }

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/duration"
 
 	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/assumption"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/sat"
 )
@@ -57,7 +58,7 @@ func (m *satMethod) evaluate(ctx context.Context, creds *Credentials, now time.T
 	if creds.AuthMethod != SATMethod {
 		if strings.HasPrefix(creds.Username, SATMethod) && creds.Password != nil {
 			return outcome{reason: "username " + quote(creds.Username) + " with the token as password is the legacy form, which v1 does not read " +
-				"(the broker's documentation contradicts itself on it; Microsoft's SDK sends the token only with enhanced authentication): " +
+				"(" + assumption.SATUsernameNotRead.Says + "): " +
 				"send the token with MQTT v5 enhanced authentication, method K8S-SAT, data = the token (--sat-file F)"}
 		}
 		if creds.AuthMethod != "" {

@@ -2,9 +2,7 @@ package authn
 
 import (
 	"context"
-	"crypto/x509"
 	"encoding/base64"
-	"encoding/pem"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/aio-authn/kubectl-aio-authn/internal/testjwt"
 	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/sat"
 )
@@ -41,33 +40,9 @@ func tokenClaims(aud ...string) jwt.MapClaims {
 	}
 }
 
-func signToken(t testing.TB, method jwt.SigningMethod, key any, claims jwt.MapClaims) string {
-	t.Helper()
-	return signWithKid(t, method, key, "", claims)
-}
-
-// signWithKid signs with golang-jwt, an implementation independent of the
-// code under test; kid "" leaves the header without one.
-func signWithKid(t testing.TB, method jwt.SigningMethod, key any, kid string, claims jwt.MapClaims) string {
-	t.Helper()
-	tok := jwt.NewWithClaims(method, claims)
-	if kid != "" {
-		tok.Header["kid"] = kid
-	}
-	s, err := tok.SignedString(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 func keySetFor(t testing.TB, pub any) (*sat.KeySet, []byte) {
 	t.Helper()
-	der, err := x509.MarshalPKIXPublicKey(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+	pemBytes := testjwt.PublicPEM(t, pub)
 	ks, err := sat.ParseKeySet(pemBytes)
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +71,7 @@ func without(c jwt.MapClaims, keys ...string) jwt.MapClaims {
 
 func TestServiceAccountToken(t *testing.T) {
 	keys, pubPEM := keySetFor(t, rsaKeys[0].Public())
-	good := signToken(t, jwt.SigningMethodRS256, rsaKeys[0], tokenClaims("aio-internal"))
+	good := testjwt.Sign(t, jwt.SigningMethodRS256, rsaKeys[0], "", tokenClaims("aio-internal"))
 	parts := strings.Split(good, ".")
 	unsigned := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + parts[1] + "."
 	objects := boundObjects("0c1d", "9a8b")
@@ -118,62 +93,62 @@ func TestServiceAccountToken(t *testing.T) {
 			result: Granted, relevant: true, reason: `token for "system:serviceaccount:azure-iot-operations:mqtt-client" verified, audience "aio-internal"`,
 			attributes: map[string]string{"group": "authz-sat"}},
 		{name: "second audience matches", keys: keys, creds: Credentials{AuthMethod: "K8S-SAT",
-			AuthData: []byte(signToken(t, jwt.SigningMethodRS256, rsaKeys[0], tokenClaims("https://kubernetes.default.svc", "aio-internal")))},
+			AuthData: []byte(testjwt.Sign(t, jwt.SigningMethodRS256, rsaKeys[0], "", tokenClaims("https://kubernetes.default.svc", "aio-internal")))},
 			result: Granted, relevant: true},
 		{name: "wrong audience", keys: keys, creds: Credentials{AuthMethod: "K8S-SAT",
-			AuthData: []byte(signToken(t, jwt.SigningMethodRS256, rsaKeys[0], tokenClaims("aio-mq")))},
+			AuthData: []byte(testjwt.Sign(t, jwt.SigningMethodRS256, rsaKeys[0], "", tokenClaims("aio-mq")))},
 			result: Denied, relevant: true, failed: "audience",
 			reason: `aud ["aio-mq"] has none of the configured audiences ["aio-internal"]: request the token with --audience aio-internal`, connack: 0x87},
 		{name: "forged signature", keys: keys, creds: Credentials{AuthMethod: "K8S-SAT",
-			AuthData: []byte(signToken(t, jwt.SigningMethodRS256, rsaKeys[1], tokenClaims("aio-internal")))},
+			AuthData: []byte(testjwt.Sign(t, jwt.SigningMethodRS256, rsaKeys[1], "", tokenClaims("aio-internal")))},
 			result: Denied, relevant: true, failed: "signature", reason: "signature does not verify", connack: 0x87},
 		{name: "alg none", keys: keys, creds: Credentials{AuthMethod: "K8S-SAT", AuthData: []byte(unsigned)},
 			result: Denied, relevant: true, failed: "signature", reason: "unsigned"},
 		{name: "HS256 keyed with the RSA public key", keys: keys, creds: Credentials{AuthMethod: "K8S-SAT",
-			AuthData: []byte(signToken(t, jwt.SigningMethodHS256, pubPEM, tokenClaims("aio-internal")))},
+			AuthData: []byte(testjwt.Sign(t, jwt.SigningMethodHS256, pubPEM, "", tokenClaims("aio-internal")))},
 			result: Denied, relevant: true, failed: "signature", reason: "HMAC"},
 		{name: "expired beyond the leeway", keys: keys, creds: Credentials{AuthMethod: "K8S-SAT",
-			AuthData: []byte(signToken(t, jwt.SigningMethodRS256, rsaKeys[0], with(tokenClaims("aio-internal"), "exp", t0.Add(-61*time.Second).Unix())))},
+			AuthData: []byte(testjwt.Sign(t, jwt.SigningMethodRS256, rsaKeys[0], "", with(tokenClaims("aio-internal"), "exp", t0.Add(-61*time.Second).Unix())))},
 			result: Denied, relevant: true, failed: "expiry", reason: "expired 61s ago, at 2026-06-01T11:58:59Z, beyond the API server's 60s leeway"},
 		{name: "expired within the leeway", keys: keys, creds: Credentials{AuthMethod: "K8S-SAT",
-			AuthData: []byte(signToken(t, jwt.SigningMethodRS256, rsaKeys[0], with(tokenClaims("aio-internal"), "exp", t0.Add(-30*time.Second).Unix())))},
+			AuthData: []byte(testjwt.Sign(t, jwt.SigningMethodRS256, rsaKeys[0], "", with(tokenClaims("aio-internal"), "exp", t0.Add(-30*time.Second).Unix())))},
 			result: Granted, relevant: true, detail: "expired 30s ago, at 2026-06-01T11:59:30Z, within the API server's 60s leeway",
 			warning: "the token expired 30s ago (2026-06-01T11:59:30Z): the API server still accepts it within its 60s leeway"},
 		{name: "expiring at this very second", keys: keys, creds: Credentials{AuthMethod: "K8S-SAT",
-			AuthData: []byte(signToken(t, jwt.SigningMethodRS256, rsaKeys[0], with(tokenClaims("aio-internal"), "exp", t0.Unix())))},
+			AuthData: []byte(testjwt.Sign(t, jwt.SigningMethodRS256, rsaKeys[0], "", with(tokenClaims("aio-internal"), "exp", t0.Unix())))},
 			result: Granted, relevant: true, detail: "expired just now, at 2026-06-01T12:00:00Z, within the API server's 60s leeway"},
 		{name: "not yet valid", keys: keys, creds: Credentials{AuthMethod: "K8S-SAT",
-			AuthData: []byte(signToken(t, jwt.SigningMethodRS256, rsaKeys[0], with(tokenClaims("aio-internal"), "nbf", t0.Add(time.Hour).Unix())))},
+			AuthData: []byte(testjwt.Sign(t, jwt.SigningMethodRS256, rsaKeys[0], "", with(tokenClaims("aio-internal"), "nbf", t0.Add(time.Hour).Unix())))},
 			result: Denied, relevant: true, failed: "not-before", reason: "not valid before 2026-06-01T13:00:00Z, in 60m (now is 2026-06-01T12:00:00Z): beyond the API server's 60s leeway"},
 		{name: "valid in 30s: within the leeway", keys: keys, creds: Credentials{AuthMethod: "K8S-SAT",
-			AuthData: []byte(signToken(t, jwt.SigningMethodRS256, rsaKeys[0], with(tokenClaims("aio-internal"), "nbf", t0.Add(30*time.Second).Unix())))},
+			AuthData: []byte(testjwt.Sign(t, jwt.SigningMethodRS256, rsaKeys[0], "", with(tokenClaims("aio-internal"), "nbf", t0.Add(30*time.Second).Unix())))},
 			result: Granted, relevant: true, detail: "not valid before 2026-06-01T12:00:30Z, in 30s: within the API server's 60s leeway"},
 		{name: "issued 5 minutes in the future", keys: keys, creds: Credentials{AuthMethod: "K8S-SAT",
-			AuthData: []byte(signToken(t, jwt.SigningMethodRS256, rsaKeys[0], with(tokenClaims("aio-internal"), "iat", t0.Add(5*time.Minute).Unix())))},
+			AuthData: []byte(testjwt.Sign(t, jwt.SigningMethodRS256, rsaKeys[0], "", with(tokenClaims("aio-internal"), "iat", t0.Add(5*time.Minute).Unix())))},
 			result: Denied, relevant: true, failed: "issued-at", reason: "issued 5m in the future, at 2026-06-01T12:05:00Z (now is 2026-06-01T12:00:00Z): the API server refuses a token issued more than its 60s leeway ahead"},
 		{name: "issued 30s in the future: within the leeway", keys: keys, creds: Credentials{AuthMethod: "K8S-SAT",
-			AuthData: []byte(signToken(t, jwt.SigningMethodRS256, rsaKeys[0], with(tokenClaims("aio-internal"), "iat", t0.Add(30*time.Second).Unix())))},
+			AuthData: []byte(testjwt.Sign(t, jwt.SigningMethodRS256, rsaKeys[0], "", with(tokenClaims("aio-internal"), "iat", t0.Add(30*time.Second).Unix())))},
 			result: Granted, relevant: true, detail: "issued 30s in the future, at 2026-06-01T12:00:30Z: within the API server's 60s leeway"},
 		{name: "kid that names no key, with a PEM key", keys: keys, creds: Credentials{AuthMethod: "K8S-SAT",
-			AuthData: []byte(signWithKid(t, jwt.SigningMethodRS256, rsaKeys[0], "no-such-key", tokenClaims("aio-internal")))},
+			AuthData: []byte(testjwt.Sign(t, jwt.SigningMethodRS256, rsaKeys[0], "no-such-key", tokenClaims("aio-internal")))},
 			result: Denied, relevant: true, failed: "signature", reason: `the token's kid "no-such-key" names none of the keys`},
 		{name: "no verifier", creds: Credentials{AuthMethod: "K8S-SAT", AuthData: []byte(good)},
 			result: Indeterminate, relevant: true, reason: "add --sat-issuer-key F"},
 		{name: "no verifier but wrong audience is still a denial", creds: Credentials{AuthMethod: "K8S-SAT",
-			AuthData: []byte(signToken(t, jwt.SigningMethodRS256, rsaKeys[0], tokenClaims("aio-mq")))},
+			AuthData: []byte(testjwt.Sign(t, jwt.SigningMethodRS256, rsaKeys[0], "", tokenClaims("aio-mq")))},
 			result: Denied, relevant: true, failed: "audience", connack: 0x87},
 		{name: "not a token", keys: keys, creds: Credentials{AuthMethod: "K8S-SAT", AuthData: []byte("hello")},
 			result: Denied, relevant: true, failed: "token", reason: "not a service account token"},
 		{name: "legacy username form", keys: keys, creds: Credentials{Username: "K8S-SAT", Password: []byte(good)},
-			result: Denied, reason: "legacy form, which v1 does not read (the broker's documentation contradicts itself on it; Microsoft's SDK sends the token only with enhanced authentication)", connack: 0x87},
+			result: Denied, reason: "legacy form, which v1 does not read (the broker's documentation contradicts itself on it; this tool assumes, as Microsoft's SDK does, that the broker reads the token only from enhanced authentication)", connack: 0x87},
 		{name: "another enhanced method", keys: keys, creds: Credentials{AuthMethod: "SCRAM-SHA-256", AuthData: []byte("x")},
 			result: Denied, reason: `enhanced authentication method "SCRAM-SHA-256" is not K8S-SAT`, connack: 0x8C},
 		{name: "nothing", keys: keys, result: Denied, reason: "no enhanced authentication method K8S-SAT", connack: 0x87},
 		{name: "expires within ten minutes", keys: keys, creds: Credentials{AuthMethod: "K8S-SAT",
-			AuthData: []byte(signToken(t, jwt.SigningMethodRS256, rsaKeys[0], with(tokenClaims("aio-internal"), "exp", t0.Add(4*time.Minute).Unix())))},
+			AuthData: []byte(testjwt.Sign(t, jwt.SigningMethodRS256, rsaKeys[0], "", with(tokenClaims("aio-internal"), "exp", t0.Add(4*time.Minute).Unix())))},
 			result: Granted, relevant: true, warning: "the token expires in 4m (2026-06-01T12:04:00Z)"},
 		{name: "warnafter passed", keys: keys, creds: Credentials{AuthMethod: "K8S-SAT",
-			AuthData: []byte(signToken(t, jwt.SigningMethodRS256, rsaKeys[0], with(tokenClaims("aio-internal"), "kubernetes.io", map[string]any{
+			AuthData: []byte(testjwt.Sign(t, jwt.SigningMethodRS256, rsaKeys[0], "", with(tokenClaims("aio-internal"), "kubernetes.io", map[string]any{
 				"namespace": "azure-iot-operations", "serviceaccount": map[string]any{"name": "mqtt-client", "uid": "0c1d"}, "warnafter": t0.Add(-time.Minute).Unix()})))},
 			result: Granted, relevant: true, warning: "warnafter (2026-06-01T11:59:00Z) has passed"},
 	} {
@@ -227,7 +202,7 @@ func TestServiceAccountToken(t *testing.T) {
 
 func TestServiceAccountTokenES256(t *testing.T) {
 	keys, _ := keySetFor(t, ecKeys[0].Public())
-	tok := signToken(t, jwt.SigningMethodES256, ecKeys[0], tokenClaims("aio-internal"))
+	tok := testjwt.Sign(t, jwt.SigningMethodES256, ecKeys[0], "", tokenClaims("aio-internal"))
 	cfg := boundObjects("0c1d", "9a8b")
 	cfg.Authentication = authentication(satEntry("aio-internal"))
 	d := New(cfg, Options{Keys: keys}).Explain(context.Background(), Credentials{AuthMethod: "K8S-SAT", AuthData: []byte(tok)}, t0)
@@ -254,7 +229,7 @@ func boundObjects(saUID, podUID string) Config {
 // silent grant.
 func TestServiceAccountTokenBoundObjects(t *testing.T) {
 	keys, _ := keySetFor(t, rsaKeys[0].Public())
-	good := signToken(t, jwt.SigningMethodRS256, rsaKeys[0], tokenClaims("aio-internal"))
+	good := testjwt.Sign(t, jwt.SigningMethodRS256, rsaKeys[0], "", tokenClaims("aio-internal"))
 	deleted := func(cfg Config, ago time.Duration) Config {
 		at := metav1.NewTime(t0.Add(-ago))
 		sa := *cfg.ServiceAccounts["azure-iot-operations/mqtt-client"]
@@ -288,15 +263,15 @@ func TestServiceAccountTokenBoundObjects(t *testing.T) {
 			"Pod azure-iot-operations/mqtt-client is not in the bundle: the API server accepts the token only while that Pod exists with uid 9a8b; add it to the bundle (kubectl get pod mqtt-client -n azure-iot-operations -o yaml), or ask the cluster (--from-cluster or --token-review)", ""},
 		{"ServiceAccount not in the bundle", noSA, good, Indeterminate, "ServiceAccount azure-iot-operations/mqtt-client is not in the bundle", ""},
 		{"no kubernetes.io claim", boundObjects("0c1d", "9a8b"),
-			signToken(t, jwt.SigningMethodRS256, rsaKeys[0], without(tokenClaims("aio-internal"), "kubernetes.io")), Denied,
+			testjwt.Sign(t, jwt.SigningMethodRS256, rsaKeys[0], "", without(tokenClaims("aio-internal"), "kubernetes.io")), Denied,
 			"the token has no kubernetes.io serviceaccount claim", ""},
 		{"bound to a node only", boundObjects("0c1d", "9a8b"),
-			signToken(t, jwt.SigningMethodRS256, rsaKeys[0], with(tokenClaims("aio-internal"), "kubernetes.io", map[string]any{
+			testjwt.Sign(t, jwt.SigningMethodRS256, rsaKeys[0], "", with(tokenClaims("aio-internal"), "kubernetes.io", map[string]any{
 				"namespace": "azure-iot-operations", "serviceaccount": map[string]any{"name": "mqtt-client", "uid": "0c1d"},
 				"node": map[string]any{"name": "node-1", "uid": "5555"}})), Indeterminate,
 			"the token is bound to node node-1 (uid 5555), which explain cannot look up", ""},
 		{"a failed check first: nothing is looked up", noSA,
-			signToken(t, jwt.SigningMethodRS256, rsaKeys[0], tokenClaims("aio-mq")), Denied, "has none of the configured audiences", ""},
+			testjwt.Sign(t, jwt.SigningMethodRS256, rsaKeys[0], "", tokenClaims("aio-mq")), Denied, "has none of the configured audiences", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := tc.cfg
@@ -322,8 +297,8 @@ func TestServiceAccountTokenIssuer(t *testing.T) {
 	keys, _ := keySetFor(t, rsaKeys[0].Public())
 	cfg := boundObjects("0c1d", "9a8b")
 	cfg.Authentication = authentication(satEntry("aio-internal"))
-	good := signToken(t, jwt.SigningMethodRS256, rsaKeys[0], tokenClaims("aio-internal"))
-	foreign := signToken(t, jwt.SigningMethodRS256, rsaKeys[0], with(tokenClaims("aio-internal"), "iss", "https://evil.example"))
+	good := testjwt.Sign(t, jwt.SigningMethodRS256, rsaKeys[0], "", tokenClaims("aio-internal"))
+	foreign := testjwt.Sign(t, jwt.SigningMethodRS256, rsaKeys[0], "", with(tokenClaims("aio-internal"), "iss", "https://evil.example"))
 	const cluster = "https://kubernetes.default.svc.cluster.local"
 	for _, tc := range []struct {
 		name    string

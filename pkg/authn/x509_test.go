@@ -3,6 +3,7 @@ package authn
 import (
 	"context"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"strings"
 	"testing"
 	"time"
@@ -10,7 +11,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/aio-authn/kubectl-aio-authn/internal/testpki"
 	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
 )
 
 func configMap(name string, data map[string]string) *corev1.ConfigMap {
@@ -46,7 +49,7 @@ func checkByName(s Step, n string) (Check, bool) {
 
 func TestX509(t *testing.T) {
 	p := newTestPKI(t)
-	trustRoot := map[string]*corev1.ConfigMap{"client-ca": configMap("client-ca", map[string]string{"client_ca.pem": pemOf(p.root.cert)})}
+	trustRoot := map[string]*corev1.ConfigMap{"client-ca": configMap("client-ca", map[string]string{"client_ca.pem": pemOf(p.root.Cert)})}
 	bothMatch := map[string]v1.BrokerAuthenticatorMethodX509Attributes{
 		"intermediate": attr("CN = Contoso Intermediate CA, OU = Engineering, C = US", "organization", "contoso"),
 		"fan":          attr("C=US,OU=Devices,CN=smart-fan", "building", "17"),
@@ -57,13 +60,16 @@ func TestX509(t *testing.T) {
 	}
 	rootOnly := map[string]v1.BrokerAuthenticatorMethodX509Attributes{"root": attr("CN=Contoso Root CA Cert, OU=Engineering, C=US", "tier", "root")}
 
-	interAnchor := map[string]*corev1.ConfigMap{"client-ca": configMap("client-ca", map[string]string{"any-key.crt": pemOf(p.intermediate.cert)})}
+	interAnchor := map[string]*corev1.ConfigMap{"client-ca": configMap("client-ca", map[string]string{"any-key.crt": pemOf(p.intermediate.Cert)})}
 
 	rsaInter := certSpec{subject: name("RSA Intermediate"), key: rsaKeys[0], ca: true}.issue(t, p.root)
 	rsaLeaf := certSpec{subject: name("rsa-device"), key: rsaKeys[1]}.issue(t, rsaInter)
 	ecUnderRSA := certSpec{subject: name("ec-device"), key: ecKeys[3]}.issue(t, rsaInter)
-	serverOnly := certSpec{subject: name("server-cert"), key: ecKeys[3], eku: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}.issue(t, p.intermediate)
-	noEKU := certSpec{subject: name("legacy-device"), key: ecKeys[3], eku: []x509.ExtKeyUsage{}}.issue(t, p.intermediate)
+	serverOnly := certSpec{subject: name("server-cert"), key: ecKeys[3], profile: pki.ProfileServer}.issue(t, p.intermediate)
+	// pkg/pki mints no leaf without extended key usage, nor one that
+	// outlives its issuer: those two are forged.
+	noEKU := testpki.Forge(t, &x509.Certificate{Subject: pkix.Name{CommonName: "legacy-device", Country: []string{"US"}},
+		NotBefore: t0.Add(-24 * time.Hour), NotAfter: t0.Add(365 * 24 * time.Hour), KeyUsage: x509.KeyUsageDigitalSignature}, ecKeys[3], p.intermediate)
 	shortLived := certSpec{subject: name("short"), key: ecKeys[3], notAfter: t0.Add(72 * time.Hour)}.issue(t, p.intermediate)
 	// A freshly minted test leaf (certs chain's default is 30 days) is not
 	// "expiring soon".
@@ -71,7 +77,9 @@ func TestX509(t *testing.T) {
 	stranger := certSpec{subject: name("Other Root"), key: ecKeys[3], ca: true}.issue(t, nil)
 	strangerLeaf := certSpec{subject: name("intruder"), key: ecKeys[2]}.issue(t, stranger)
 	expiredRoot := certSpec{subject: name("Old Root"), key: ecKeys[0], ca: true, notBefore: t0.Add(-800 * 24 * time.Hour), notAfter: t0.Add(-time.Hour)}.issue(t, nil)
-	underExpiredRoot := certSpec{subject: name("old-device"), key: ecKeys[2], notBefore: t0.Add(-700 * 24 * time.Hour)}.issue(t, expiredRoot)
+	underExpiredRoot := testpki.Forge(t, &x509.Certificate{Subject: pkix.Name{CommonName: "old-device", Country: []string{"US"}},
+		NotBefore: t0.Add(-700 * 24 * time.Hour), NotAfter: t0.Add(365 * 24 * time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}, ecKeys[2], expiredRoot)
 
 	for _, tc := range []struct {
 		name       string
@@ -88,43 +96,43 @@ func TestX509(t *testing.T) {
 		noWarnings bool
 	}{
 		{name: "leaf and issuer both match: the leaf's entry wins", configMaps: trustRoot, attrs: bothMatch,
-			chain: []*x509.Certificate{p.leaf.cert, p.intermediate.cert}, result: Granted,
+			chain: []*x509.Certificate{p.leaf.Cert, p.intermediate.Cert}, result: Granted,
 			reason: `chain verified to trusted CA "CN = Contoso Root CA Cert, OU = Engineering, C = US"`, attributes: map[string]string{"building": "17"}},
 		{name: "only the issuer matches", configMaps: trustRoot, attrs: issuerOnly,
-			chain: []*x509.Certificate{p.leaf.cert, p.intermediate.cert}, result: Granted, attributes: map[string]string{"organization": "contoso"}},
+			chain: []*x509.Certificate{p.leaf.Cert, p.intermediate.Cert}, result: Granted, attributes: map[string]string{"organization": "contoso"}},
 		{name: "root from the ConfigMap matches", configMaps: trustRoot, attrs: rootOnly,
-			chain: []*x509.Certificate{p.leaf.cert, p.intermediate.cert}, result: Granted, attributes: map[string]string{"tier": "root"}},
+			chain: []*x509.Certificate{p.leaf.Cert, p.intermediate.Cert}, result: Granted, attributes: map[string]string{"tier": "root"}},
 		{name: "intermediate as the only anchor", configMaps: interAnchor, attrs: rootOnly,
-			chain: []*x509.Certificate{p.leaf.cert}, result: Granted, reason: `trusted CA "CN = Contoso Intermediate CA`, attributes: map[string]string{}},
+			chain: []*x509.Certificate{p.leaf.Cert}, result: Granted, reason: `trusted CA "CN = Contoso Intermediate CA`, attributes: map[string]string{}},
 		{name: "no chain to the trusted CA", configMaps: trustRoot,
-			chain: []*x509.Certificate{strangerLeaf.cert}, result: Denied, failed: "chain", reason: `no chain from "CN = intruder, C = US" (issued by "CN = Other Root, C = US") to a CA in ConfigMap client-ca`},
+			chain: []*x509.Certificate{strangerLeaf.Cert}, result: Denied, failed: "chain", reason: `no chain from "CN = intruder, C = US" (issued by "CN = Other Root, C = US") to a CA in ConfigMap client-ca`},
 		{name: "intermediate not presented", configMaps: trustRoot,
-			chain: []*x509.Certificate{p.leaf.cert}, result: Denied, failed: "chain"},
+			chain: []*x509.Certificate{p.leaf.Cert}, result: Denied, failed: "chain"},
 		{name: "RSA intermediate under an EC root", configMaps: trustRoot,
-			chain: []*x509.Certificate{rsaLeaf.cert, rsaInter.cert}, result: Denied, failed: "key-algorithms",
+			chain: []*x509.Certificate{rsaLeaf.Cert, rsaInter.Cert}, result: Denied, failed: "key-algorithms",
 			reason: `the leaf "CN = rsa-device, C = US" is RSA 2048 but "CN = Contoso Root CA Cert, OU = Engineering, C = US" (anchor of the chain) is EC P-256`},
 		{name: "EC leaf under an RSA intermediate", configMaps: trustRoot,
-			chain: []*x509.Certificate{ecUnderRSA.cert, rsaInter.cert}, result: Denied, failed: "key-algorithms"},
-		{name: "expired leaf (--now after notAfter)", configMaps: trustRoot, now: p.leaf.cert.NotAfter.Add(time.Second),
-			chain: []*x509.Certificate{p.leaf.cert, p.intermediate.cert}, result: Denied, failed: "validity", reason: `"CN = smart-fan, OU = Devices, C = US" (leaf of the chain) expired`},
-		{name: "not yet valid", configMaps: trustRoot, now: p.leaf.cert.NotBefore.Add(-time.Minute),
-			chain: []*x509.Certificate{p.leaf.cert, p.intermediate.cert}, result: Denied, failed: "validity", reason: "is not valid until"},
-		{name: "expired trusted root", configMaps: map[string]*corev1.ConfigMap{"client-ca": configMap("client-ca", map[string]string{"ca.pem": pemOf(expiredRoot.cert)})},
-			chain: []*x509.Certificate{underExpiredRoot.cert}, result: Denied, failed: "validity", reason: `"CN = Old Root, C = US" (anchor of the chain) expired`},
+			chain: []*x509.Certificate{ecUnderRSA.Cert, rsaInter.Cert}, result: Denied, failed: "key-algorithms"},
+		{name: "expired leaf (--now after notAfter)", configMaps: trustRoot, now: p.leaf.Cert.NotAfter.Add(time.Second),
+			chain: []*x509.Certificate{p.leaf.Cert, p.intermediate.Cert}, result: Denied, failed: "validity", reason: `"CN = smart-fan, OU = Devices, C = US" (leaf of the chain) expired`},
+		{name: "not yet valid", configMaps: trustRoot, now: p.leaf.Cert.NotBefore.Add(-time.Minute),
+			chain: []*x509.Certificate{p.leaf.Cert, p.intermediate.Cert}, result: Denied, failed: "validity", reason: "is not valid until"},
+		{name: "expired trusted root", configMaps: map[string]*corev1.ConfigMap{"client-ca": configMap("client-ca", map[string]string{"ca.pem": pemOf(expiredRoot.Cert)})},
+			chain: []*x509.Certificate{underExpiredRoot.Cert}, result: Denied, failed: "validity", reason: `"CN = Old Root, C = US" (anchor of the chain) expired`},
 		{name: "leaf for servers only", configMaps: trustRoot,
-			chain: []*x509.Certificate{serverOnly.cert, p.intermediate.cert}, result: Denied, failed: "client-auth", reason: "does not allow clientAuth (extended key usage: serverAuth)"},
+			chain: []*x509.Certificate{serverOnly.Cert, p.intermediate.Cert}, result: Denied, failed: "client-auth", reason: "does not allow clientAuth (extended key usage: serverAuth)"},
 		{name: "leaf without extended key usage", configMaps: trustRoot,
-			chain: []*x509.Certificate{noEKU.cert, p.intermediate.cert}, result: Granted},
+			chain: []*x509.Certificate{noEKU.Cert, p.intermediate.Cert}, result: Granted},
 		{name: "expiring soon", configMaps: trustRoot,
-			chain: []*x509.Certificate{shortLived.cert, p.intermediate.cert}, result: Granted, warning: `certificate "CN = short, C = US" (leaf of the chain) expires in 3d`},
+			chain: []*x509.Certificate{shortLived.Cert, p.intermediate.Cert}, result: Granted, warning: `certificate "CN = short, C = US" (leaf of the chain) expires in 3d`},
 		{name: "weeks left is no warning", configMaps: trustRoot,
-			chain: []*x509.Certificate{monthLeft.cert, p.intermediate.cert}, result: Granted, noWarnings: true},
+			chain: []*x509.Certificate{monthLeft.Cert, p.intermediate.Cert}, result: Granted, noWarnings: true},
 		{name: "trusted CA ConfigMap missing", configMaps: nil,
-			chain: []*x509.Certificate{p.leaf.cert}, result: Indeterminate, reason: "ConfigMap client-ca (the trusted client CAs) is not in the bundle: add it with -f"},
+			chain: []*x509.Certificate{p.leaf.Cert}, result: Indeterminate, reason: "ConfigMap client-ca (the trusted client CAs) is not in the bundle: add it with -f"},
 		{name: "trusted CA ConfigMap empty", configMaps: map[string]*corev1.ConfigMap{"client-ca": configMap("client-ca", map[string]string{"readme": "nothing here"})},
-			chain: []*x509.Certificate{p.leaf.cert}, result: Denied, failed: "chain", reason: "holds no PEM certificate"},
+			chain: []*x509.Certificate{p.leaf.Cert}, result: Denied, failed: "chain", reason: "holds no PEM certificate"},
 		{name: "no certificate", configMaps: trustRoot, result: Denied, reason: "no client certificate presented"},
-		{name: "plain TCP port", configMaps: trustRoot, plain: true, chain: []*x509.Certificate{p.leaf.cert, p.intermediate.cert},
+		{name: "plain TCP port", configMaps: trustRoot, plain: true, chain: []*x509.Certificate{p.leaf.Cert, p.intermediate.Cert},
 			result: Denied, reason: "the port has no TLS"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -182,11 +190,11 @@ func TestX509(t *testing.T) {
 
 func TestX509SubjectThatDoesNotParseIsAWarning(t *testing.T) {
 	p := newTestPKI(t)
-	cms := map[string]*corev1.ConfigMap{"client-ca": configMap("client-ca", map[string]string{"ca": pemOf(p.root.cert)})}
+	cms := map[string]*corev1.ConfigMap{"client-ca": configMap("client-ca", map[string]string{"ca": pemOf(p.root.Cert)})}
 	e := New(Config{Authentication: authentication(x509Entry(map[string]v1.BrokerAuthenticatorMethodX509Attributes{
 		"broken": attr("this is not a DN", "a", "b"),
 	})), ConfigMaps: cms}, Options{})
-	d := e.Explain(context.Background(), Credentials{Certificates: []*x509.Certificate{p.leaf.cert, p.intermediate.cert}}, t0)
+	d := e.Explain(context.Background(), Credentials{Certificates: []*x509.Certificate{p.leaf.Cert, p.intermediate.Cert}}, t0)
 	if d.Decision != Granted || len(d.Warnings) != 1 || !strings.Contains(d.Warnings[0], "authorizationAttributes.broken.subject") {
 		t.Errorf("decision %s warnings %q", d.Decision, d.Warnings)
 	}
@@ -200,16 +208,16 @@ func TestX509SubjectThatDoesNotParseIsAWarning(t *testing.T) {
 // TestX509ValidityWording: one certificate is "the certificate is valid".
 func TestX509ValidityWording(t *testing.T) {
 	p := newTestPKI(t)
-	cms := map[string]*corev1.ConfigMap{"client-ca": configMap("client-ca", map[string]string{"ca": pemOf(p.intermediate.cert)})}
+	cms := map[string]*corev1.ConfigMap{"client-ca": configMap("client-ca", map[string]string{"ca": pemOf(p.intermediate.Cert)})}
 	d := New(Config{Authentication: authentication(x509Entry(nil)), ConfigMaps: cms}, Options{}).
-		Explain(context.Background(), Credentials{Certificates: []*x509.Certificate{p.leaf.cert}}, t0)
+		Explain(context.Background(), Credentials{Certificates: []*x509.Certificate{p.leaf.Cert}}, t0)
 	c, _ := checkByName(d.Steps[0], "validity")
 	// The chain the broker verifies is the leaf and its anchor.
-	if want := "all 2 certificates valid at 2026-06-01T12:00:00Z; leaf until " + p.leaf.cert.NotAfter.UTC().Format(time.RFC3339); c.Detail != want {
+	if want := "all 2 certificates valid at 2026-06-01T12:00:00Z; leaf until " + p.leaf.Cert.NotAfter.UTC().Format(time.RFC3339); c.Detail != want {
 		t.Errorf("validity %q\nwant %q", c.Detail, want)
 	}
-	single := validityCheck([]*x509.Certificate{p.root.cert}, t0, true)
-	if want := "the certificate is valid at 2026-06-01T12:00:00Z, until " + p.root.cert.NotAfter.UTC().Format(time.RFC3339); single.Detail != want {
+	single := validityCheck([]*x509.Certificate{p.root.Cert}, t0, true)
+	if want := "the certificate is valid at 2026-06-01T12:00:00Z, until " + p.root.Cert.NotAfter.UTC().Format(time.RFC3339); single.Detail != want {
 		t.Errorf("validity %q\nwant %q", single.Detail, want)
 	}
 }
@@ -231,10 +239,10 @@ func equalMaps(a, b map[string]string) bool {
 // device, which only the operator can state offline.
 func TestX509AzureDeviceRegistry(t *testing.T) {
 	p := newTestPKI(t)
-	cms := map[string]*corev1.ConfigMap{"client-ca": configMap("client-ca", map[string]string{"ca": pemOf(p.root.cert)})}
+	cms := map[string]*corev1.ConfigMap{"client-ca": configMap("client-ca", map[string]string{"ca": pemOf(p.root.Cert)})}
 	entry := x509Entry(nil)
 	entry.X509Settings.AdditionalValidation = v1.AdditionalValidationAzureDeviceRegistry
-	chain := []*x509.Certificate{p.leaf.cert, p.intermediate.cert}
+	chain := []*x509.Certificate{p.leaf.Cert, p.intermediate.Cert}
 	noCN := certSpec{subject: name(""), key: ecKeys[3]}.issue(t, p.intermediate)
 	for _, tc := range []struct {
 		device ADRDevice
@@ -246,8 +254,8 @@ func TestX509AzureDeviceRegistry(t *testing.T) {
 		{ADREnabled, chain, Granted, `what-if --adr-device enabled: device "smart-fan" taken as enabled`},
 		{ADRDisabled, chain, Denied, `device "smart-fan" is disabled in Azure Device Registry`},
 		{ADRMissing, chain, Denied, `Azure Device Registry has no device "smart-fan"`},
-		{ADREnabled, []*x509.Certificate{noCN.cert, p.intermediate.cert}, Denied, "the leaf certificate has no CN"},
-		{ADRUnknown, []*x509.Certificate{noCN.cert, p.intermediate.cert}, Denied, "the leaf certificate has no CN"},
+		{ADREnabled, []*x509.Certificate{noCN.Cert, p.intermediate.Cert}, Denied, "the leaf certificate has no CN"},
+		{ADRUnknown, []*x509.Certificate{noCN.Cert, p.intermediate.Cert}, Denied, "the leaf certificate has no CN"},
 	} {
 		t.Run(string(tc.device)+"/"+tc.chain[0].Subject.CommonName, func(t *testing.T) {
 			e := New(Config{Authentication: authentication(entry), ConfigMaps: cms}, Options{ADRDevice: tc.device})

@@ -3,43 +3,20 @@ package convert
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/aio-authn/kubectl-aio-authn/internal/golden"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 const (
 	inDir   = "../../testdata/convert/in"
 	wantDir = "../../testdata/convert/want"
 )
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join(wantDir, name)
-	if *update {
-		if err := os.MkdirAll(wantDir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -update creates it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
 
 // TestGolden converts every input under testdata/convert/in: the output and
 // the report, or the error, must match testdata/convert/want.
@@ -61,18 +38,18 @@ func TestGolden(t *testing.T) {
 				if err == nil {
 					t.Fatalf("converted a file that cannot be converted:\n%s", res.Output)
 				}
-				golden(t, name+".error", []byte(err.Error()+"\n"))
+				golden.Check(t, filepath.Join(wantDir, name+".error"), []byte(err.Error()+"\n"))
 				return
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, name, res.Output)
+			golden.Check(t, filepath.Join(wantDir, name), res.Output)
 			var report bytes.Buffer
 			if err := Report(&report, res); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, name+".report", report.Bytes())
+			golden.Check(t, filepath.Join(wantDir, name+".report"), report.Bytes())
 			checkConverted(t, path, data, res)
 		})
 	}

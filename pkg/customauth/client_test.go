@@ -2,16 +2,11 @@ package customauth
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
 	"io"
 	"log"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aio-authn/kubectl-aio-authn/internal/testpki"
 )
 
 // recorded is one request as the server received it.
@@ -235,11 +232,7 @@ func TestAuthenticateHangingServerEndsAtTheTimeout(t *testing.T) {
 func TestAuthenticateTLSAndConnectionFailures(t *testing.T) {
 	s := newAuthServer(t, reply(200, `{"attributes":{}}`))
 	// httptest servers share one certificate, so the other CA is made here.
-	otherKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	otherTmpl := &x509.Certificate{SerialNumber: big.NewInt(9), Subject: pkix.Name{CommonName: "other CA"}, IsCA: true,
-		BasicConstraintsValid: true, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	otherDER, _ := x509.CreateCertificate(rand.Reader, otherTmpl, otherTmpl, &otherKey.PublicKey, otherKey)
-	otherCA := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: otherDER})
+	otherCA := []byte(testpki.SelfSigned(t, testpki.Spec{Subject: "CN = other CA"}).PEM())
 
 	res, _ := s.client(t, Options{CACerts: otherCA}).Authenticate(context.Background(), connectRequest())
 	if res.Outcome != Unreachable || res.Cause != "TLS: the server's certificate is not signed by the configured CA (caCertConfigMap)" || res.Sent {
@@ -276,20 +269,13 @@ func TestAuthenticateTLSAndConnectionFailures(t *testing.T) {
 }
 
 func TestAuthenticatePresentsTheClientCertificate(t *testing.T) {
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "broker CA"}, IsCA: true,
-		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	caDER, _ := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	ca, _ := x509.ParseCertificate(caDER)
-	leafKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	leafTmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "aio-broker"},
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	leafDER, _ := x509.CreateCertificate(rand.Reader, leafTmpl, ca, &leafKey.PublicKey, caKey)
+	ca := testpki.SelfSigned(t, testpki.Spec{Subject: "CN = broker CA"})
+	leaf := ca.Issue(t, testpki.Spec{Subject: "CN = aio-broker"})
 
 	s := &authServer{answers: []func(http.ResponseWriter, *http.Request){reply(200, `{"attributes":{}}`)}}
 	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
 	pool := x509.NewCertPool()
-	pool.AddCert(ca)
+	pool.AddCert(ca.Cert)
 	s.Config.ErrorLog = quietLog
 	s.TLS = &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool}
 	s.StartTLS()
@@ -299,7 +285,7 @@ func TestAuthenticatePresentsTheClientCertificate(t *testing.T) {
 	if res.Outcome != Unreachable {
 		t.Errorf("without a client certificate: %+v", res)
 	}
-	cert := &tls.Certificate{Certificate: [][]byte{leafDER}, PrivateKey: leafKey}
+	cert := &tls.Certificate{Certificate: [][]byte{leaf.Cert.Raw}, PrivateKey: leaf.Key}
 	res, _ = s.client(t, Options{ClientCertificate: cert}).Authenticate(context.Background(), connectRequest())
 	if res.Outcome != Granted || len(s.requests) != 1 || s.requests[0].ClientCerts != 1 {
 		t.Errorf("with a client certificate: %+v, requests %+v", res, s.requests)

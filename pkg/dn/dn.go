@@ -3,10 +3,11 @@
 //
 //	CN = Contoso Root CA Cert, OU = Engineering, C = US
 //
-// Comparison follows the project's decision (reference §4): split on unescaped
-// commas, ignore spaces around '=' and ',', compare attribute types
-// case-insensitively (CN, cn and 2.5.4.3 are the same type) and values exactly,
-// in any order.
+// The broker's documentation does not say how it compares subjects; this
+// package compares them as distinguished names (docs/assumptions.md,
+// subjects-compare-as-names): split on unescaped commas, ignore spaces
+// around '=' and ',', compare attribute types case-insensitively (CN, cn and
+// 2.5.4.3 are the same type) and values exactly, in any order.
 package dn
 
 import (

@@ -48,6 +48,10 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
+// TestRoundTripThroughCertificate encodes a name into a certificate with
+// crypto/x509 itself, not with internal/testpki: the point is that this
+// package reads what the standard library writes, and pkg/pki (under
+// testpki) is built on this package.
 func TestRoundTripThroughCertificate(t *testing.T) {
 	in, err := Parse(`CN = Contoso Root CA Cert, OU = Engineering, O = Contoso\, Ltd, C = US`)
 	if err != nil {

@@ -1,5 +1,5 @@
 // Package exitcode maps the errors commands return to the process exit codes
-// that scripts rely on (DESIGN.md "Contracts"):
+// that scripts rely on (docs/contracts.md):
 //
 //	0  success, granted, no error findings
 //	1  findings of severity error, or a client was denied

@@ -3,8 +3,6 @@ package generate
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,35 +10,12 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/aio-authn/kubectl-aio-authn/internal/golden"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
 	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/lint"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
-
-// golden compares got with testdata/name, or rewrites it under -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
 
 // checkAgainstCRDs parses rendered output as validate reads files and
 // checks every broker document against the CRD schema with the API
@@ -113,7 +88,7 @@ func TestAuthnGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			out := render(t, tt.format, AuthnHeader(obj), obj)
-			golden(t, tt.name, out)
+			golden.Check(t, filepath.Join("testdata", tt.name), out)
 			docs := checkAgainstCRDs(t, tt.name, out)
 			if len(docs) != 1 {
 				t.Fatalf("%d documents", len(docs))
@@ -311,7 +286,7 @@ func TestListenerGolden(t *testing.T) {
 				}
 			}
 			out := render(t, tt.format, ListenerHeader(obj), obj)
-			golden(t, tt.name, out)
+			golden.Check(t, filepath.Join("testdata", tt.name), out)
 			checkAgainstCRDs(t, tt.name, out)
 		})
 	}
@@ -421,7 +396,7 @@ func TestSATClientGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			out := render(t, tt.format, SATClientHeader(pod), sa, pod)
-			golden(t, tt.name, out)
+			golden.Check(t, filepath.Join("testdata", tt.name), out)
 			docs := checkAgainstCRDs(t, tt.name, out)
 			if tt.format == "yaml" {
 				if len(docs) != 2 || docs[0].Kind != "ServiceAccount" || docs[1].Kind != "Pod" {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
 	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/assumption"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
@@ -192,8 +193,8 @@ func (c *docCheck) settingsBlock(gen api.Generation, e *yaml.Node, path, raw str
 		if hasWant {
 			c.at(path+"."+k, true, RuleUnusedSettings,
 				fmt.Sprintf("%s is ignored: the broker reads only %s, the block of this entry's method %s", k, want, raw),
-				fmt.Sprintf("delete %s (or move it to its own entry with method: %s); the REST API accepts it here "+
-					"but documents one method per entry, and this tool assumes the broker ignores it", k, gen.MethodValue(m)))
+				fmt.Sprintf("delete %s (or move it to its own entry with method: %s); "+
+					"%s", k, gen.MethodValue(m), assumption.OtherBlocksIgnored.Says))
 			continue
 		}
 		hint := fmt.Sprintf("under method: %s the settings block is %s:\n%s", raw, want, entrySnippet(gen, method, child(e, want)))

@@ -1,29 +1,17 @@
 package lint
 
 import (
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/aio-authn/kubectl-aio-authn/internal/testpki"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
 )
 
 // testNow is the clock of the rule tests: certificates are made relative to
 // it, so expiry findings do not depend on when the tests run.
 var testNow = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
-
-var (
-	rsaOnce sync.Once
-	rsaKey  *rsa.PrivateKey
-)
 
 type certSpec struct {
 	cn        string
@@ -33,46 +21,25 @@ type certSpec struct {
 	notAfter  time.Time
 }
 
-// makeCert returns a self-signed certificate in PEM.
+// makeCert returns a self-signed certificate in PEM: a root CA when ca, else
+// a client leaf; valid from a year before testNow for five years unless the
+// dates are given.
 func makeCert(t testing.TB, s certSpec) string {
 	t.Helper()
-	var key crypto.Signer
+	spec := testpki.Spec{Subject: "CN = " + s.cn, NotBefore: s.notBefore, NotAfter: s.notAfter, Profile: pki.ProfileLeaf}
 	if s.rsa {
-		rsaOnce.Do(func() {
-			var err error
-			rsaKey, err = rsa.GenerateKey(rand.Reader, 2048)
-			if err != nil {
-				panic(err)
-			}
-		})
-		key = rsaKey
-	} else {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		key = k
+		spec.Key = testpki.RSAKey(0)
 	}
-	if s.notBefore.IsZero() {
-		s.notBefore = testNow.AddDate(-1, 0, 0)
+	if s.ca {
+		spec.Profile = pki.ProfileRootCA
 	}
-	if s.notAfter.IsZero() {
-		s.notAfter = testNow.AddDate(5, 0, 0)
+	if spec.NotBefore.IsZero() {
+		spec.NotBefore = testNow.AddDate(-1, 0, 0)
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(time.Now().UnixNano()),
-		Subject:               pkix.Name{CommonName: s.cn},
-		NotBefore:             s.notBefore,
-		NotAfter:              s.notAfter,
-		IsCA:                  s.ca,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+	if spec.NotAfter.IsZero() {
+		spec.NotAfter = testNow.AddDate(5, 0, 0)
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	return testpki.SelfSigned(t, spec).PEM()
 }
 
 // literal indents a PEM for a YAML block scalar at the given indentation.

@@ -26,14 +26,11 @@ import (
 // or rejected) is the offline schema verdict of validate. The directory a
 // case is in (accepted/ or rejected/) states the verdict both must give.
 func TestDifferential(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs a real kube-apiserver (hack/build-kube-apiserver.sh); skipped under -short")
-	}
 	paths, err := filepath.Glob("../../testdata/schema/*/*.yaml")
 	if err != nil || len(paths) == 0 {
 		t.Fatalf("no schema cases: %v", err)
 	}
-	cp := testenv.Start(t)
+	cp := testenv.StartDifferential(t, testenv.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := cp.InstallCRDs(ctx, crds.YAML()); err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/assumption"
 )
 
 // enumFields returns the enum fields of the document's shape.
@@ -22,7 +23,7 @@ func (c *docCheck) enumSpellings() {
 	for _, sp := range api.NoncanonicalSpellings(c.doc.Root, c.doc.Kind, c.enumFields()) {
 		key := lastKey(sp.Path)
 		c.at(sp.Path, false, RuleNoncanonical,
-			fmt.Sprintf("%s %q is accepted (the cluster takes any letter case); the API spells it %q", key, sp.Node.Value, sp.Canonical),
+			fmt.Sprintf("%s %q is accepted (%s); the API spells it %q", key, sp.Node.Value, assumption.EnumsAnyCase.Says, sp.Canonical),
 			renderYAML(mapNode(key, sp.Canonical)))
 	}
 }

@@ -37,7 +37,7 @@ func (s Severity) rank() int {
 }
 
 // Finding is one problem at one place. The JSON field names are the stable
-// contract of `validate -o json` (DESIGN.md "validate").
+// contract of `validate -o json` (docs/contracts.md).
 type Finding struct {
 	// File is the path as given on the command line (or found under a
 	// directory given), or "<stdin>".

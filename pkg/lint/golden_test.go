@@ -2,39 +2,18 @@ package lint
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/aio-authn/kubectl-aio-authn/internal/golden"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // goldenNow is the clock of the example manifests under testdata/validate
 // (docs/validate.md passes the same time with --now).
 var goldenNow = testNow
-
-// compareGolden compares got with the golden file, or rewrites it with
-// -update.
-func compareGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run go test -update to accept):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
 
 // TestExamples checks every example manifest under the repository's
 // testdata/validate against the expected findings beside it (NAME.golden:
@@ -56,7 +35,7 @@ func TestExamples(t *testing.T) {
 			if err := (JSONReporter{}).Report(&buf, res); err != nil {
 				t.Fatal(err)
 			}
-			compareGolden(t, strings.TrimSuffix(path, ".yaml")+".golden", buf.Bytes())
+			golden.Check(t, strings.TrimSuffix(path, ".yaml")+".golden", buf.Bytes())
 			good := strings.Contains(path, "/good/")
 			if good && len(res.Findings) > 0 {
 				t.Errorf("a good example has findings: %+v", res.Findings)
@@ -87,7 +66,7 @@ func TestReporters(t *testing.T) {
 			if err := r.Report(&buf, res); err != nil {
 				t.Fatal(err)
 			}
-			compareGolden(t, filepath.Join("pkg/lint/testdata", "report."+format+".golden"), buf.Bytes())
+			golden.Check(t, filepath.Join("pkg/lint/testdata", "report."+format+".golden"), buf.Bytes())
 		})
 	}
 	if _, err := NewReporter("yaml", ReportOptions{}); err == nil {

@@ -6,7 +6,7 @@ import (
 	"io"
 )
 
-// JSONReporter writes the Result as the JSON document DESIGN.md specifies:
+// JSONReporter writes the Result as the JSON document of docs/contracts.md:
 // {"summary": {...}, "findings": [...]}, indented, every finding with all
 // its fields (empty strings where a field does not apply).
 type JSONReporter struct{}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aio-authn/kubectl-aio-authn/internal/testfs"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/atomicfile"
 )
 
@@ -16,16 +17,7 @@ import (
 // it was.
 func TestCancelledMintLeavesNothing(t *testing.T) {
 	for _, existing := range []bool{false, true} {
-		parent := t.TempDir()
-		out := filepath.Join(parent, "out")
-		if existing {
-			if err := os.Mkdir(out, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(out, "notes.txt"), []byte("mine"), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
+		parent, out := testfs.OutDir(t, existing)
 		ctx, cancel := context.WithCancel(context.Background())
 		plan, err := ChainSpec{OutDir: out, Count: 200, Workers: 2,
 			Progress: func(done, _ int) {
@@ -39,35 +31,7 @@ func TestCancelledMintLeavesNothing(t *testing.T) {
 		if _, err := plan.Mint(ctx); !errors.Is(err, context.Canceled) {
 			t.Fatalf("existing=%v: err = %v, want context.Canceled", existing, err)
 		}
-		assertTree(t, parent, existing)
-	}
-}
-
-// assertTree checks that parent holds nothing but out (when it existed
-// before), and that out holds only notes.txt.
-func assertTree(t *testing.T, parent string, existing bool) {
-	t.Helper()
-	entries, _ := os.ReadDir(parent)
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	want := ""
-	if existing {
-		want = "out"
-	}
-	if strings.Join(names, ",") != want {
-		t.Errorf("%s holds %v, want [%s]", parent, names, want)
-	}
-	if existing {
-		inside, _ := os.ReadDir(filepath.Join(parent, "out"))
-		if len(inside) != 1 || inside[0].Name() != "notes.txt" {
-			var got []string
-			for _, e := range inside {
-				got = append(got, e.Name())
-			}
-			t.Errorf("out holds %v, want only notes.txt", got)
-		}
+		testfs.LeftAsBefore(t, parent, existing)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aio-authn/kubectl-aio-authn/internal/golden"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
 
@@ -259,12 +260,12 @@ func TestInspection(t *testing.T) {
 	}
 	var text bytes.Buffer
 	WriteInspection(&text, infos, now, ui.PlainStyles())
-	golden(t, "inspect.txt", text.Bytes())
+	golden.Check(t, filepath.Join(testdataDir, "inspect.txt"), text.Bytes())
 	data, err := json.MarshalIndent(Inspection{Certificates: infos}, "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "inspect.json", append(data, '\n'))
+	golden.Check(t, filepath.Join(testdataDir, "inspect.json"), append(data, '\n'))
 }
 
 func TestCAImport(t *testing.T) {

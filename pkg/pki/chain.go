@@ -21,8 +21,8 @@ import (
 	"github.com/aio-authn/kubectl-aio-authn/pkg/dn"
 )
 
-// The files `certs chain` writes (DESIGN.md "certs chain"). The names are the
-// ones the operator page's mosquitto command uses.
+// The files `certs chain` writes (docs/contracts.md). The names are the ones
+// the operator page's mosquitto command uses.
 const (
 	RootCertFile         = "root_ca_cert.pem"
 	RootKeyFile          = "root_ca_key.pem"

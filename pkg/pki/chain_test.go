@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aio-authn/kubectl-aio-authn/internal/golden"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/atomicfile"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/dn"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
@@ -512,7 +513,7 @@ func TestChainSummary(t *testing.T) {
 			}
 			var b bytes.Buffer
 			chain.WriteSummary(&b, ui.PlainStyles())
-			golden(t, tt.golden, b.Bytes())
+			golden.Check(t, filepath.Join(testdataDir, tt.golden), b.Bytes())
 		})
 	}
 }

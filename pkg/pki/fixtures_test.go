@@ -3,17 +3,15 @@ package pki
 import (
 	"crypto"
 	"crypto/x509"
-	"flag"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/aio-authn/kubectl-aio-authn/internal/golden"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/atomicfile"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/dn"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files and the testdata/pki fixtures")
 
 // fixtureDir holds certificates with fixed dates, committed so that docs and
 // golden tests print stable output. `go test ./pkg/pki -run TestFixtures
@@ -53,7 +51,7 @@ var fixtures = []fixture{
 // TestFixtures mints the fixtures under -update, and otherwise checks that
 // the committed ones are still what the docs and tests expect.
 func TestFixtures(t *testing.T) {
-	if *update {
+	if golden.Update() {
 		writeFixtures(t)
 	}
 	for _, f := range fixtures {

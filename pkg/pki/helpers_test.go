@@ -1,7 +1,6 @@
 package pki
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,7 +23,7 @@ func openssl(t *testing.T, dir string, args ...string) string {
 
 func opensslResult(t *testing.T, dir string, args ...string) (string, error) {
 	t.Helper()
-	cmd := exec.Command(testenv.Tool(t, "openssl"), args...)
+	cmd := exec.Command(testenv.RequireProgram(t, "openssl"), args...)
 	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()
 	return string(out), err
@@ -39,25 +38,6 @@ var testdataDir = func() string {
 	}
 	return filepath.Join(wd, "testdata")
 }()
-
-// golden compares got with testdata/name, rewriting it under -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join(testdataDir, name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (create it with -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (rewrite with -update if intended)\n--- want:\n%s\n--- got:\n%s", path, want, got)
-	}
-}
 
 // mustContain fails unless text holds every one of wants.
 func mustContain(t *testing.T, what, text string, wants ...string) {

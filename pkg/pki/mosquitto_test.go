@@ -1,7 +1,6 @@
 package pki
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,7 +20,7 @@ import (
 func TestMosquittoAcceptsMintedClient(t *testing.T) {
 	for _, key := range []KeySpec{DefaultKeySpec, {Type: KeyTypeRSA, Size: 2048}} {
 		t.Run(key.String(), func(t *testing.T) {
-			mosquittoPub := testenv.Tool(t, "mosquitto_pub")
+			mosquittoPub := testenv.RequireProgram(t, "mosquitto_pub")
 			dir := t.TempDir()
 			if _, err := MintChain(ChainSpec{OutDir: dir, Clients: []string{"thermostat"}, ServerSANs: []string{"localhost", "127.0.0.1"}, Key: key}); err != nil {
 				t.Fatal(err)
@@ -68,17 +67,8 @@ func TestMosquittoAcceptsMintedClient(t *testing.T) {
 // startMosquitto runs mosquitto on a free loopback port with certificate
 // authentication over the chain minted in dir, until the test ends.
 func startMosquitto(t *testing.T, dir string) *testenv.Mosquitto {
-	return testenv.StartMosquitto(t, func(port int) string {
-		return fmt.Sprintf(`# Certificate authentication over the minted chain.
-listener %d 127.0.0.1
-cafile %s
-certfile %s
-keyfile %s
-require_certificate true
-use_identity_as_username true
-allow_anonymous false
-`, port, filepath.Join(dir, ChainFile), filepath.Join(dir, ServerCertFile), filepath.Join(dir, ServerKeyFile))
-	})
+	return testenv.StartCertMosquitto(t, testenv.TLSFiles{CAFile: filepath.Join(dir, ChainFile),
+		CertFile: filepath.Join(dir, ServerCertFile), KeyFile: filepath.Join(dir, ServerKeyFile)}, "")
 }
 
 func mustRead(t *testing.T, path string) []byte {

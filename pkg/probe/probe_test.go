@@ -74,20 +74,8 @@ func caPool(t testing.TB, file string) *x509.CertPool {
 // certificate of the chain in dir, at least TLS version minVersion
 // ("tlsv1.2", "tlsv1.3").
 func certMosquitto(t testing.TB, dir, minVersion string) *testenv.Mosquitto {
-	return testenv.StartMosquitto(t, func(port int) string {
-		// Without set_tcp_nodelay, mosquitto's CONNACK waits behind
-		// Nagle's algorithm after its TLS 1.3 session tickets.
-		return fmt.Sprintf(`set_tcp_nodelay true
-listener %d 127.0.0.1
-cafile %s
-certfile %s
-keyfile %s
-require_certificate true
-use_identity_as_username true
-tls_version %s
-allow_anonymous false
-`, port, filepath.Join(dir, pki.ChainFile), filepath.Join(dir, pki.ServerCertFile), filepath.Join(dir, pki.ServerKeyFile), minVersion)
-	})
+	return testenv.StartCertMosquitto(t, testenv.TLSFiles{CAFile: filepath.Join(dir, pki.ChainFile),
+		CertFile: filepath.Join(dir, pki.ServerCertFile), KeyFile: filepath.Join(dir, pki.ServerKeyFile)}, minVersion)
 }
 
 // passwordMosquitto runs mosquitto on a plain port with one user, alice,
@@ -95,7 +83,7 @@ allow_anonymous false
 func passwordMosquitto(t testing.TB) *testenv.Mosquitto {
 	t.Helper()
 	testenv.MosquittoBinary(t) // skips under -short without mosquitto
-	passwd := testenv.Tool(t, "mosquitto_passwd")
+	passwd := testenv.RequireProgram(t, "mosquitto_passwd")
 	file := filepath.Join(t.TempDir(), "passwd")
 	if out, err := exec.Command(passwd, "-b", "-c", file, "alice", "wonderland").CombinedOutput(); err != nil {
 		t.Fatalf("mosquitto_passwd: %v\n%s", err, out)
@@ -105,7 +93,7 @@ func passwordMosquitto(t testing.TB) *testenv.Mosquitto {
 	})
 }
 
-func anonymousMosquitto(t *testing.T) *testenv.Mosquitto {
+func anonymousMosquitto(t testing.TB) *testenv.Mosquitto {
 	return testenv.StartMosquitto(t, func(port int) string {
 		return fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\n", port)
 	})

@@ -1,3 +1,14 @@
+// The connect-rate runner (probe --count).
+//
+// FAST PATH. Rate writes CONNECT and reads CONNACK with paho's packets
+// directly on each connection, where a single probe (Probe) runs a full paho
+// client. Measured with BenchmarkRateAgainstPahoClient (`go test ./pkg/probe
+// -run '^$' -bench RateAgainstPahoClient -benchtime 2000x -count 3`, 2-core
+// machine shared with other builds, Go 1.26, mosquitto 2 on loopback, 8
+// connections at a time): 10,300-11,800 connects/s against 2,200-2,800 for
+// a paho client per connection, about 4 times as many, so that the figure
+// measures the broker and not the client.
+
 package probe
 
 import (

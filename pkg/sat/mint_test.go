@@ -10,7 +10,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"flag"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -20,9 +19,9 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"github.com/aio-authn/kubectl-aio-authn/internal/golden"
+)
 
 var mintNow = time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
 
@@ -264,7 +263,7 @@ func TestDescribe(t *testing.T) {
 	h.Kid, c.ID, c.Kubernetes.Pod.UID = "KID", "JTI", "POD-UID"
 	var text bytes.Buffer
 	WriteText(&text, h, c, mintNow.Add(90*time.Minute))
-	golden(t, "decode-expired.txt", text.Bytes())
+	golden.Check(t, filepath.Join("testdata", "decode-expired.txt"), text.Bytes())
 	text.Reset()
 	WriteText(&text, h, c, mintNow.Add(-10*time.Minute))
 	mustHave(t, text.String(), "exp: 2026-05-01T11:00:00Z (in 70m)", "nbf: 2026-05-01T10:00:00Z (not valid yet, in 10m)")
@@ -295,26 +294,5 @@ func mustHave(t *testing.T, text string, wants ...string) {
 		if !strings.Contains(text, w) {
 			t.Errorf("output lacks %q:\n%s", w, text)
 		}
-	}
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (create it with -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (rewrite with -update if intended)\n--- want:\n%s\n--- got:\n%s", path, want, got)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
@@ -22,6 +21,9 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/aio-authn/kubectl-aio-authn/internal/testjwt"
+	"github.com/aio-authn/kubectl-aio-authn/internal/testpki"
 )
 
 // Keys are generated once per test binary: RSA generation is slow on a
@@ -51,8 +53,8 @@ func mustEC(c elliptic.Curve) *ecdsa.PrivateKey {
 	return k
 }
 
-// sign makes a real token with golang-jwt, an implementation independent of
-// the code under test.
+// sign makes a real token with internal/testjwt (golang-jwt), an
+// implementation independent of the code under test.
 func sign(t testing.TB, method jwt.SigningMethod, key any, kid string) string {
 	t.Helper()
 	claims := jwt.MapClaims{
@@ -65,24 +67,7 @@ func sign(t testing.TB, method jwt.SigningMethod, key any, kid string) string {
 			"serviceaccount": map[string]any{"name": "client", "uid": "u1"},
 		},
 	}
-	tok := jwt.NewWithClaims(method, claims)
-	if kid != "" {
-		tok.Header["kid"] = kid
-	}
-	s, err := tok.SignedString(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-func pemPublic(t testing.TB, pub any) []byte {
-	t.Helper()
-	der, err := x509.MarshalPKIXPublicKey(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+	return testjwt.Sign(t, method, key, kid, claims)
 }
 
 func jwkOf(pub any, kid string) map[string]any {
@@ -126,16 +111,16 @@ func TestVerifyAccepts(t *testing.T) {
 		keys  []byte
 		token string
 	}{
-		{"RS256 PKIX PEM", pemPublic(t, &rsaKey.PublicKey), sign(t, jwt.SigningMethodRS256, rsaKey, "")},
+		{"RS256 PKIX PEM", testjwt.PublicPEM(t, &rsaKey.PublicKey), sign(t, jwt.SigningMethodRS256, rsaKey, "")},
 		{"RS256 PKCS1 PEM", pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: x509.MarshalPKCS1PublicKey(&rsaKey.PublicKey)}), sign(t, jwt.SigningMethodRS256, rsaKey, "")},
 		{"RS256 certificate PEM", cert, sign(t, jwt.SigningMethodRS256, rsaKey, keyID(t, &rsaKey.PublicKey))},
-		{"RS256 second PEM key, no kid", append(pemPublic(t, &rsaOther.PublicKey), pemPublic(t, &rsaKey.PublicKey)...), sign(t, jwt.SigningMethodRS256, rsaKey, "")},
+		{"RS256 second PEM key, no kid", append(testjwt.PublicPEM(t, &rsaOther.PublicKey), testjwt.PublicPEM(t, &rsaKey.PublicKey)...), sign(t, jwt.SigningMethodRS256, rsaKey, "")},
 		{"RS256 JWKS key without kid, by derived kid", jwks(t, jwkOf(&rsaKey.PublicKey, "")), sign(t, jwt.SigningMethodRS256, rsaKey, keyID(t, &rsaKey.PublicKey))},
-		{"ES256 PEM", pemPublic(t, &ecKey.PublicKey), sign(t, jwt.SigningMethodES256, ecKey, "")},
+		{"ES256 PEM", testjwt.PublicPEM(t, &ecKey.PublicKey), sign(t, jwt.SigningMethodES256, ecKey, "")},
 		{"RS256 JWKS by kid", jwks(t, jwkOf(&rsaOther.PublicKey, "a"), jwkOf(&rsaKey.PublicKey, "b")), sign(t, jwt.SigningMethodRS256, rsaKey, "b")},
 		{"ES256 JWKS", jwks(t, jwkOf(&ecKey.PublicKey, "e")), sign(t, jwt.SigningMethodES256, ecKey, "e")},
 		{"single JWK", func() []byte { b, _ := json.Marshal(jwkOf(&ecKey.PublicKey, "e")); return b }(), sign(t, jwt.SigningMethodES256, ecKey, "")},
-		{"mixed set, no kid", append(pemPublic(t, &ecKey.PublicKey), pemPublic(t, &rsaKey.PublicKey)...), sign(t, jwt.SigningMethodRS256, rsaKey, "")},
+		{"mixed set, no kid", append(testjwt.PublicPEM(t, &ecKey.PublicKey), testjwt.PublicPEM(t, &rsaKey.PublicKey)...), sign(t, jwt.SigningMethodRS256, rsaKey, "")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ks := mustKeySet(t, tc.keys)
@@ -160,7 +145,7 @@ func keyID(t testing.TB, pub any) string {
 }
 
 func TestVerifyDerivedKidSelectsPEMKey(t *testing.T) {
-	ks := mustKeySet(t, append(pemPublic(t, &rsaOther.PublicKey), pemPublic(t, &rsaKey.PublicKey)...))
+	ks := mustKeySet(t, append(testjwt.PublicPEM(t, &rsaOther.PublicKey), testjwt.PublicPEM(t, &rsaKey.PublicKey)...))
 	var kid string
 	for _, k := range ks.keys {
 		if k.rsa.N.Cmp(rsaKey.N) == 0 {
@@ -176,7 +161,7 @@ func TestVerifyDerivedKidSelectsPEMKey(t *testing.T) {
 }
 
 func TestVerifyRejects(t *testing.T) {
-	rsaPEM := pemPublic(t, &rsaKey.PublicKey)
+	rsaPEM := testjwt.PublicPEM(t, &rsaKey.PublicKey)
 	enc := base64.RawURLEncoding.EncodeToString
 	good := sign(t, jwt.SigningMethodRS256, rsaKey, "")
 	parts := strings.Split(good, ".")
@@ -205,16 +190,16 @@ func TestVerifyRejects(t *testing.T) {
 		{"RS384", rsaPEM, sign(t, jwt.SigningMethodRS384, rsaKey, ""), ErrAlgorithm, "RS256 or ES256 only"},
 		{"PS256", rsaPEM, sign(t, jwt.SigningMethodPS256, rsaKey, ""), ErrAlgorithm, "not supported"},
 		{"ES256 token, RSA keys", rsaPEM, ecSigned, ErrNoKey, "needs an EC P-256 key"},
-		{"RS256 header over ES256 signature", pemPublic(t, &ecKey.PublicKey), relabelled, ErrNoKey, "needs an RSA key"},
-		{"ES256 other key", pemPublic(t, &ecOther.PublicKey), ecSigned, ErrSignature, ""},
+		{"RS256 header over ES256 signature", testjwt.PublicPEM(t, &ecKey.PublicKey), relabelled, ErrNoKey, "needs an RSA key"},
+		{"ES256 other key", testjwt.PublicPEM(t, &ecOther.PublicKey), ecSigned, ErrSignature, ""},
 		{"JWKS kid not found", jwks(t, jwkOf(&rsaKey.PublicKey, "a")), sign(t, jwt.SigningMethodRS256, rsaKey, "b"), ErrNoKey, `kid "b" names none of the keys`},
 		// The API server picks keys by kid whatever their source: a kid
 		// that names no key verifies with none, PEM or JWKS alike.
 		{"PEM key, unknown kid", rsaPEM, sign(t, jwt.SigningMethodRS256, rsaKey, "unknown-kid"), ErrNoKey, `kid "unknown-kid" names none of the keys`},
 		{"certificate PEM, unknown kid", selfSigned(t, rsaKey), sign(t, jwt.SigningMethodRS256, rsaKey, "whatever"), ErrNoKey, "the API server tries only the keys its kid names"},
-		{"two PEM keys, kid of the other", append(pemPublic(t, &rsaOther.PublicKey), rsaPEM...), sign(t, jwt.SigningMethodRS256, rsaKey, keyID(t, &rsaOther.PublicKey)), ErrSignature, ""},
+		{"two PEM keys, kid of the other", append(testjwt.PublicPEM(t, &rsaOther.PublicKey), rsaPEM...), sign(t, jwt.SigningMethodRS256, rsaKey, keyID(t, &rsaOther.PublicKey)), ErrSignature, ""},
 		{"JWKS declared kid wins over the derived one", jwks(t, jwkOf(&rsaKey.PublicKey, "a")), sign(t, jwt.SigningMethodRS256, rsaKey, keyID(t, &rsaKey.PublicKey)), ErrNoKey, "names none"},
-		{"kid of a key of the other type", pemPublic(t, &ecKey.PublicKey), sign(t, jwt.SigningMethodRS256, rsaKey, keyID(t, &ecKey.PublicKey)), ErrNoKey, "the token is RS256 but its kid"},
+		{"kid of a key of the other type", testjwt.PublicPEM(t, &ecKey.PublicKey), sign(t, jwt.SigningMethodRS256, rsaKey, keyID(t, &ecKey.PublicKey)), ErrNoKey, "the token is RS256 but its kid"},
 		{"JWKS kid selects the wrong key", jwks(t, jwkOf(&rsaKey.PublicKey, "a"), jwkOf(&rsaOther.PublicKey, "b")), sign(t, jwt.SigningMethodRS256, rsaKey, "b"), ErrSignature, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -231,7 +216,7 @@ func TestVerifyRejects(t *testing.T) {
 
 func TestVerifyMalformedSignature(t *testing.T) {
 	good := sign(t, jwt.SigningMethodRS256, rsaKey, "")
-	_, _, err := mustKeySet(t, pemPublic(t, &rsaKey.PublicKey)).Verify(good + "!")
+	_, _, err := mustKeySet(t, testjwt.PublicPEM(t, &rsaKey.PublicKey)).Verify(good + "!")
 	var me *MalformedError
 	if !errors.As(err, &me) {
 		t.Fatalf("err = %v", err)
@@ -251,7 +236,7 @@ func TestParseKeySetRejects(t *testing.T) {
 		{"garbage", []byte("hello"), "neither PEM public keys nor a JWKS"},
 		{"private PEM", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: rsaDER}), "private key"},
 		{"private JWK", jwks(t, privJWK), "private key"},
-		{"P-384 only", pemPublic(t, &ecP384.PublicKey), "only P-256"},
+		{"P-384 only", testjwt.PublicPEM(t, &ecP384.PublicKey), "only P-256"},
 		{"bad JSON", []byte(`{"keys": [`), "not a JWKS"},
 		{"encryption key only", jwks(t, map[string]any{"kty": "RSA", "use": "enc", "n": "AQAB", "e": "AQAB"}), `use "enc"`},
 		{"alg mismatch", jwks(t, func() map[string]any { k := jwkOf(&rsaKey.PublicKey, "k"); k["alg"] = "HS256"; return k }()), `alg "HS256" is not accepted`},
@@ -292,34 +277,57 @@ func TestLoadKeySetDescribe(t *testing.T) {
 
 func selfSigned(t testing.TB, key *rsa.PrivateKey) []byte {
 	t.Helper()
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "sa-signer"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	return []byte(testpki.SelfSigned(t, testpki.Spec{Subject: "CN = sa-signer", Key: key}).PEM())
 }
 
-// FuzzVerify feeds arbitrary tokens to the decoder and verifier: neither may
-// panic, whatever the input.
+// FuzzVerify feeds arbitrary tokens to the decoder and to both verifiers:
+// none may panic, and VerifyTyped (the batch path's claim scanner) must
+// agree with Verify (the map decoder) on every token: the same error or
+// none, the same header, the same claims. Each input is tried as given and
+// with its header and payload signed by the key set's key (by golang-jwt,
+// not by the code under test), so that the claim decoders are reached and
+// not only the signature check.
 func FuzzVerify(f *testing.F) {
-	ks := mustKeySet(f, pemPublic(f, &ecKey.PublicKey))
+	ks := mustKeySet(f, testjwt.PublicPEM(f, &ecKey.PublicKey))
 	f.Add(sign(f, jwt.SigningMethodES256, ecKey, ""))
 	f.Add(sign(f, jwt.SigningMethodRS256, rsaKey, "k"))
 	f.Add(rawToken(`{"alg":"none"}`, `{"aud":[1]}`))
+	f.Add(rawToken(`{"alg":"ES256","kid":null}`, `{"aud":"a","exp":1.5,"nbf":null,"kubernetes.io":{"pod":{"name":"p"},"serviceaccount":null}}`))
+	f.Add(rawToken(`{"alg":"ES256"}`, `{"exp":"soon","aud":["a",2]}`))
+	f.Add(rawToken(`{"alg":"ES256","crit":["x"]}`, `{}`))
 	f.Add("a.b.c")
 	f.Fuzz(func(t *testing.T, token string) {
 		Decode(token)
-		ks.Verify(token)
+		verifiersAgree(t, ks, token)
+		if h, p, _, err := splitToken(token); err == nil {
+			sig, err := jwt.SigningMethodES256.Sign(h+"."+p, ecKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			verifiersAgree(t, ks, h+"."+p+"."+base64.RawURLEncoding.EncodeToString(sig))
+		}
 	})
+}
+
+// verifiersAgree fails unless Verify and VerifyTyped read token alike.
+func verifiersAgree(t *testing.T, ks *KeySet, token string) {
+	t.Helper()
+	wh, wc, werr := ks.Verify(token)
+	gh, gc, gerr := ks.VerifyTyped(token)
+	if fmt.Sprint(werr) != fmt.Sprint(gerr) {
+		t.Fatalf("%q: Verify says %v, VerifyTyped %v", token, werr, gerr)
+	}
+	wc.Raw = nil
+	if wh != gh || !reflect.DeepEqual(wc, gc) {
+		t.Fatalf("%q: Verify read\n%+v %+v\nVerifyTyped\n%+v %+v", token, wh, wc, gh, gc)
+	}
 }
 
 // TestVerifyTypedMatchesVerify: the struct decoder of the batch path must
 // read every claim exactly as the map decoder does, and report the same
 // errors.
 func TestVerifyTypedMatchesVerify(t *testing.T) {
-	ks := mustKeySet(t, pemPublic(t, &rsaKey.PublicKey))
+	ks := mustKeySet(t, testjwt.PublicPEM(t, &rsaKey.PublicKey))
 	for _, claims := range []jwt.MapClaims{
 		{"aud": "one", "sub": "s", "exp": 1767225600.25},
 		{"aud": []string{"a", "b"}, "iss": "i", "jti": "j", "nbf": 1, "iat": 2, "exp": 3,
@@ -331,13 +339,7 @@ func TestVerifyTypedMatchesVerify(t *testing.T) {
 		{"kubernetes.io": map[string]any{"pod": "p"}},
 		{"kubernetes.io": map[string]any{"warnafter": 1e300}},
 	} {
-		tok := func() string {
-			s, err := jwt.NewWithClaims(jwt.SigningMethodRS256, claims).SignedString(rsaKey)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return s
-		}()
+		tok := testjwt.Sign(t, jwt.SigningMethodRS256, rsaKey, "", claims)
 		_, want, werr := ks.Verify(tok)
 		_, got, gerr := ks.VerifyTyped(tok)
 		if fmt.Sprint(werr) != fmt.Sprint(gerr) {

@@ -14,7 +14,8 @@ import (
 	"github.com/aio-authn/kubectl-aio-authn/pkg/lint"
 )
 
-// TestSchema checks that the schema enforces the API's rules (reference §1–2)
+// TestSchema checks that the schema enforces the API's rules (the REST API's schema and
+// the constraints its descriptions state)
 // the way the API server would: each case is a manifest and the errors it
 // must (or must not) produce.
 func TestSchema(t *testing.T) {

@@ -4,32 +4,31 @@ import (
 	"bytes"
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
-	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/aio-authn/kubectl-aio-authn/internal/testenv"
+	"github.com/aio-authn/kubectl-aio-authn/internal/testjwt"
+	"github.com/aio-authn/kubectl-aio-authn/internal/testpki"
 	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/bundle"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/sat"
 )
 
@@ -61,34 +60,24 @@ type x509Fixture struct {
 func newX509Fixture(b *testing.B) *x509Fixture {
 	b.Helper()
 	dir := b.TempDir()
-	mk := func(subject string, key crypto.Signer, parent *x509.Certificate, parentKey crypto.Signer, ca bool) *x509.Certificate {
-		tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: subject},
-			NotBefore: benchNow.Add(-time.Hour), NotAfter: benchNow.Add(time.Hour * 24 * 365)}
-		if ca {
-			tmpl.IsCA, tmpl.BasicConstraintsValid, tmpl.KeyUsage = true, true, x509.KeyUsageCertSign
-		} else {
-			tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
-		}
+	valid := testpki.Spec{NotBefore: benchNow.Add(-time.Hour), NotAfter: benchNow.Add(time.Hour * 24 * 365)}
+	mk := func(subject string, profile pki.Profile, parent *testpki.Cert) *testpki.Cert {
+		s := valid
+		s.Subject, s.Profile = "CN = "+subject, profile
 		if parent == nil {
-			parent, parentKey = tmpl, key
+			return testpki.SelfSigned(b, s)
 		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, key.Public(), parentKey)
-		if err != nil {
-			b.Fatal(err)
-		}
-		c, _ := x509.ParseCertificate(der)
-		return c
+		return parent.Issue(b, s)
 	}
-	ec := func() crypto.Signer { k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader); return k }
-	rootKey, interKey := ec(), ec()
-	root := mk("Bench Root", rootKey, nil, nil, true)
-	inter := mk("Bench Intermediate", interKey, root, rootKey, true)
+	rootCA := mk("Bench Root", pki.ProfileRootCA, nil)
+	interCA := mk("Bench Intermediate", pki.ProfileIntermediateCA, rootCA)
+	root, inter := rootCA.Cert, interCA.Cert
 	f := &x509Fixture{dir: dir, roots: x509.NewCertPool(), inters: x509.NewCertPool()}
 	f.roots.AddCert(root)
 	f.inters.AddCert(inter)
 	var leaves [][]*x509.Certificate
 	for i := 0; i < distinct; i++ {
-		leaf := mk(fmt.Sprintf("device-%03d", i), ec(), inter, interKey, false)
+		leaf := mk(fmt.Sprintf("device-%03d", i), pki.ProfileLeaf, interCA).Cert
 		chain := []*x509.Certificate{leaf, inter}
 		leaves = append(leaves, chain)
 		var pemData []byte
@@ -204,32 +193,22 @@ func newSATFixture(b *testing.B) *satFixture {
 	if err != nil {
 		b.Fatal(err)
 	}
-	der, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	ks, err := sat.ParseKeySet(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+	ks, err := sat.ParseKeySet(testjwt.PublicPEM(b, &key.PublicKey))
 	if err != nil {
 		b.Fatal(err)
 	}
 	f := &satFixture{dir: dir, key: &key.PublicKey, keys: ks}
-	enc := base64.RawURLEncoding.EncodeToString
 	// The kid the API server derives from its key, which it selects by.
-	kid := sha256.Sum256(der)
+	kid := testjwt.KeyID(b, &key.PublicKey)
 	var distinctTokens []string
 	var serviceAccounts []*corev1.ServiceAccount
 	for i := 0; i < distinct; i++ {
-		header, _ := json.Marshal(map[string]string{"alg": "RS256", "kid": enc(kid[:])})
-		claims, _ := json.Marshal(map[string]any{
+		tok := testjwt.Sign(b, jwt.SigningMethodRS256, key, kid, jwt.MapClaims{
 			"aud": []string{"aio-internal"}, "exp": benchNow.Add(time.Hour).Unix(), "iat": benchNow.Add(-time.Hour).Unix(),
 			"nbf": benchNow.Add(-time.Hour).Unix(), "iss": "https://kubernetes.default.svc.cluster.local",
 			"sub": fmt.Sprintf("system:serviceaccount:fleet:client-%03d", i), "jti": fmt.Sprint(i),
 			"kubernetes.io": map[string]any{"namespace": "fleet", "serviceaccount": map[string]string{"name": fmt.Sprintf("client-%03d", i), "uid": "u"}},
 		})
-		input := enc(header) + "." + enc(claims)
-		digest := sha256.Sum256([]byte(input))
-		sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, digest[:])
-		if err != nil {
-			b.Fatal(err)
-		}
-		tok := input + "." + enc(sig)
 		distinctTokens = append(distinctTokens, tok)
 		serviceAccounts = append(serviceAccounts, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("client-%03d", i), Namespace: "fleet", UID: "u"}})
 		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("client-%03d.jwt", i)), []byte(tok+"\n"), 0o644); err != nil {

@@ -1,3 +1,15 @@
+// The decision encoder: json.Marshal of a Decision, written by hand.
+//
+// FAST PATH. AppendJSON writes a Decision byte for byte as json.Marshal
+// does, without reflection and into the caller's buffer; explain --batch
+// writes one decision per case with it (-o json for a single case is
+// indented by json.MarshalIndent instead). Measured with
+// BenchmarkDecisionJSON (`go test ./pkg/authn -run '^$' -bench DecisionJSON
+// -benchmem -count 5`, 2-core shared machine, Go 1.26): a two-step granted
+// decision takes 0.7-0.9 µs and no allocation against 2.7-4.2 µs and 7
+// allocations (1 KiB) for json.Marshal, about 4 times faster.
+// FuzzAppendJSON holds it to json.Marshal's bytes.
+
 package authn
 
 import (

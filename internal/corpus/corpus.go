@@ -1,6 +1,7 @@
 // Package corpus generates a deterministic mix of valid and invalid
 // BrokerAuthentication and BrokerListener manifests, for benchmarking
-// validate (hack/corpusgen, hack/bench-validate.sh, BenchmarkLint).
+// validate (the hack/corpusgen command, hack/bench-validate.sh and
+// pkg/lint's BenchmarkValidateCorpus).
 package corpus
 
 import (
