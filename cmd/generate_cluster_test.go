@@ -32,10 +32,7 @@ func TestCRDsAndGeneratedManifestsOnARealAPIServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a control plane; skipped under -short")
 	}
-	kubectlBin, err := exec.LookPath("kubectl")
-	if err != nil {
-		t.Fatalf("kubectl not found on PATH: %v", err)
-	}
+	kubectlBin := testenv.RequireProgram(t, "kubectl")
 	cp := testenv.Start(t)
 	kubectl := func(stdin []byte, args ...string) (string, error) {
 		cmd := exec.Command(kubectlBin, append([]string{"--kubeconfig", cp.Kubeconfig()}, args...)...)
