@@ -14,10 +14,6 @@ import (
 	"github.com/aio-authn/kubectl-aio-authn/pkg/version"
 )
 
-// brokerNamespace is where the broker and its resources live unless -n
-// says otherwise: a kubeconfig's default namespace is rarely it.
-const brokerNamespace = "azure-iot-operations"
-
 // auditOptions are the flags of `audit`.
 type auditOptions struct {
 	*rootOptions
@@ -110,10 +106,7 @@ func (a *auditOptions) run(c *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	scope := kube.SnapshotOptions{Namespace: brokerNamespace, AllNamespaces: a.allNamespaces}
-	if client.NamespaceExplicit {
-		scope.Namespace = client.Namespace
-	}
+	scope := kube.SnapshotOptions{Namespace: kube.BrokerNamespace(a.kube), AllNamespaces: a.allNamespaces}
 	rep, err := audit.Run(c.Context(), client, scope, audit.Options{Now: a.nowTime, WarnWithin: a.warnWithin})
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/kubernetes/scheme"
 
+	"github.com/aio-authn/kubectl-aio-authn/pkg/kube"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
@@ -82,15 +83,6 @@ or the object with -o yaml, json or name.`),
 	return c
 }
 
-// namespace is -n, else the broker's namespace: a kubeconfig's default
-// namespace is rarely where the broker runs.
-func (o *caImportOptions) namespace() string {
-	if o.kube.Namespace != nil && *o.kube.Namespace != "" {
-		return *o.kube.Namespace
-	}
-	return pki.BrokerNamespace
-}
-
 func (o *caImportOptions) run(args []string) error {
 	switch o.dryRun {
 	case dryRunNone, dryRunClient, dryRunServer:
@@ -102,7 +94,7 @@ func (o *caImportOptions) run(args []string) error {
 	if err != nil {
 		return err
 	}
-	imp, err := pki.NewCAImport(o.name, o.namespace(), o.key, certs, now)
+	imp, err := pki.NewCAImport(o.name, kube.BrokerNamespace(o.kube), o.key, certs, now)
 	if err != nil {
 		return usage(err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/aio-authn/kubectl-aio-authn/pkg/atomicfile"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/convert"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 )
@@ -108,7 +109,7 @@ func (o *convertOptions) Run(paths []string) error {
 			if len(r.Converted) == 0 {
 				continue
 			}
-			if err := convert.WriteFile(r.Path, r.Output); err != nil {
+			if err := atomicfile.Replace(r.Path, r.Output); err != nil {
 				return fmt.Errorf("writing %s: %w", r.Path, err)
 			}
 			fmt.Fprintf(o.ErrOut, "wrote %s\n", r.Path)

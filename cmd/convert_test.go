@@ -115,7 +115,7 @@ func TestConvertCommand(t *testing.T) {
 		if code != 2 || out != "" {
 			t.Errorf("exit %d, stdout %q", code, out)
 		}
-		for _, want := range []string{"error: b.yaml:6: spec.authenticationMethods[0].usernamePassword: usernamePassword (2023 preview) has no v1 equivalent",
+		for _, want := range []string{"error: b.yaml:6: spec.authenticationMethods[0].usernamePassword: username/password authentication ended with the 2023 preview",
 			"error: c.yaml:6:"} {
 			if !strings.Contains(errOut, want) {
 				t.Errorf("stderr lacks %q:\n%s", want, errOut)

@@ -3,6 +3,7 @@ package cmd
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/api/crds"
 )
 
@@ -35,7 +36,7 @@ served: convert such manifests with "kubectl aio-authn convert" first.`,
 	}
 	addOutputFlag(c, &opts.output, "yaml", "json")
 	c.Flags().StringVar(&opts.kind, "kind", "", "print only this kind's CRD: BrokerAuthentication or BrokerListener")
-	_ = c.RegisterFlagCompletionFunc("kind", cobra.FixedCompletions([]string{"BrokerAuthentication", "BrokerListener"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = c.RegisterFlagCompletionFunc("kind", cobra.FixedCompletions([]string{api.KindBrokerAuthentication, api.KindBrokerListener}, cobra.ShellCompDirectiveNoFileComp))
 	return c
 }
 

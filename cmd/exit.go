@@ -7,6 +7,7 @@ import (
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/api/crds"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/atomicfile"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn/explain"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/broker"
@@ -16,7 +17,6 @@ import (
 	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/kube"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
-	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/probe"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/sat"
 )
@@ -123,7 +123,7 @@ func isInputError(err error) bool {
 	for _, match := range []func(error) bool{
 		is[*input.Error], is[*input.TooLargeError], is[*manifest.SyntaxError], is[*bundle.Error],
 		is[*explain.InputError], is[*convert.Error], is[*api.UnsupportedVersionError], is[*api.ConversionError],
-		is[*crds.UnknownKindError], is[*pki.ExistsError], is[*sat.MalformedError], is[*broker.Error],
+		is[*crds.UnknownKindError], is[*atomicfile.ExistsError], is[*sat.MalformedError], is[*broker.Error],
 	} {
 		if match(err) {
 			return true

@@ -13,10 +13,10 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/aio-authn/kubectl-aio-authn/pkg/atomicfile"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn/explain"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/kube"
-	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
 )
 
 func TestExitCodeTable(t *testing.T) {
@@ -31,7 +31,7 @@ func TestExitCodeTable(t *testing.T) {
 		{"a flag", usagef("--output %q: no", "x"), 2, true},
 		{"an unreadable file", &input.Error{Path: "f", Err: fs.ErrNotExist}, 2, true},
 		{"a case explain cannot run", &explain.InputError{Msg: "--listener requires --port"}, 2, true},
-		{"a file in the way", fmt.Errorf("minting: %w", &pki.ExistsError{Path: "k.pem"}), 2, true},
+		{"a file in the way", fmt.Errorf("minting: %w", &atomicfile.ExistsError{Path: "k.pem"}), 2, true},
 		{"no kubeconfig", &kube.ConfigError{Msg: "no cluster configured"}, 2, true},
 		{"a missing namespace", &kube.ClusterError{Kind: kube.Rejected}, 2, true},
 		{"unreachable", &kube.ClusterError{Kind: kube.Unreachable}, 3, true},

@@ -60,10 +60,6 @@ func (e *explainOptions) readBundle(ctx context.Context) (*bundle.Bundle, error)
 	if !x.fromCluster {
 		return bundle.Read(e.files, e.In, e.limits)
 	}
-	ns := brokerNamespace
-	if client.NamespaceExplicit {
-		ns = client.Namespace
-	}
 	x.source = client.ExplainCluster()
-	return explain.ReadCluster(ctx, x.source, ns)
+	return explain.ReadCluster(ctx, x.source, kube.BrokerNamespace(e.kube))
 }

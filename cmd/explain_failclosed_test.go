@@ -72,7 +72,7 @@ data:
 	args := []string{"-f", "bundle", "-f", "testdata/examples/client-ca.yaml", "--now", "2026-06-01T00:00:00Z",
 		"--cert", "testdata/examples/clients/smart-fan.pem"}
 	var out, errOut bytes.Buffer
-	code := Execute(append([]string{"explain"}, args...), nil, &out, &errOut)
+	code := Execute(pluginName, append([]string{"explain"}, args...), nil, &out, &errOut)
 	if code != 1 || errOut.Len() > 0 {
 		t.Fatalf("exit %d, stderr %q, stdout:\n%s", code, errOut.String(), out.String())
 	}

@@ -74,7 +74,7 @@ func TestExplainGolden(t *testing.T) {
 				stdin = string(all)
 			}
 			var out, errOut bytes.Buffer
-			code := Execute(append([]string{"explain"}, tc.args...), strings.NewReader(stdin), &out, &errOut)
+			code := Execute(pluginName, append([]string{"explain"}, tc.args...), strings.NewReader(stdin), &out, &errOut)
 			got := fmt.Sprintf("$ kubectl aio-authn explain %s\n%s", strings.Join(tc.args, " "), out.String())
 			if errOut.Len() > 0 {
 				got += "--- stderr\n" + errOut.String()

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/api/resource"
 
+	"github.com/aio-authn/kubectl-aio-authn/pkg/atomicfile"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
@@ -170,7 +171,7 @@ func (r readyFile) write(v any) (remove func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := pki.WriteFile(string(r), append(data, '\n'), pki.PublicFileMode, true); err != nil {
+	if err := atomicfile.WriteFile(string(r), append(data, '\n'), pki.PublicFileMode, true); err != nil {
 		return nil, usage(err)
 	}
 	return func() { os.Remove(string(r)) }, nil

@@ -3,6 +3,7 @@ package cmd
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/generate"
 )
 
@@ -57,7 +58,7 @@ Flags of a method that is not chosen are refused rather than ignored.`,
 	f.StringVar(&opts.CustomClientSecret, "custom-client-secret", "", "kubernetes.io/tls Secret the broker presents to the auth server")
 	f.StringArrayVar(&opts.CustomHeaders, "custom-header", nil, "extra HTTP header NAME=value sent to the auth server, repeatable")
 	f.StringVar(&opts.Name, "name", "", `name of the BrokerAuthentication (default "default" for v1, "authn" for v1beta1)`)
-	f.StringVarP(&opts.Namespace, "namespace", "n", generate.DefaultNamespace, "namespace of the BrokerAuthentication")
+	f.StringVarP(&opts.Namespace, "namespace", "n", api.BrokerNamespace, "namespace of the BrokerAuthentication")
 	f.StringVar(&opts.APIVersion, "api-version", generate.VersionV1, "API version: v1 or v1beta1 (mid-2024 preview)")
 	addOutputFlag(c, &opts.output, generate.Formats...)
 	_ = c.RegisterFlagCompletionFunc("method", cobra.FixedCompletions(generate.MethodNames, cobra.ShellCompDirectiveNoFileComp))

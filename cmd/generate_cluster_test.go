@@ -16,7 +16,7 @@ import (
 func runPlugin(t *testing.T, args ...string) []byte {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	if code := Execute(args, strings.NewReader(""), &out, &errOut); code != 0 {
+	if code := Execute(pluginName, args, strings.NewReader(""), &out, &errOut); code != 0 {
 		t.Fatalf("kubectl aio-authn %s: exit %d\n%s", strings.Join(args, " "), code, errOut.String())
 	}
 	return out.Bytes()
@@ -32,10 +32,7 @@ func TestCRDsAndGeneratedManifestsOnARealAPIServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a control plane; skipped under -short")
 	}
-	kubectlBin, err := exec.LookPath("kubectl")
-	if err != nil {
-		t.Fatalf("kubectl not found on PATH: %v", err)
-	}
+	kubectlBin := testenv.RequireProgram(t, "kubectl")
 	cp := testenv.Start(t)
 	kubectl := func(stdin []byte, args ...string) (string, error) {
 		cmd := exec.Command(kubectlBin, append([]string{"--kubeconfig", cp.Kubeconfig()}, args...)...)

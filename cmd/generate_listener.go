@@ -3,6 +3,7 @@ package cmd
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/generate"
 )
 
@@ -39,7 +40,7 @@ without authentication, which is reported as a warning.`,
 	}
 	f := c.Flags()
 	f.StringVar(&opts.Name, "name", "", "name of the BrokerListener (default <service-type>-listener, e.g. loadbalancer-listener)")
-	f.StringVarP(&opts.Namespace, "namespace", "n", generate.DefaultNamespace, "namespace of the BrokerListener")
+	f.StringVarP(&opts.Namespace, "namespace", "n", api.BrokerNamespace, "namespace of the BrokerListener")
 	f.IntSliceVar(&opts.Ports, "port", nil, "TCP port, repeatable or comma-separated (default 8883, or 1883 with --no-tls)")
 	f.StringVar(&opts.Authn, "authn", "default", `BrokerAuthentication the ports use ("" disables authentication)`)
 	f.BoolVar(&opts.NoTLS, "no-tls", false, "plain TCP ports (X.509 client authentication needs TLS)")

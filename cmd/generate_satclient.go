@@ -3,6 +3,7 @@ package cmd
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/generate"
 )
 
@@ -40,7 +41,7 @@ azure-iot-operations-aio-ca-trust-bundle; --ca-configmap "" connects without TLS
 	}
 	f := c.Flags()
 	f.StringVar(&opts.Name, "name", generate.DefaultSATClientName, "name of the ServiceAccount and the Pod")
-	f.StringVarP(&opts.Namespace, "namespace", "n", generate.DefaultNamespace, "namespace of the ServiceAccount and the Pod")
+	f.StringVarP(&opts.Namespace, "namespace", "n", api.BrokerNamespace, "namespace of the ServiceAccount and the Pod")
 	f.StringVar(&opts.Audience, "audience", generate.DefaultAudience(generate.VersionV1), "audience of the token: one of the BrokerAuthentication's SAT audiences")
 	f.StringVar(&opts.Image, "image", generate.DefaultClientImage, "container image with sh and mosquitto_pub")
 	f.StringVar(&opts.TokenPath, "token-path", generate.DefaultTokenPath, "where the token file appears in the container")

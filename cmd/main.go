@@ -8,5 +8,5 @@ import "os"
 // `go install` the executable name kubectl looks for (a binary is named after
 // its package path, and the module path ends in kubectl-aio-authn).
 func Main() {
-	os.Exit(Execute(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	os.Exit(Execute(displayName(os.Args[0]), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }

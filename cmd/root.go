@@ -6,7 +6,6 @@ package cmd
 import (
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -47,11 +46,10 @@ func (o *rootOptions) example(s string) string {
 }
 
 // displayName returns the name to show in help: the plugin name when the
-// binary is kubectl's plugin (kubectl-aio_authn), else the binary's name. Test
-// binaries (*.test) count as the plugin, so tests see the help users see.
+// binary is kubectl's plugin (kubectl-aio_authn), else the binary's name.
 func displayName(arg0 string) string {
 	base := strings.TrimSuffix(filepath.Base(arg0), ".exe")
-	if base == "" || strings.HasPrefix(base, "kubectl-") || strings.HasSuffix(base, ".test") {
+	if base == "" || base == "." || strings.HasPrefix(base, "kubectl-") {
 		return pluginName
 	}
 	return base
@@ -131,10 +129,11 @@ func (o *rootOptions) addKubeFlags(c *cobra.Command) {
 	o.kube.AddFlags(c.Flags())
 }
 
-// Execute runs the command line and returns the process exit code. Errors are
-// printed here, once, as one line on stderr.
-func Execute(args []string, in io.Reader, out, errOut io.Writer) int {
-	name := displayName(os.Args[0])
+// Execute runs the command line and returns the process exit code; name is
+// how help and examples name the tool (pluginName, or the binary's own name
+// when it is run directly). Errors are printed here, once, as one line on
+// stderr.
+func Execute(name string, args []string, in io.Reader, out, errOut io.Writer) int {
 	root := NewRootCmd(genericiooptions.IOStreams{In: in, Out: out, ErrOut: errOut}, name)
 	root.SetArgs(args)
 	// Errors cobra raises before a command runs (unknown command, wrong

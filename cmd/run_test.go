@@ -18,7 +18,7 @@ func runCmd(t *testing.T, stdin string, args ...string) cmdResult {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	var in io.Reader = strings.NewReader(stdin)
-	code := Execute(args, in, &out, &errOut)
+	code := Execute(pluginName, args, in, &out, &errOut)
 	return cmdResult{stdout: out.String(), stderr: errOut.String(), code: code}
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/sat"
 )
@@ -70,7 +71,7 @@ server trusts the key (kube-apiserver --service-account-key-file).`),
 	f := c.Flags()
 	f.StringVar(&opts.signingKey, "signing-key", "", "PEM private key to sign with (RSA for RS256, EC P-256 for ES256)")
 	f.StringVar(&opts.serviceAccount, "service-account", "", "service account name")
-	f.StringVarP(&opts.namespace, "namespace", "n", pki.BrokerNamespace, "namespace of the service account")
+	f.StringVarP(&opts.namespace, "namespace", "n", api.BrokerNamespace, "namespace of the service account")
 	f.StringArrayVar(&opts.audiences, "audience", nil, "audience of the token (repeatable, at least one)")
 	f.DurationVar(&opts.duration, "duration", sat.DefaultDuration, "lifetime of the token")
 	f.StringVar(&opts.issuer, "sat-issuer", sat.DefaultIssuer, "the service account issuer, the token's iss (explain --sat-issuer takes the same)")

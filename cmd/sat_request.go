@@ -82,10 +82,7 @@ func (o *satRequestOptions) run(c *cobra.Command, serviceAccount string) error {
 	if err != nil {
 		return err
 	}
-	ns := brokerNamespace
-	if client.NamespaceExplicit {
-		ns = client.Namespace
-	}
+	ns := kube.BrokerNamespace(o.kube)
 	asked := time.Now().Add(o.duration)
 	tok, err := client.RequestToken(c.Context(), kube.TokenRequest{
 		Namespace: ns, ServiceAccount: serviceAccount, Audiences: o.audiences, Duration: o.duration, BoundPod: o.boundPod,

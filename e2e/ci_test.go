@@ -5,7 +5,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -13,6 +12,8 @@ import (
 	"testing"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/aio-authn/kubectl-aio-authn/internal/testenv"
 )
 
 // The manifests the CI recipes and the pre-commit hook check: one clean, one
@@ -328,12 +329,7 @@ func TestCIShellStep(t *testing.T) {
 // on the bad manifest, passes the others and the unrelated YAML around them,
 // and its strict twin fails on a warning.
 func TestPreCommitHook(t *testing.T) {
-	if _, err := exec.LookPath("pre-commit"); err != nil {
-		if testing.Short() {
-			t.Skip("pre-commit is not installed (bash hack/install-deps.sh)")
-		}
-		t.Fatal("pre-commit is not on PATH: run bash hack/install-deps.sh")
-	}
+	testenv.RequireProgram(t, "pre-commit")
 	c := checkoutFixture(t)
 	block := ciBlock(t, "pre-commit", "yaml")
 	var cfg struct {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aio-authn/kubectl-aio-authn/internal/testenv"
 )
 
 // docCommand is one `$ ` line of a ```console block and the output the page
@@ -127,7 +129,7 @@ func TestDocs(t *testing.T) {
 		t.Fatal(err)
 	}
 	pages = append([]string{filepath.Join(repoRoot, "README.md")}, pages...)
-	ran := 0
+	found := 0
 	for _, page := range pages {
 		data, err := os.ReadFile(page)
 		if os.IsNotExist(err) {
@@ -144,20 +146,48 @@ func TestDocs(t *testing.T) {
 		if len(cmds) == 0 {
 			continue
 		}
+		found += len(cmds)
 		t.Run(rel, func(t *testing.T) {
+			requirePrograms(t, cmds)
 			dir := t.TempDir()
 			if err := os.Symlink(filepath.Join(repoRoot, "testdata"), filepath.Join(dir, "testdata")); err != nil {
 				t.Fatal(err)
 			}
 			env := testEnv(t)
 			for _, c := range cmds {
-				ran++
 				runDocCommand(t, dir, env, c)
 			}
 		})
 	}
-	if ran == 0 {
+	if found == 0 {
 		t.Fatal("no documented examples found: README.md and docs/*.md should have ```console blocks")
+	}
+}
+
+// requirePrograms makes sure the programs the commands start are installed
+// (under -short, a missing one skips the page): a page's curl examples need
+// curl as much as its kubectl examples need kubectl.
+func requirePrograms(t *testing.T, cmds []docCommand) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, c := range cmds {
+		words := strings.Fields(c.cmd)
+		for len(words) > 0 && strings.Contains(words[0], "=") {
+			words = words[1:] // VAR=value before the program
+		}
+		if len(words) == 0 || seen[words[0]] {
+			continue
+		}
+		name := words[0]
+		seen[name] = true
+		if _, err := exec.LookPath(name); err == nil {
+			continue
+		}
+		// A shell builtin or keyword needs nothing installed.
+		if out, _ := exec.Command("bash", "-c", `type -t "$1"`, "-", name).Output(); len(out) > 0 {
+			continue
+		}
+		testenv.RequireProgram(t, name)
 	}
 }
 

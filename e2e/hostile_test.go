@@ -13,10 +13,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/aio-authn/kubectl-aio-authn/internal/testenv"
 	"github.com/aio-authn/kubectl-aio-authn/internal/testpki"
 )
 
@@ -78,8 +78,8 @@ func runHostile(t *testing.T, dir string, env []string, stdin io.Reader, args ..
 		code = ee.ExitCode()
 	}
 	r := hostileResult{result: result{stdout: stdout.String(), stderr: stderr.String(), code: code}}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.maxRSSMiB = ru.Maxrss >> 10 // KiB on Linux
+	if rss, ok := testenv.PeakRSS(cmd.ProcessState); ok {
+		r.maxRSSMiB = rss >> 20
 	}
 	return r
 }
@@ -146,7 +146,7 @@ func makeFile(t *testing.T, path, data string) string {
 
 func mkfifo(t *testing.T, path string) string {
 	t.Helper()
-	if err := syscall.Mkfifo(path, 0o600); err != nil {
+	if err := testenv.MakeFIFO(path); err != nil {
 		t.Skip("no FIFOs here:", err)
 	}
 	return path

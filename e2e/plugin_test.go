@@ -4,19 +4,19 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/aio-authn/kubectl-aio-authn/internal/golden"
+	"github.com/aio-authn/kubectl-aio-authn/internal/testenv"
 )
 
+// requireKubectl makes sure kubectl, which runs the plugin in these tests,
+// is on PATH (under -short its absence skips the test).
 func requireKubectl(t *testing.T) {
 	t.Helper()
-	if _, err := exec.LookPath("kubectl"); err != nil {
-		t.Fatalf("kubectl is not on PATH: the plugin tests run it (install kubectl, or run hack/install-deps.sh)")
-	}
+	testenv.RequireProgram(t, "kubectl")
 }
 
 func TestVersionThroughKubectl(t *testing.T) {
@@ -129,10 +129,7 @@ func TestCompletionsAreCurrent(t *testing.T) {
 func TestBashCompletesTheBinary(t *testing.T) {
 	// Cobra's bash scripts build on the bash-completion package, as users'
 	// shells do; hack/install-deps.sh installs it.
-	const bashCompletion = "/usr/share/bash-completion/bash_completion"
-	if _, err := os.Stat(bashCompletion); err != nil {
-		t.Fatalf("%s is missing: run bash hack/install-deps.sh", bashCompletion)
-	}
+	bashCompletion := testenv.RequireFile(t, "/usr/share/bash-completion/bash_completion", "bash-completion")
 	script := filepath.Join(repoRoot, "completions", "kubectl-aio_authn.bash")
 	complete := func(line string) []string {
 		t.Helper()

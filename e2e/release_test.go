@@ -117,6 +117,35 @@ func TestReleaseConfig(t *testing.T) {
 	}
 }
 
+// TestReleaseTargetsVetAndBuild vets the whole module, tests included, and
+// builds the binary for every platform .goreleaser.yaml ships, with the
+// release's environment (CGO_ENABLED=0): code for Linux alone (a system call,
+// a signal, a file mode) fails here rather than in a release. The targets
+// are read from the configuration, so a platform added there is checked.
+func TestReleaseTargetsVetAndBuild(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles the module for every release platform; skipped under -short")
+	}
+	b := readGoreleaserConfig(t).Builds[0]
+	if len(b.Goos) == 0 || len(b.Goarch) == 0 {
+		t.Fatalf(".goreleaser.yaml names no platforms: goos %v, goarch %v", b.Goos, b.Goarch)
+	}
+	for _, goos := range b.Goos {
+		for _, goarch := range b.Goarch {
+			t.Run(goos+"/"+goarch, func(t *testing.T) {
+				env := append(os.Environ(), "GOOS="+goos, "GOARCH="+goarch)
+				env = append(env, b.Env...)
+				if _, err := output(repoRoot, env, "go", "vet", "./..."); err != nil {
+					t.Errorf("vet: %v", err)
+				}
+				if _, err := output(repoRoot, env, "go", "build", "-o", os.DevNull, b.Main); err != nil {
+					t.Errorf("build: %v", err)
+				}
+			})
+		}
+	}
+}
+
 // release is what `goreleaser release --skip=publish` makes of the checkout
 // fixture at releaseTag, with .goreleaser.yaml narrowed to the host platform,
 // linux/amd64 (what the CI recipes download) and windows/amd64 (the zip):

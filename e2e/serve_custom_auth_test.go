@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/aio-authn/kubectl-aio-authn/internal/testenv"
 )
 
 // serverWait bounds every wait for the server (to be ready, to reload, to
@@ -176,11 +178,7 @@ func (s *customAuthServer) curl(t *testing.T, path, body string, args ...string)
 
 func requireCurl(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("curl")
-	if err != nil {
-		t.Fatal("curl not found: install the test dependencies with: bash hack/install-deps.sh")
-	}
-	return p
+	return testenv.RequireProgram(t, "curl")
 }
 
 // connectJSON is a connect request body as the broker writes it.

@@ -25,6 +25,9 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/atomicfile"
 )
 
 var (
@@ -39,30 +42,14 @@ type writer struct {
 	force bool
 }
 
-// write refuses to replace a file unless -force, and writes through a
-// temporary file so a failed run leaves no half-written file.
+// write refuses to replace a file unless -force, and writes it atomically
+// so a failed run leaves no half-written file.
 func (w writer) write(name string, data []byte, mode os.FileMode) {
 	path := filepath.Join(w.dir, name)
-	if _, err := os.Stat(path); err == nil && !w.force {
-		fail(fmt.Errorf("%s exists: pass -force to regenerate the example bundle", path))
-	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		fail(err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".gen-examples-*")
-	if err != nil {
-		fail(err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		fail(err)
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		fail(err)
-	}
-	if err := tmp.Close(); err != nil {
-		fail(err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := atomicfile.WriteFile(path, data, mode, w.force); err != nil {
 		fail(err)
 	}
 }
@@ -183,12 +170,12 @@ func token(key *rsa.PrivateKey, kid string, aud []string, iat, exp time.Time) []
 		"iss": "https://kubernetes.default.svc.cluster.local",
 		"jti": fmt.Sprintf("example-%d", exp.Unix()),
 		"kubernetes.io": map[string]any{
-			"namespace":      "azure-iot-operations",
+			"namespace":      api.BrokerNamespace,
 			"pod":            map[string]string{"name": "mqtt-client", "uid": "9b4c3b4e-2f0e-4a8e-9c51-4f7c2a1d2e10"},
 			"serviceaccount": map[string]string{"name": "mqtt-client", "uid": "0e5e4c9a-58d4-4bd6-8f1b-1f3d4a5c6b7e"},
 		},
 		"nbf": iat.Unix(),
-		"sub": "system:serviceaccount:azure-iot-operations:mqtt-client",
+		"sub": "system:serviceaccount:" + api.BrokerNamespace + ":mqtt-client",
 	})
 	signingInput := enc(header) + "." + enc(claims)
 	digest := sha256.Sum256([]byte(signingInput))

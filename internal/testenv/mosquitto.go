@@ -64,17 +64,7 @@ func (m *Mosquitto) WaitLog(t testing.TB, s string) {
 // otherwise it fails it, naming the script that installs it.
 func MosquittoBinary(t testing.TB) string {
 	t.Helper()
-	if p, err := exec.LookPath("mosquitto"); err == nil {
-		return p
-	}
-	if _, err := os.Stat("/usr/sbin/mosquitto"); err == nil {
-		return "/usr/sbin/mosquitto"
-	}
-	if testing.Short() {
-		t.Skip("skipping under -short: mosquitto not found (install it with: bash hack/install-deps.sh)")
-	}
-	t.Fatal("mosquitto not found: install the test dependencies with: bash hack/install-deps.sh")
-	return ""
+	return RequireProgram(t, "mosquitto", "/usr/sbin/mosquitto")
 }
 
 // StartMosquitto runs mosquitto with the configuration conf(port): the

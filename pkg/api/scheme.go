@@ -15,6 +15,11 @@ import (
 // Group is the broker's API group.
 const Group = v1.Group
 
+// BrokerNamespace is the namespace Azure IoT Operations installs the broker
+// in: where its resources live, and where commands look unless -n says
+// otherwise (a kubeconfig's default namespace is rarely the broker's).
+const BrokerNamespace = "azure-iot-operations"
+
 // The kinds this tool understands.
 const (
 	KindBrokerAuthentication = "BrokerAuthentication"

@@ -3,9 +3,6 @@ package api
 import (
 	"fmt"
 	"strings"
-
-	"github.com/aio-authn/kubectl-aio-authn/pkg/api/mid2024"
-	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
 )
 
 // mqttbroker.iotoperations.azure.com/v1beta1 BrokerAuthentications come in
@@ -83,12 +80,6 @@ func (p PreviewShape) MixedMessage() string {
 		strings.Join(p.Mid2024, ", "), strings.Join(p.Y2025, ", "))
 }
 
-// Settings blocks of each shape.
-var (
-	mid2024Blocks = []string{"custom", "serviceAccountToken", "x509Credentials"}
-	v1Blocks      = []string{"customSettings", "serviceAccountTokenSettings", "x509Settings"}
-)
-
 // PreviewShapeOf gathers the evidence of each v1beta1 shape in obj, the
 // JSON data model of a BrokerAuthentication.
 func PreviewShapeOf(obj map[string]any) PreviewShape {
@@ -99,18 +90,19 @@ func PreviewShapeOf(obj map[string]any) PreviewShape {
 		entry, _ := e.(map[string]any)
 		path := fmt.Sprintf("spec.authenticationMethods[%d]", i)
 		if m, ok := entry["method"].(string); ok {
-			if c, ok := v1.Canonical(m, mid2024.Methods); ok && c == mid2024.MethodX509Credentials {
+			// Only a value the two spell differently is evidence.
+			if c, ok := GenMid2024.Method(m); ok && !strings.EqualFold(m, GenV1.MethodValue(c)) {
 				p.Mid2024 = append(p.Mid2024, path+".method: "+m)
-			} else if c, ok := v1.Canonical(m, v1.Methods); ok && c == v1.MethodX509 {
+			} else if c, ok := GenV1.Method(m); ok && !strings.EqualFold(m, GenMid2024.MethodValue(c)) {
 				p.Y2025 = append(p.Y2025, path+".method: "+m)
 			}
 		}
-		for _, b := range mid2024Blocks {
+		for _, b := range GenMid2024.Blocks() {
 			if _, ok := entry[b]; ok {
 				p.Mid2024 = append(p.Mid2024, path+"."+b)
 			}
 		}
-		for _, b := range v1Blocks {
+		for _, b := range GenV1.Blocks() {
 			if _, ok := entry[b]; ok {
 				p.Y2025 = append(p.Y2025, path+"."+b)
 			}

@@ -17,10 +17,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
 	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/kube"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/lint"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
 
 // The rules only an audit raises; the others are validate's (pkg/lint).
@@ -102,16 +104,9 @@ func (r *Report) SummaryLine() string {
 		where = fmt.Sprintf("namespace %q", s.Namespace)
 	}
 	return fmt.Sprintf("%s: %s (%s), %s, %s, %s, %s: %s, %s, %s", where,
-		plural(s.Listeners, "listener"), plural(s.Ports, "port"), plural(s.Authentications, "authentication"),
-		plural(s.ConfigMaps, "configmap"), plural(s.Secrets, "secret"), plural(s.Pods, "pod"),
-		plural(sum.Errors, "error"), plural(sum.Warnings, "warning"), plural(sum.Infos, "info"))
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return fmt.Sprintf("%d %s", n, word)
-	}
-	return fmt.Sprintf("%d %ss", n, word)
+		ui.Plural(s.Listeners, "listener"), ui.Plural(s.Ports, "port"), ui.Plural(s.Authentications, "authentication"),
+		ui.Plural(s.ConfigMaps, "configmap"), ui.Plural(s.Secrets, "secret"), ui.Plural(s.Pods, "pod"),
+		ui.Plural(sum.Errors, "error"), ui.Plural(sum.Warnings, "warning"), ui.Plural(sum.Infos, "info"))
 }
 
 // Audit checks a snapshot. It does no I/O.
@@ -214,7 +209,7 @@ func (a *auditor) doc(ns, kind, name string) *manifest.Document {
 // to BrokerAuthentications the cluster does not have.
 func (a *auditor) listenerPorts() {
 	for _, l := range a.snap.Listeners {
-		doc := a.doc(l.Namespace, "BrokerListener", l.Name)
+		doc := a.doc(l.Namespace, api.KindBrokerListener, l.Name)
 		if doc == nil {
 			continue
 		}
@@ -298,7 +293,7 @@ func trustedCA(m v1.BrokerAuthenticatorMethods) string {
 // missingRefs flags ConfigMaps and Secrets referenced but absent.
 func (a *auditor) missingRefs() {
 	for _, authn := range a.snap.Authentications {
-		doc := a.doc(authn.Namespace, "BrokerAuthentication", authn.Name)
+		doc := a.doc(authn.Namespace, api.KindBrokerAuthentication, authn.Name)
 		if doc == nil {
 			continue
 		}
@@ -332,7 +327,7 @@ func (a *auditor) missingRefs() {
 		}
 	}
 	for _, l := range a.snap.Listeners {
-		doc := a.doc(l.Namespace, "BrokerListener", l.Name)
+		doc := a.doc(l.Namespace, api.KindBrokerListener, l.Name)
 		if doc == nil {
 			continue
 		}

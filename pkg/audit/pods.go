@@ -9,14 +9,16 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
 	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/lint"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
 
 // defaultBrokerAudiences are the audiences brokers of each generation
 // accept out of the box (GA, then the previews): a token for one of them is
 // certainly meant for a broker.
-var defaultBrokerAudiences = []string{"aio-internal", "aio-mq"}
+var defaultBrokerAudiences = []string{api.GenV1.DefaultAudience(), api.GenMid2024.DefaultAudience()}
 
 // satPort is a listener port with a ServiceAccountToken method.
 type satPort struct {
@@ -145,7 +147,7 @@ func (a *auditor) podTokens() error {
 		msg := fmt.Sprintf("pod %s mounts a service account token (volume %s) for audience %q, which no listener port accepts: the broker refuses it",
 			m.pod.Name, m.volume, m.audience)
 		if m.more > 0 {
-			msg += fmt.Sprintf(" (so do %s of %s)", plural(m.more, "more pod"), m.owner)
+			msg += fmt.Sprintf(" (so do %s of %s)", ui.Plural(m.more, "more pod"), m.owner)
 		}
 		path := fmt.Sprintf("spec.volumes[%d].projected.sources[%d].serviceAccountToken.audience", m.volumeIndex, m.sourceIndex)
 		a.add(doc, path, RulePodTokenAudience, sev, msg, podHint(m.audience, ports, sev))

@@ -131,8 +131,8 @@ func position(doc *manifest.Document) string { return fmt.Sprintf("%s:%d", doc.F
 func (b *Bundle) add(doc *manifest.Document) error {
 	var target any
 	switch {
-	case doc.Kind == "BrokerAuthentication" && (doc.Group() == api.Group || doc.Group() == api.Group2023):
-	case doc.Kind == "BrokerListener" && (doc.Group() == api.Group || doc.Group() == api.Group2023):
+	case doc.Kind == api.KindBrokerAuthentication && (doc.Group() == api.Group || doc.Group() == api.Group2023):
+	case doc.Kind == api.KindBrokerListener && (doc.Group() == api.Group || doc.Group() == api.Group2023):
 	case doc.APIVersion == "v1" && doc.Kind == "ConfigMap":
 		target = &corev1.ConfigMap{}
 	case doc.APIVersion == "v1" && doc.Kind == "Secret":
@@ -158,14 +158,14 @@ func (b *Bundle) add(doc *manifest.Document) error {
 		return &Error{Position: position(doc), Msg: fmt.Sprintf("%s %q does not decode: %v: run `kubectl aio-authn validate %s` for details", doc.Kind, doc.Name, err, doc.File)}
 	}
 	switch doc.Kind {
-	case "BrokerAuthentication":
+	case api.KindBrokerAuthentication:
 		a, notes, err := api.DecodeBrokerAuthentication(doc.APIVersion, data)
 		if err != nil {
 			return wrap(err)
 		}
 		b.Authentications = append(b.Authentications, &Authentication{BrokerAuthentication: a, Position: position(doc), Notes: notes})
 		return nil
-	case "BrokerListener":
+	case api.KindBrokerListener:
 		l, _, err := api.DecodeBrokerListener(doc.APIVersion, data)
 		if err != nil {
 			return wrap(err)
@@ -201,10 +201,6 @@ func (b *Bundle) add(doc *manifest.Document) error {
 // namespace it is applied to, which is the authentication's for a bundle
 // applied together.
 func sameNamespace(a, b string) bool { return a == "" || b == "" || a == b }
-
-// DefaultNamespace is the broker's namespace, where manifests without a
-// namespace are usually applied.
-const DefaultNamespace = "azure-iot-operations"
 
 // Authentication picks the BrokerAuthentication to explain: the one named,
 // or the only one.
@@ -282,7 +278,7 @@ func (b *Bundle) Config(a *Authentication) authn.Config {
 	}
 	ns := a.Namespace
 	if ns == "" {
-		ns = DefaultNamespace
+		ns = api.BrokerNamespace // where manifests without one are applied
 	}
 	for _, cm := range b.ConfigMaps {
 		if sameNamespace(cm.Namespace, ns) {

@@ -486,19 +486,12 @@ func (c *converter) authentication(root *yaml.Node) error {
 	if spec == nil || spec.Kind != yaml.MappingNode {
 		return c.errorf(specKey, "spec: expected a mapping with authenticationMethods")
 	}
-	if k, refs := entry(spec, "listenerRef"); k != nil {
-		var names []string
-		if refs.Kind == yaml.SequenceNode {
-			for _, r := range refs.Content {
-				names = append(names, r.Value)
+	for _, r := range api.Renames {
+		if r.Where == api.InSpec {
+			if err := c.field(spec, "spec", r, older...); err != nil {
+				return err
 			}
-		} else {
-			names = append(names, refs.Value)
 		}
-		removeEntry(spec, "listenerRef")
-		c.structural = true
-		c.change(k, "spec.listenerRef", "removed")
-		c.doc.Warnings = append(c.doc.Warnings, Warning{Line: c.line(k), Msg: api.ListenerRefNote(c.doc.Name, names)})
 	}
 	mk, methods := entry(spec, "authenticationMethods")
 	if methods == nil || methods.Kind != yaml.SequenceNode {
@@ -522,59 +515,56 @@ func (c *converter) authentication(root *yaml.Node) error {
 	return nil
 }
 
-// blockRenames are the mid-2024 settings blocks and their v1 names.
-var blockRenames = [][2]string{
-	{"custom", "customSettings"},
-	{"serviceAccountToken", "serviceAccountTokenSettings"},
-	{"x509Credentials", "x509Settings"},
-}
+// older are the generations whose names conversion rewrites, oldest first.
+var older = []api.Generation{api.Gen2023, api.GenMid2024}
 
 // methodEntry converts an entry that has a method (the mid-2024 shape, or
 // the v1 shape under an older apiVersion, for which it changes nothing).
 func (c *converter) methodEntry(e *yaml.Node, path string) error {
 	_, m := entry(e, "method")
-	if m.Kind == yaml.ScalarNode && strings.EqualFold(m.Value, "x509Credentials") {
-		c.change(m, path+".method", m.Value+" → X509")
-		c.replace(m, "X509")
+	for _, r := range api.Renames {
+		if r.Where != api.MethodValue || m.Kind != yaml.ScalarNode {
+			continue
+		}
+		if old, v1Name := r.In(api.GenMid2024), r.In(api.GenV1); old != v1Name && strings.EqualFold(m.Value, old) {
+			c.change(m, path+".method", m.Value+" → "+v1Name)
+			c.replace(m, v1Name)
+		}
 	}
-	for _, r := range blockRenames {
-		if err := c.rename(e, path, r[0], r[1]); err != nil {
-			return err
+	for _, r := range api.Renames {
+		if r.Where == api.InEntry {
+			if err := c.field(e, path, r, api.GenMid2024); err != nil {
+				return err
+			}
 		}
 	}
 	return c.settings(e, path)
 }
 
-// keys2023 are the one-key-per-entry names of the 2023 shape, in the order
-// they are reported.
-var keys2023 = []string{"sat", "x509", "custom", "usernamePassword"}
-
-// blocks2023 are the v1 settings block of each 2023 key.
-var blocks2023 = map[string]string{"sat": "serviceAccountTokenSettings", "x509": "x509Settings", "custom": "customSettings"}
-
 // entry2023 converts a 2023 entry, one key per method, to a method and its
 // settings block.
 func (c *converter) entry2023(e *yaml.Node, path string) error {
 	var found []string
-	for _, k := range keys2023 {
+	for _, k := range api.Gen2023.EntryKeys() {
 		if key, _ := entry(e, k); key != nil {
 			found = append(found, k)
 		}
 	}
 	if len(found) != 1 {
-		msg := "expected exactly one of sat, x509, custom, usernamePassword (the 2023 shape) or a method (the v1 shape)"
-		if len(found) > 1 {
-			msg += "; found " + strings.Join(found, ", ") + ": split them into separate entries"
-		}
-		return c.errorf(e, "%s: %s", path, msg)
+		return c.errorf(e, "%s: %s", path, api.OneKey2023(found))
 	}
 	old := found[0]
 	key, _ := entry(e, old)
-	if old == "usernamePassword" {
-		return c.errorf(key, "%s.usernamePassword: %s", path, api.UsernamePasswordHint)
+	m, ok := api.Gen2023.BlockMethod(old)
+	if !ok {
+		for _, r := range api.Renames {
+			if r.Where == api.InEntry && r.In(api.Gen2023) == old {
+				return c.errorf(key, "%s.%s: %s", path, old, r.Note)
+			}
+		}
 	}
-	method := string(api.Keys2023[old])
-	if err := c.rename(e, path, old, blocks2023[old]); err != nil {
+	method := api.GenV1.MethodValue(m)
+	if err := c.rename(e, path, old, api.GenV1.Block(m)); err != nil {
 		return err
 	}
 	// The method goes first, taking over the comment above the entry.
@@ -602,42 +592,86 @@ func (c *converter) rename(m *yaml.Node, path, from, to string) error {
 	return nil
 }
 
-// settings converts the inside of the settings blocks, already renamed.
+// settings converts the inside of the settings blocks, already renamed:
+// the names of any older generation, since manifests mix them.
 func (c *converter) settings(e *yaml.Node, path string) error {
-	if _, cs := entry(e, "customSettings"); cs != nil && cs.Kind == yaml.MappingNode {
-		p := path + ".customSettings"
-		if err := c.rename(cs, p, "caCert", "caCertConfigMap"); err != nil {
-			return err
+	for _, r := range api.Renames {
+		if r.Where != api.InBlock {
+			continue
 		}
-		if _, auth := entry(cs, "auth"); auth != nil {
-			if _, x := entry(auth, "x509"); x != nil && x.Kind == yaml.MappingNode {
-				xp := p + ".auth.x509"
-				if err := c.rename(x, xp, "secretName", "secretRef"); err != nil {
-					return err
-				}
-				if nk, ns := entry(x, "namespace"); nk != nil {
-					removeEntry(x, "namespace")
-					c.structural = true
-					c.change(nk, xp+".namespace", "removed: v1 names a Secret in the BrokerAuthentication's namespace")
-					if ns.Value != c.doc.Namespace {
-						where := "its namespace"
-						if c.doc.Namespace != "" {
-							where = fmt.Sprintf("namespace %q", c.doc.Namespace)
-						}
-						c.doc.Warnings = append(c.doc.Warnings, Warning{Line: c.line(ns), Msg: fmt.Sprintf(
-							"the broker's client certificate Secret was in namespace %q; v1 reads it from the BrokerAuthentication's %s: copy the Secret there",
-							ns.Value, where)})
-					}
-				}
+		p := path + "." + api.GenV1.Block(r.Method)
+		_, m := entry(e, api.GenV1.Block(r.Method))
+		if r.Path != "" {
+			for _, k := range strings.Split(r.Path, ".") {
+				_, m = entry(m, k)
 			}
+			p += "." + r.Path
 		}
-	}
-	if _, xs := entry(e, "x509Settings"); xs != nil && xs.Kind == yaml.MappingNode {
-		if ak, _ := entry(xs, "attributes"); ak != nil {
-			return c.errorf(ak, "%s.x509Settings.attributes: %s", path, api.InlineAttributesHint)
+		if m == nil || m.Kind != yaml.MappingNode {
+			continue
+		}
+		if err := c.field(m, p, r, older...); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// field converts the field r names in mapping m (at path) from the first of
+// the generations from that has it there: renamed to v1's name, removed
+// with a note when v1 has none, or refused.
+func (c *converter) field(m *yaml.Node, path string, r *api.Rename, from ...api.Generation) error {
+	v1Name := r.In(api.GenV1)
+	for _, g := range from {
+		old := r.In(g)
+		if old == "" || old == v1Name {
+			continue
+		}
+		k, v := entry(m, old)
+		if k == nil {
+			continue
+		}
+		switch {
+		case v1Name != "":
+			return c.rename(m, path, old, v1Name)
+		case r.Refuse:
+			return c.errorf(k, "%s.%s: %s", path, old, r.Note)
+		}
+		removeEntry(m, old)
+		c.structural = true
+		c.change(k, path+"."+old, "removed: "+r.Note)
+		c.dropped(r, k, v)
+		return nil
+	}
+	return nil
+}
+
+// dropped warns about what removing a field leaves the operator to do,
+// where that depends on its value.
+func (c *converter) dropped(r *api.Rename, k, v *yaml.Node) {
+	switch r {
+	case api.RenameListenerRef:
+		var names []string
+		if v.Kind == yaml.SequenceNode {
+			for _, n := range v.Content {
+				names = append(names, n.Value)
+			}
+		} else {
+			names = append(names, v.Value)
+		}
+		c.doc.Warnings = append(c.doc.Warnings, Warning{Line: c.line(k), Msg: api.ListenerRefNote(c.doc.Name, names)})
+	case api.RenameSecretNamespace:
+		if v.Value == c.doc.Namespace {
+			return
+		}
+		where := "its namespace"
+		if c.doc.Namespace != "" {
+			where = fmt.Sprintf("namespace %q", c.doc.Namespace)
+		}
+		c.doc.Warnings = append(c.doc.Warnings, Warning{Line: c.line(v), Msg: fmt.Sprintf(
+			"the broker's client certificate Secret was in namespace %q; v1 reads it from the BrokerAuthentication's %s: copy the Secret there",
+			v.Value, where)})
+	}
 }
 
 // checkSchema warns when the converted document still fails the v1 schema,

@@ -164,7 +164,7 @@ apiVersion: mq.iotoperations.azure.com/v1beta1
 kind: BrokerAuthentication
 metadata: {name: b}
 spec: {authenticationMethods: [{usernamePassword: {}}]}
-`, "f.yaml:4: spec.authenticationMethods[0].usernamePassword: usernamePassword (2023 preview) has no v1 equivalent: move those clients to X509 or ServiceAccountToken, or check passwords in a Custom auth server\nf.yaml:9:"},
+`, "f.yaml:4: spec.authenticationMethods[0].usernamePassword: username/password authentication ended with the 2023 preview: move those clients to X509 or ServiceAccountToken, or check passwords in a Custom auth server\nf.yaml:9:"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

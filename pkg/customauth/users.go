@@ -16,6 +16,7 @@ import (
 	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
 
 // Users is a checked users file: the entries a custom auth server (serve
@@ -79,15 +80,8 @@ type enhancedEntry struct {
 
 // Summary counts the entries: "2 users, 1 certificate, 1 enhanced".
 func (u *Users) Summary() string {
-	plural := func(n int, one, many string) string {
-		if n == 1 {
-			return "1 " + one
-		}
-		return strconv.Itoa(n) + " " + many
-	}
-	return plural(len(u.users), "user", "users") + ", " +
-		plural(len(u.certificates), "certificate", "certificates") + ", " +
-		plural(len(u.enhanced), "enhanced", "enhanced")
+	return ui.Plural(len(u.users), "user") + ", " + ui.Plural(len(u.certificates), "certificate") + ", " +
+		strconv.Itoa(len(u.enhanced)) + " enhanced"
 }
 
 // LoadUsers reads and checks a users file. Every error names the file and,

@@ -14,31 +14,25 @@ import (
 	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
 )
 
-// DefaultNamespace is where the broker and its resources live by default.
-const DefaultNamespace = "azure-iot-operations"
-
 // The API versions generate writes, as given to --api-version.
 const (
 	VersionV1      = "v1"
 	VersionV1beta1 = "v1beta1"
 )
 
-// Defaults per API generation, as each generation's documentation gives
-// them: the GA broker's default BrokerAuthentication is "default" and its
-// internal SAT audience "aio-internal"; the mid-2024 preview used "authn"
-// and "aio-mq".
-var (
-	defaultAuthnName = map[string]string{VersionV1: "default", VersionV1beta1: "authn"}
-	defaultAudience  = map[string]string{VersionV1: "aio-internal", VersionV1beta1: "aio-mq"}
-)
+// generations are the API generations of the versions generate writes:
+// v1beta1 is the mid-2024 preview's shape.
+var generations = map[string]api.Generation{VersionV1: api.GenV1, VersionV1beta1: api.GenMid2024}
 
 // DefaultAudience returns the SAT audience the broker of apiVersion uses by
 // default.
-func DefaultAudience(apiVersion string) string { return defaultAudience[apiVersion] }
+func DefaultAudience(apiVersion string) string { return generations[apiVersion].DefaultAudience() }
 
 // DefaultAuthnName returns the default BrokerAuthentication name of
 // apiVersion.
-func DefaultAuthnName(apiVersion string) string { return defaultAuthnName[apiVersion] }
+func DefaultAuthnName(apiVersion string) string {
+	return generations[apiVersion].DefaultAuthenticationName()
+}
 
 // The method names --method takes, in the order the help lists them.
 const (
@@ -157,10 +151,10 @@ func (o *AuthnOptions) normalize() error {
 		return fmt.Errorf("--api-version %q: use v1 (the GA broker) or v1beta1 (the mid-2024 preview)", o.APIVersion)
 	}
 	if o.Name == "" {
-		o.Name = defaultAuthnName[o.APIVersion]
+		o.Name = DefaultAuthnName(o.APIVersion)
 	}
 	if o.Namespace == "" {
-		o.Namespace = DefaultNamespace
+		o.Namespace = api.BrokerNamespace
 	}
 	if err := ValidateName("--name", o.Name); err != nil {
 		return err
@@ -212,7 +206,7 @@ func (o *AuthnOptions) entry(method string) (v1.BrokerAuthenticatorMethods, erro
 	case MethodSAT:
 		auds := dedupe(o.SATAudiences)
 		if len(auds) == 0 {
-			auds = []string{defaultAudience[o.APIVersion]}
+			auds = []string{DefaultAudience(o.APIVersion)}
 		}
 		for _, a := range auds {
 			if strings.TrimSpace(a) == "" {

@@ -144,7 +144,7 @@ func TestAuthnDefaults(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Name != tt.name || got.Namespace != DefaultNamespace ||
+		if got.Name != tt.name || got.Namespace != api.BrokerNamespace ||
 			got.Spec.AuthenticationMethods[0].ServiceAccountTokenSettings.Audiences[0] != tt.audience {
 			t.Errorf("%q: name %s namespace %s audiences %v", tt.version, got.Name, got.Namespace,
 				got.Spec.AuthenticationMethods[0].ServiceAccountTokenSettings.Audiences)

@@ -81,7 +81,7 @@ func Listener(o ListenerOptions) (obj any, warnings []string, err error) {
 		o.Name = strings.ToLower(string(st)) + "-listener"
 	}
 	if o.Namespace == "" {
-		o.Namespace = DefaultNamespace
+		o.Namespace = api.BrokerNamespace
 	}
 	if err := ValidateName("--name", o.Name); err != nil {
 		return nil, nil, err

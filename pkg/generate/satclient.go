@@ -11,6 +11,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
 )
 
 // SATClientOptions are the choices the test client is generated from,
@@ -68,7 +70,7 @@ func SATClient(o SATClientOptions) (*corev1.ServiceAccount, *corev1.Pod, error) 
 		o.Name = DefaultSATClientName
 	}
 	if o.Namespace == "" {
-		o.Namespace = DefaultNamespace
+		o.Namespace = api.BrokerNamespace
 	}
 	if o.Audience == "" {
 		o.Audience = DefaultAudience(VersionV1)

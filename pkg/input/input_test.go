@@ -5,9 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/aio-authn/kubectl-aio-authn/internal/testenv"
 )
 
 var small = Kind{Name: "test file", Max: 64, Flag: "--max-test-size"}
@@ -65,7 +66,7 @@ func TestReadStream(t *testing.T) {
 
 func TestFIFO(t *testing.T) {
 	fifo := filepath.Join(t.TempDir(), "fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+	if err := testenv.MakeFIFO(fifo); err != nil {
 		t.Skip("no FIFOs here:", err)
 	}
 	// Found in a file, a FIFO is refused at once, without a writer.
@@ -115,7 +116,7 @@ func TestWalkFollowsLinksOnceAndNotesWhatItSkips(t *testing.T) {
 	symlink(t, real, filepath.Join(real, "sub", "loop"))                     // a loop back up
 	symlink(t, filepath.Join(real, "a.yaml"), filepath.Join(real, "z.yaml")) // a link to a file
 	symlink(t, filepath.Join(real, "gone.yaml"), filepath.Join(real, "dangling.yaml"))
-	fifoOK := syscall.Mkfifo(filepath.Join(real, "fifo.yaml"), 0o600) == nil
+	fifoOK := testenv.MakeFIFO(filepath.Join(real, "fifo.yaml")) == nil
 	link := filepath.Join(root, "link")
 	symlink(t, real, link)
 

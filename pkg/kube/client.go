@@ -16,6 +16,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
 )
 
 // FieldManager is the field manager of every write the tool makes, so
@@ -38,6 +40,16 @@ type Client struct {
 	// Context names the kubeconfig context in use, for messages; empty
 	// when the configuration did not come from a kubeconfig file.
 	Context string
+}
+
+// BrokerNamespace is the namespace a command about the broker works in: -n
+// when given, else the broker's (api.BrokerNamespace), not the kubeconfig
+// context's, which is rarely where the broker runs.
+func BrokerNamespace(flags *genericclioptions.ConfigFlags) string {
+	if flags != nil && flags.Namespace != nil && *flags.Namespace != "" {
+		return *flags.Namespace
+	}
+	return api.BrokerNamespace
 }
 
 // NewClient builds a Client from the kubectl flags (--kubeconfig, --context,

@@ -7,78 +7,12 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
+	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/assumption"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
-
-// The methods, by their v1 names; the other generations' spellings are
-// mapped onto these.
-const (
-	methodCustom = "Custom"
-	methodSAT    = "ServiceAccountToken"
-	methodX509   = "X509"
-)
-
-// generation is one API generation's spelling of the authn entry.
-type generation struct {
-	name string
-	// methods maps the method values of this generation to the v1 method.
-	methods map[string]string
-	// blocks maps the v1 method to this generation's settings block name.
-	blocks map[string]string
-	// methodName is the canonical spelling of each v1 method here.
-	methodName map[string]string
-	// defaultAudience is the audience the generation's examples use.
-	defaultAudience string
-}
-
-var (
-	genV1 = &generation{
-		name:            "v1",
-		methods:         map[string]string{"Custom": methodCustom, "ServiceAccountToken": methodSAT, "X509": methodX509},
-		blocks:          map[string]string{methodCustom: "customSettings", methodSAT: "serviceAccountTokenSettings", methodX509: "x509Settings"},
-		methodName:      map[string]string{methodCustom: "Custom", methodSAT: "ServiceAccountToken", methodX509: "X509"},
-		defaultAudience: "aio-internal",
-	}
-	// genV1beta1 is the mid-2024 preview shape of v1beta1; the 2025 v1beta1
-	// has v1's names (genV1).
-	genV1beta1 = &generation{
-		name:            "mid-2024 v1beta1",
-		methods:         map[string]string{"Custom": methodCustom, "ServiceAccountToken": methodSAT, "x509Credentials": methodX509},
-		blocks:          map[string]string{methodCustom: "custom", methodSAT: "serviceAccountToken", methodX509: "x509Credentials"},
-		methodName:      map[string]string{methodCustom: "Custom", methodSAT: "ServiceAccountToken", methodX509: "x509Credentials"},
-		defaultAudience: "aio-mq",
-	}
-	// gen2023 entries have no method field: one key per entry.
-	gen2023 = &generation{
-		name:            "2023",
-		methods:         map[string]string{},
-		blocks:          map[string]string{methodCustom: "custom", methodSAT: "sat", methodX509: "x509"},
-		defaultAudience: "aio-mq",
-	}
-)
-
-// method returns the v1 method a method value of this generation names, in
-// any letter case ("" when none).
-func (g *generation) method(value string) string {
-	for spelling, m := range g.methods {
-		if strings.EqualFold(spelling, value) {
-			return m
-		}
-	}
-	return ""
-}
-
-// blockMethod returns the v1 method whose settings block this generation
-// names key, if any.
-func (g *generation) blockMethod(key string) (string, bool) {
-	for m, b := range g.blocks {
-		if b == key {
-			return m, true
-		}
-	}
-	return "", false
-}
 
 // authnInfo is what the cross-reference rules need from a
 // BrokerAuthentication.
@@ -93,7 +27,7 @@ type authnInfo struct {
 type authnEntry struct {
 	index  int
 	path   string
-	method string // v1 method, "" when unknown
+	method v1.Method // "" when unknown
 	refs   []objectRef
 }
 
@@ -141,7 +75,7 @@ func (c *docCheck) checkAuthn() *authnInfo {
 		c.at(c.shape.FirstPath(), false, RuleGenerationMismatch, c.shape.MixedMessage(),
 			"the 2025 shape is v1's: customSettings, serviceAccountTokenSettings, x509Settings and method X509; "+
 				"`kubectl aio-authn convert` rewrites a mid-2024 document once it has no 2025 names")
-	case gen == genV1beta1:
+	case gen == api.GenMid2024:
 		c.oldAPI()
 	case d.Version() == "v1beta1":
 		c.previewAPI()
@@ -153,42 +87,39 @@ func (c *docCheck) checkAuthn() *authnInfo {
 
 	spec := child(d.Root, "spec")
 	entries := items(child(spec, "authenticationMethods"))
-	seen := map[string]int{}
+	seen := map[v1.Method]int{}
 	var audiences []audienceAt
 	for i, e := range entries {
 		path := fmt.Sprintf("%s[%d]", methodsPath, i)
 		entry := authnEntry{index: i, path: path}
 		raw, _ := str(child(e, "method"))
-		entry.method = gen.method(raw)
+		entry.method, _ = gen.Method(raw)
 		c.settingsBlock(gen, e, path, raw, entry.method)
 		switch entry.method {
-		case methodX509:
+		case v1.MethodX509:
 			info.x509 = true
-			block := child(e, gen.blocks[methodX509])
+			block := child(e, gen.Block(v1.MethodX509))
 			if block != nil {
 				name, ok := str(child(block, "trustedClientCaCert"))
-				ref := objectRef{kind: "ConfigMap", role: roleClientCA, name: name, path: path + "." + gen.blocks[methodX509] + ".trustedClientCaCert"}
+				ref := objectRef{kind: "ConfigMap", role: roleClientCA, name: name, path: path + "." + gen.Block(v1.MethodX509) + ".trustedClientCaCert"}
 				if !ok || name == "" {
-					ref.name, ref.defaulted, ref.path = "client-ca", true, path+"."+gen.blocks[methodX509]
+					ref.name, ref.defaulted, ref.path = v1.DefaultTrustedClientCACert, true, path+"."+gen.Block(v1.MethodX509)
 				}
 				entry.refs = append(entry.refs, ref)
 			}
-		case methodCustom:
-			block := child(e, gen.blocks[methodCustom])
-			caField, secretField := "caCertConfigMap", "secretRef"
-			if gen == genV1beta1 {
-				caField, secretField = "caCert", "secretName"
-			}
+		case v1.MethodCustom:
+			block := child(e, gen.Block(v1.MethodCustom))
+			caField, secretField := gen.Field(v1.MethodCustom, "", "caCertConfigMap"), gen.Field(v1.MethodCustom, "auth.x509", "secretRef")
 			if name, ok := str(child(block, caField)); ok && name != "" {
-				entry.refs = append(entry.refs, objectRef{kind: "ConfigMap", role: roleServerCA, name: name, path: path + "." + gen.blocks[methodCustom] + "." + caField})
+				entry.refs = append(entry.refs, objectRef{kind: "ConfigMap", role: roleServerCA, name: name, path: path + "." + gen.Block(v1.MethodCustom) + "." + caField})
 			}
 			if name, ok := str(child(child(child(block, "auth"), "x509"), secretField)); ok && name != "" {
-				entry.refs = append(entry.refs, objectRef{kind: "Secret", role: roleClientCert, name: name, path: path + "." + gen.blocks[methodCustom] + ".auth.x509." + secretField})
+				entry.refs = append(entry.refs, objectRef{kind: "Secret", role: roleClientCert, name: name, path: path + "." + gen.Block(v1.MethodCustom) + ".auth.x509." + secretField})
 			}
-		case methodSAT:
-			for j, a := range items(child(child(e, gen.blocks[methodSAT]), "audiences")) {
+		case v1.MethodServiceAccountToken:
+			for j, a := range items(child(child(e, gen.Block(v1.MethodServiceAccountToken)), "audiences")) {
 				if s, ok := str(a); ok {
-					audiences = append(audiences, audienceAt{value: s, path: fmt.Sprintf("%s.%s.audiences[%d]", path, gen.blocks[methodSAT], j)})
+					audiences = append(audiences, audienceAt{value: s, path: fmt.Sprintf("%s.%s.audiences[%d]", path, gen.Block(v1.MethodServiceAccountToken), j)})
 				}
 			}
 		}
@@ -219,11 +150,11 @@ func (c *docCheck) checkAuthn() *authnInfo {
 // method, in this generation's spelling. Blocks of other methods beside it
 // are only a warning: the REST API's schema allows them and the broker reads
 // the block of the method.
-func (c *docCheck) settingsBlock(gen *generation, e *yaml.Node, path, raw, method string) {
+func (c *docCheck) settingsBlock(gen api.Generation, e *yaml.Node, path, raw string, method v1.Method) {
 	if method == "" {
 		return // no method or an unknown one: method-enum or required-field says so
 	}
-	want := gen.blocks[method]
+	want := gen.Block(method)
 	hasWant := false
 	var wrong []string
 	legacyAlias := false
@@ -235,12 +166,12 @@ func (c *docCheck) settingsBlock(gen *generation, e *yaml.Node, path, raw, metho
 			hasWant = true
 			continue
 		}
-		if _, ok := gen.blockMethod(k); ok {
+		if _, ok := gen.BlockMethod(k); ok {
 			wrong = append(wrong, k)
 			continue
 		}
-		for _, other := range []*generation{genV1, genV1beta1, gen2023} {
-			if other != gen && other.blocks[method] == k {
+		for _, other := range api.Generations {
+			if other != gen && other.Block(method) == k {
 				legacyAlias = true
 			}
 		}
@@ -258,18 +189,18 @@ func (c *docCheck) settingsBlock(gen *generation, e *yaml.Node, path, raw, metho
 		return
 	}
 	for _, k := range wrong {
-		m, _ := gen.blockMethod(k)
+		m, _ := gen.BlockMethod(k)
 		if hasWant {
 			c.at(path+"."+k, true, RuleUnusedSettings,
 				fmt.Sprintf("%s is ignored: the broker reads only %s, the block of this entry's method %s", k, want, raw),
 				fmt.Sprintf("delete %s (or move it to its own entry with method: %s); "+
-					"%s", k, gen.methodName[m], assumption.OtherBlocksIgnored.Says))
+					"%s", k, gen.MethodValue(m), assumption.OtherBlocksIgnored.Says))
 			continue
 		}
 		hint := fmt.Sprintf("under method: %s the settings block is %s:\n%s", raw, want, entrySnippet(gen, method, child(e, want)))
-		hint += fmt.Sprintf("or, if %s is what you meant, set method: %s", k, gen.methodName[m])
+		hint += fmt.Sprintf("or, if %s is what you meant, set method: %s", k, gen.MethodValue(m))
 		c.at(path+"."+k, true, RuleSettingsBlock,
-			fmt.Sprintf("%s is the settings block of method %s, not of method %s", k, gen.methodName[m], raw), hint)
+			fmt.Sprintf("%s is the settings block of method %s, not of method %s", k, gen.MethodValue(m), raw), hint)
 	}
 }
 
@@ -277,7 +208,7 @@ func (c *docCheck) settingsBlock(gen *generation, e *yaml.Node, path, raw, metho
 // server is unreachable.
 func (c *docCheck) customFallthrough(info *authnInfo, nodes []*yaml.Node) {
 	for i, e := range info.entries {
-		if e.method != methodCustom || i == len(info.entries)-1 {
+		if e.method != v1.MethodCustom || i == len(info.entries)-1 {
 			continue
 		}
 		var later []string
@@ -302,15 +233,16 @@ type audienceAt struct {
 
 // audienceMix notes preview and GA default audiences used together, or the
 // preview one under v1.
-func (c *docCheck) audienceMix(gen *generation, auds []audienceAt) {
+func (c *docCheck) audienceMix(gen api.Generation, auds []audienceAt) {
+	preview, ga := api.GenMid2024.DefaultAudience(), api.GenV1.DefaultAudience()
 	var mq, internal *audienceAt
 	for i := range auds {
 		switch auds[i].value {
-		case "aio-mq":
+		case preview:
 			if mq == nil {
 				mq = &auds[i]
 			}
-		case "aio-internal":
+		case ga:
 			if internal == nil {
 				internal = &auds[i]
 			}
@@ -319,12 +251,12 @@ func (c *docCheck) audienceMix(gen *generation, auds []audienceAt) {
 	switch {
 	case mq != nil && internal != nil:
 		c.at(mq.path, false, RuleAudienceMix,
-			`audiences mix "aio-mq" (the preview default) with "aio-internal" (the GA default)`,
-			"GA brokers' own clients use aio-internal; keep aio-mq only for clients still requesting preview tokens")
-	case mq != nil && gen == genV1:
+			fmt.Sprintf("audiences mix %q (the preview default) with %q (the GA default)", preview, ga),
+			fmt.Sprintf("GA brokers' own clients use %s; keep %s only for clients still requesting preview tokens", ga, preview))
+	case mq != nil && gen == api.GenV1:
 		c.at(mq.path, false, RuleAudienceMix,
-			`"aio-mq" is the preview's default audience; GA brokers use "aio-internal"`,
-			"audiences: [aio-internal]")
+			fmt.Sprintf("%q is the preview's default audience; GA brokers use %q", preview, ga),
+			renderYAML(mapNode("audiences", flowSeq(ga))))
 	}
 }
 
@@ -333,12 +265,12 @@ func (c *docCheck) audienceMix(gen *generation, auds []audienceAt) {
 func (c *docCheck) previewAPI() {
 	d := c.doc
 	what := "v1beta1 " + d.Kind + " of the 2025 preview, whose shape is v1's"
-	if d.Kind == kindAuthn {
+	if d.Kind == api.KindBrokerAuthentication {
 		what = "v1beta1 " + d.Kind + " in " + c.shape.Describe()
 	}
 	c.at("apiVersion", false, RulePreviewAPI,
-		fmt.Sprintf("%s: valid; every field it has is in %s/v1 too", what, groupBroker),
-		"to move to v1, change only the apiVersion:\n  kubectl aio-authn convert "+shellQuote(convertFile(d.File))+" --to v1")
+		fmt.Sprintf("%s: valid; every field it has is in %s/v1 too", what, api.Group),
+		"to move to v1, change only the apiVersion:\n  kubectl aio-authn convert "+ui.ShellQuote(convertFile(d.File))+" --to v1")
 }
 
 // oldAPI reports a resource of the mid-2024 preview. When the CRD does not
@@ -353,24 +285,15 @@ func (c *docCheck) oldAPI() {
 
 // convertHint is the command that rewrites a file of an older generation.
 func convertHint(file string) string {
-	return fmt.Sprintf("convert it to v1:\n  kubectl aio-authn convert %s --to v1", shellQuote(convertFile(file)))
+	return fmt.Sprintf("convert it to v1:\n  kubectl aio-authn convert %s --to v1", ui.ShellQuote(convertFile(file)))
 }
 
 // convertFile is how convert names the input: "-" for stdin.
 func convertFile(file string) string {
-	if file == "" || file == "<stdin>" {
+	if file == "" || file == input.StdinName {
 		return "-"
 	}
 	return file
-}
-
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:@+,", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // check2023 checks a resource of the 2023 preview group: it is always an
@@ -386,7 +309,7 @@ func (c *docCheck) check2023() {
 				v1Shape = fmt.Sprintf("%s[%d].method", methodsPath, i)
 				break
 			}
-			if _, ok := genV1.blockMethod(k); ok {
+			if _, ok := api.GenV1.BlockMethod(k); ok {
 				v1Shape = fmt.Sprintf("%s[%d].%s", methodsPath, i, k)
 				break
 			}
@@ -395,7 +318,7 @@ func (c *docCheck) check2023() {
 			break
 		}
 	}
-	if d.Kind == kindListener {
+	if d.Kind == api.KindBrokerListener {
 		for i, p := range items(child(child(d.Root, "spec"), "ports")) {
 			if child(p, "authenticationRef") != nil {
 				v1Shape = fmt.Sprintf("spec.ports[%d].authenticationRef", i)
@@ -406,7 +329,7 @@ func (c *docCheck) check2023() {
 	if v1Shape != "" {
 		c.at("apiVersion", false, RuleGenerationMismatch,
 			fmt.Sprintf("apiVersion %s is the 2023 preview, but %s is of the v1 shape", d.APIVersion, v1Shape),
-			fmt.Sprintf("apiVersion: %s/v1\nor let convert rewrite the whole document:\n  kubectl aio-authn convert %s --to v1", groupBroker, shellQuote(d.File)))
+			fmt.Sprintf("apiVersion: %s/v1\nor let convert rewrite the whole document:\n  kubectl aio-authn convert %s --to v1", api.Group, ui.ShellQuote(convertFile(d.File))))
 		return
 	}
 	c.at("apiVersion", false, RuleOldAPI,

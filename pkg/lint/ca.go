@@ -12,6 +12,7 @@ import (
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
 
 // pemCert is one certificate block of a ConfigMap or Secret value, as
@@ -191,7 +192,7 @@ func (c *docCheck) expiry(pc pemCert, what string) {
 	case pki.ValidityExpiringSoon:
 		days := int(pc.Cert.NotAfter.Sub(now).Hours() / 24)
 		c.atPos(pc.pos, pc.path, RuleCAExpiring,
-			fmt.Sprintf("%s %q expires on %s (in %s)", what, subject, pc.Cert.NotAfter.UTC().Format(time.RFC3339), plural(days, "day")),
+			fmt.Sprintf("%s %q expires on %s (in %s)", what, subject, pc.Cert.NotAfter.UTC().Format(time.RFC3339), ui.Plural(days, "day")),
 			"renew it before it expires")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 )
@@ -98,7 +99,7 @@ func (x *crossCheck) add(h docHeader, pos manifest.Position, path, rule, msg, hi
 }
 
 func (x *crossCheck) on(d *manifest.Document, src *text) *docCheck {
-	return &docCheck{doc: d, opts: x.opts, src: src, gen: genV1}
+	return &docCheck{doc: d, opts: x.opts, src: src, gen: api.GenV1}
 }
 
 func (x *crossCheck) flush(c *docCheck) { x.findings = append(x.findings, c.findings...) }

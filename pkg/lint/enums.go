@@ -9,7 +9,7 @@ import (
 
 // enumFields returns the enum fields of the document's shape.
 func (c *docCheck) enumFields() []api.EnumField {
-	if c.gen == genV1beta1 {
+	if c.gen == api.GenMid2024 {
 		return api.Mid2024EnumFields
 	}
 	return api.EnumFields

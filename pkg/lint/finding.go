@@ -10,7 +10,6 @@ package lint
 import (
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 )
@@ -167,15 +166,4 @@ func (r *Result) count() {
 			r.Summary.Infos++
 		}
 	}
-}
-
-// plural returns "1 error" / "2 errors".
-func plural(n int, word string) string {
-	if n == 1 {
-		return fmt.Sprintf("%d %s", n, word)
-	}
-	if strings.HasSuffix(word, "y") && !strings.HasSuffix(word, "ay") {
-		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(word, "y"))
-	}
-	return fmt.Sprintf("%d %ss", n, word)
 }

@@ -36,17 +36,6 @@ type Options struct {
 	Limits manifest.Limits
 }
 
-// API groups of the broker's resources, by generation.
-const (
-	groupBroker = "mqttbroker.iotoperations.azure.com"
-	// group2023 is the group of the 2023 preview (apiVersion
-	// mq.iotoperations.azure.com/v1beta1), which no current broker serves.
-	group2023 = "mq.iotoperations.azure.com"
-
-	kindAuthn    = "BrokerAuthentication"
-	kindListener = "BrokerListener"
-)
-
 // Lint checks files already in memory (their Data); see LintPaths.
 func Lint(files []*manifest.File, opts Options) *Result {
 	sources := make([]source, len(files))
@@ -257,7 +246,7 @@ type docCheck struct {
 	unserved bool
 	// gen is the API generation whose names the document uses: v1's for
 	// v1 and the 2025 v1beta1, the mid-2024 preview's for that shape.
-	gen *generation
+	gen api.Generation
 	// shape is the evidence of the v1beta1 shapes, for v1beta1
 	// BrokerAuthentications.
 	shape api.PreviewShape
@@ -305,26 +294,26 @@ func (c *docCheck) run(out *fileOutcome) {
 		return
 	}
 	switch {
-	case d.Group() == groupBroker && (d.Kind == kindAuthn || d.Kind == kindListener):
+	case d.Group() == api.Group && (d.Kind == api.KindBrokerAuthentication || d.Kind == api.KindBrokerListener):
 		out.resources = append(out.resources, resourceOf(d))
 		c.checkServed()
-		if d.Kind == kindAuthn {
+		if d.Kind == api.KindBrokerAuthentication {
 			if a := c.checkAuthn(); a != nil {
 				out.authns = append(out.authns, a)
 			}
 		} else if l := c.checkListener(); l != nil {
 			out.listeners = append(out.listeners, l)
 		}
-	case d.Group() == group2023 && (d.Kind == kindAuthn || d.Kind == kindListener):
+	case d.Group() == api.Group2023 && (d.Kind == api.KindBrokerAuthentication || d.Kind == api.KindBrokerListener):
 		out.resources = append(out.resources, resourceOf(d))
 		c.check2023()
-	case (d.Kind == kindAuthn || d.Kind == kindListener) && looksLikeBrokerGroup(d):
+	case (d.Kind == api.KindBrokerAuthentication || d.Kind == api.KindBrokerListener) && looksLikeBrokerGroup(d):
 		// A broker kind under a misspelt or incomplete apiVersion would be
 		// skipped as "another kind" otherwise.
 		out.resources = append(out.resources, resourceOf(d))
 		f := c.at("apiVersion", false, RuleAPIVersion,
 			fmt.Sprintf("apiVersion %q is not an API of the broker", d.APIVersion),
-			fmt.Sprintf("apiVersion: %s/v1", groupBroker))
+			fmt.Sprintf("apiVersion: %s/v1", api.Group))
 		f.rejects = true
 	case d.APIVersion == "v1" && (d.Kind == "ConfigMap" || d.Kind == "Secret"):
 		out.objects = append(out.objects, &objectInfo{hdr: headerOf(d), ns: d.Namespace, line: d.Line,
@@ -360,7 +349,7 @@ func (c *docCheck) checkServed() {
 	}
 	c.shape = shape
 	if shape.Kind() == api.ShapeMid2024 {
-		c.gen = genV1beta1
+		c.gen = api.GenMid2024
 	}
 	for _, p := range problems {
 		f := c.atPos(p.Pos, p.Path, RuleDuplicateKey, p.Msg, "remove one of them: the API server's strict field validation refuses duplicate fields")
@@ -382,7 +371,7 @@ func (c *docCheck) checkServed() {
 		served := defaultSchemas.served[gvk.GroupKind()]
 		f := c.at("apiVersion", false, RuleAPIVersion,
 			fmt.Sprintf("%s is not served for %s (served: %s)", d.APIVersion, d.Kind, strings.Join(served, ", ")),
-			fmt.Sprintf("apiVersion: %s/v1", groupBroker))
+			fmt.Sprintf("apiVersion: %s/v1", api.Group))
 		f.rejects = true
 		return
 	}

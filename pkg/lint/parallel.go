@@ -24,6 +24,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 )
 
@@ -178,7 +179,7 @@ func (g *group) check(path string, opts *Options, broken *atomic.Bool) {
 	}
 	for _, p := range all {
 		for i, d := range p.docs {
-			c := &docCheck{doc: d, opts: opts, src: p.src, chunk: p.c, item: i, gen: genV1}
+			c := &docCheck{doc: d, opts: opts, src: p.src, chunk: p.c, item: i, gen: api.GenV1}
 			c.run(&g.out)
 			g.out.findings = append(g.out.findings, c.findings...)
 		}

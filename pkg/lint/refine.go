@@ -8,6 +8,9 @@ import (
 
 	yaml "go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
+	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
 )
 
 // The API server's errors are exact but terse ("Unsupported value"). A
@@ -208,19 +211,17 @@ func explainMethod(c *docCheck, is serverIssue) (string, string, bool) {
 	gen := c.gen
 	msg := fmt.Sprintf("unknown method %q", got)
 	// The other generations' spellings of the same method.
-	for _, other := range []*generation{genV1, genV1beta1} {
+	for _, other := range []api.Generation{api.GenV1, api.GenMid2024} {
 		if other == gen {
 			continue
 		}
-		for spelling, m := range other.methods {
-			if strings.EqualFold(spelling, got) {
-				return msg, fmt.Sprintf("%q is the %s spelling; %s writes %q", got, other.name, c.describeShape(), gen.methodName[m]), true
-			}
+		if m, ok := other.Method(got); ok {
+			return msg, fmt.Sprintf("%q is the %s spelling; %s writes %q", got, other, c.describeShape(), gen.MethodValue(m)), true
 		}
 	}
 	var names []string
-	for _, m := range []string{methodCustom, methodSAT, methodX509} {
-		names = append(names, gen.methodName[m])
+	for _, m := range v1.Methods {
+		names = append(names, gen.MethodValue(m))
 	}
 	if s := suggest(got, names); s != "" {
 		return msg, fmt.Sprintf("did you mean %q?", s), true
@@ -234,7 +235,7 @@ func (c *docCheck) describeShape() string {
 	switch {
 	case c.doc.Version() != "v1beta1":
 		return c.doc.APIVersion
-	case c.gen == genV1beta1:
+	case c.gen == api.GenMid2024:
 		return c.doc.APIVersion + " (mid-2024 shape)"
 	}
 	return c.doc.APIVersion + " (2025 shape)"
@@ -242,7 +243,7 @@ func (c *docCheck) describeShape() string {
 
 func explainAudiences(c *docCheck, is serverIssue) (string, string, bool) {
 	gen := c.gen
-	hint := renderYAML(mapNode("audiences", flowSeq(gen.defaultAudience)))
+	hint := renderYAML(mapNode("audiences", flowSeq(gen.DefaultAudience())))
 	switch {
 	case is.err.Type == field.ErrorTypeRequired:
 		return "serviceAccountToken settings need audiences: a token must carry one of them", hint, true

@@ -120,10 +120,10 @@ func (r *schemaRegistry) load() error {
 // nothing.
 func (r *schemaRegistry) prewarm(docs []*manifest.Document) {
 	for _, d := range docs {
-		if d.Group() != groupBroker || (d.Kind != kindAuthn && d.Kind != kindListener) {
+		if d.Group() != api.Group || (d.Kind != api.KindBrokerAuthentication && d.Kind != api.KindBrokerListener) {
 			continue
 		}
-		gvk := schema.GroupVersionKind{Group: groupBroker, Version: d.Version(), Kind: d.Kind}
+		gvk := schema.GroupVersionKind{Group: api.Group, Version: d.Version(), Kind: d.Kind}
 		if _, started := r.started.LoadOrStore(gvk, true); !started {
 			go func() { _, _ = r.lookup(gvk) }()
 		}
@@ -150,7 +150,7 @@ func (r *schemaRegistry) lookup(gvk schema.GroupVersionKind) (*crdVersion, error
 // document shows (see api.PreviewShapeOf).
 func (r *schemaRegistry) forObject(gvk schema.GroupVersionKind, obj map[string]any) (*crdVersion, api.PreviewShape, error) {
 	var shape api.PreviewShape
-	if gvk.Group == groupBroker && gvk.Version == "v1beta1" && gvk.Kind == kindAuthn {
+	if gvk.Group == api.Group && gvk.Version == "v1beta1" && gvk.Kind == api.KindBrokerAuthentication {
 		shape = api.PreviewShapeOf(obj)
 		if shape.Kind() == api.ShapeMid2024 {
 			if err := r.load(); err != nil {

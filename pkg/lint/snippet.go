@@ -5,6 +5,9 @@ import (
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
+	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
 )
 
 // Hints show corrected YAML. They are built as YAML node trees and encoded,
@@ -81,24 +84,24 @@ func stripNode(n *yaml.Node, depth int) *yaml.Node {
 
 // methodTemplate is the settings a hint suggests for a method when the
 // user's manifest gives nothing to reuse.
-func methodTemplate(gen *generation, method string) *yaml.Node {
+func methodTemplate(gen api.Generation, method v1.Method) *yaml.Node {
 	switch method {
-	case methodCustom:
+	case v1.MethodCustom:
 		return mapNode("endpoint", "https://auth.example.com")
-	case methodSAT:
-		return mapNode("audiences", flowSeq(gen.defaultAudience))
+	case v1.MethodServiceAccountToken:
+		return mapNode("audiences", flowSeq(gen.DefaultAudience()))
 	default:
-		return mapNode("trustedClientCaCert", "client-ca")
+		return mapNode("trustedClientCaCert", v1.DefaultTrustedClientCACert)
 	}
 }
 
 // entrySnippet renders one authenticationMethods entry of gen for method,
 // with body as its settings (a template when nil).
-func entrySnippet(gen *generation, method string, body *yaml.Node) string {
+func entrySnippet(gen api.Generation, method v1.Method, body *yaml.Node) string {
 	if body == nil {
 		body = methodTemplate(gen, method)
 	}
-	return indent(renderYAML(seqNode(mapNode("method", gen.methodName[method], gen.blocks[method], body))), "  ") + "\n"
+	return indent(renderYAML(seqNode(mapNode("method", gen.MethodValue(method), gen.Block(method), body))), "  ") + "\n"
 }
 
 // indent prefixes every line of s.

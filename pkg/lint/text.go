@@ -57,6 +57,6 @@ func (t *TextReporter) Report(w io.Writer, r *Result) error {
 func SummaryLine(r *Result) string {
 	s := r.Summary
 	return fmt.Sprintf("%s, %s, %s: %s, %s, %s",
-		plural(s.Files, "file"), plural(s.Documents, "document"), plural(s.Resources, "resource"),
-		plural(s.Errors, "error"), plural(s.Warnings, "warning"), plural(s.Infos, "info"))
+		ui.Plural(s.Files, "file"), ui.Plural(s.Documents, "document"), ui.Plural(s.Resources, "resource"),
+		ui.Plural(s.Errors, "error"), ui.Plural(s.Warnings, "warning"), ui.Plural(s.Infos, "info"))
 }

@@ -7,59 +7,75 @@ import (
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
 )
 
-// legacyName describes a field of another API generation found where the
-// document's generation has a different name (or none).
+// legacyName is a field of another API generation found where the
+// document's generation has a different name (or none): a row of
+// api.Renames seen from the document's generation.
 type legacyName struct {
-	// gen is the document's generation the row applies to.
-	gen *generation
-	// parent matches the path of the mapping holding the field.
-	parent *regexp.Regexp
-	key    string
-	// use is the name this generation uses ("" when there is none).
-	use string
-	// note says where the field comes from and what to do.
-	note string
-	// method, when set, is the method the renamed block needs.
-	method string
+	*api.Rename
+	// gen is the document's generation; from is the newest other one that
+	// has the field under this name.
+	gen, from api.Generation
+	key       string
+}
+
+// use is the name the document's generation has for the field ("" when
+// none).
+func (l legacyName) use() string { return l.Names[l.gen] }
+
+// note says where the field comes from and what to do.
+func (l legacyName) note() string {
+	note := fmt.Sprintf("%s is the %s name", l.key, l.from)
+	if l.use() == "" && l.Note != "" {
+		note += "; " + l.Note
+	}
+	return note
 }
 
 var (
-	entryPath    = regexp.MustCompile(`^spec\.authenticationMethods\[\d+\]$`)
-	v1CustomPath = regexp.MustCompile(`^spec\.authenticationMethods\[\d+\]\.customSettings$`)
-	betaCustom   = regexp.MustCompile(`^spec\.authenticationMethods\[\d+\]\.custom$`)
-	v1AuthX509   = regexp.MustCompile(`^spec\.authenticationMethods\[\d+\]\.customSettings\.auth\.x509$`)
-	betaAuthX509 = regexp.MustCompile(`^spec\.authenticationMethods\[\d+\]\.custom\.auth\.x509$`)
-	x509Block    = regexp.MustCompile(`^spec\.authenticationMethods\[\d+\]\.(x509Settings|x509Credentials)$`)
-	specPath     = regexp.MustCompile(`^spec$`)
+	entryPath  = regexp.MustCompile(`^spec\.authenticationMethods\[\d+\]$`)
+	inBlockRef = regexp.MustCompile(`^spec\.authenticationMethods\[\d+\]\.([^.\[]+)(?:\.(.+))?$`)
 )
 
-// legacyNames is the table of renamed and removed fields, generation by
-// generation.
-var legacyNames = []legacyName{
-	{gen: genV1, parent: entryPath, key: "custom", use: "customSettings", note: "custom is the mid-2024 v1beta1 name", method: methodCustom},
-	{gen: genV1, parent: entryPath, key: "serviceAccountToken", use: "serviceAccountTokenSettings", note: "serviceAccountToken is the mid-2024 v1beta1 name", method: methodSAT},
-	{gen: genV1, parent: entryPath, key: "x509Credentials", use: "x509Settings", note: "x509Credentials is the mid-2024 v1beta1 name", method: methodX509},
-	{gen: genV1, parent: entryPath, key: "sat", use: "serviceAccountTokenSettings", note: "sat is the 2023 preview's entry", method: methodSAT},
-	{gen: genV1, parent: entryPath, key: "x509", use: "x509Settings", note: "x509 is the 2023 preview's entry", method: methodX509},
-	{gen: genV1, parent: entryPath, key: "usernamePassword", note: "username/password authentication was removed after the 2023 preview; use a Custom auth server for it"},
-	{gen: genV1beta1, parent: entryPath, key: "customSettings", use: "custom", note: "customSettings is the v1 name", method: methodCustom},
-	{gen: genV1beta1, parent: entryPath, key: "serviceAccountTokenSettings", use: "serviceAccountToken", note: "serviceAccountTokenSettings is the v1 name", method: methodSAT},
-	{gen: genV1beta1, parent: entryPath, key: "x509Settings", use: "x509Credentials", note: "x509Settings is the v1 name", method: methodX509},
-	{gen: genV1beta1, parent: entryPath, key: "sat", use: "serviceAccountToken", note: "sat is the 2023 preview's entry", method: methodSAT},
-	{gen: genV1beta1, parent: entryPath, key: "x509", use: "x509Credentials", note: "x509 is the 2023 preview's entry", method: methodX509},
-	{gen: genV1beta1, parent: entryPath, key: "usernamePassword", note: "username/password authentication was removed after the 2023 preview; use a Custom auth server for it"},
-	{gen: genV1, parent: v1CustomPath, key: "caCert", use: "caCertConfigMap", note: "caCert is the mid-2024 v1beta1 name"},
-	{gen: genV1beta1, parent: betaCustom, key: "caCertConfigMap", use: "caCert", note: "caCertConfigMap is the v1 name"},
-	{gen: genV1, parent: v1AuthX509, key: "secretName", use: "secretRef", note: "secretName is the mid-2024 v1beta1 name"},
-	{gen: genV1, parent: v1AuthX509, key: "namespace", note: "v1 has no namespace here: the Secret is in the broker's namespace"},
-	{gen: genV1beta1, parent: betaAuthX509, key: "secretRef", use: "secretName", note: "secretRef is the v1 name"},
-	{gen: genV1, parent: x509Block, key: "attributes", use: "authorizationAttributes", note: "attributes.secretName (a TOML file in a Secret) is the 2023 shape; newer APIs take the attributes inline"},
-	{gen: genV1beta1, parent: x509Block, key: "attributes", use: "authorizationAttributes", note: "attributes.secretName (a TOML file in a Secret) is the 2023 shape; newer APIs take the attributes inline"},
-	{gen: genV1beta1, parent: x509Block, key: "additionalValidation", note: "additionalValidation belongs to the 2025 preview shape, v1's: write the entry as method: X509 with x509Settings (the 2025 v1beta1 and v1 both take it)"},
-	{gen: genV1, parent: specPath, key: "listenerRef", note: "listenerRef is the 2023 shape; listener ports now reference the authn with authenticationRef"},
-	{gen: genV1beta1, parent: specPath, key: "listenerRef", note: "listenerRef is the 2023 shape; listener ports now reference the authn with authenticationRef"},
+// findLegacy looks key, a field unknown to gen at the path parent, up in
+// api.Renames.
+func findLegacy(gen api.Generation, parent, key string) (legacyName, bool) {
+	for _, r := range api.Renames {
+		if r.Names[gen] == key || !legacyPlace(r, parent) {
+			continue
+		}
+		for i := len(api.Generations) - 1; i >= 0; i-- {
+			if from := api.Generations[i]; from != gen && r.Names[from] == key {
+				return legacyName{Rename: r, gen: gen, from: from, key: key}, true
+			}
+		}
+	}
+	return legacyName{}, false
+}
+
+// legacyPlace reports whether parent is where r's field is, its settings
+// block written in any generation's name.
+func legacyPlace(r *api.Rename, parent string) bool {
+	switch r.Where {
+	case api.InSpec:
+		return parent == "spec"
+	case api.InEntry:
+		return entryPath.MatchString(parent)
+	case api.InBlock:
+		m := inBlockRef.FindStringSubmatch(parent)
+		if m == nil || m[2] != r.Path {
+			return false
+		}
+		for _, g := range api.Generations {
+			if g.Block(r.Method) == m[1] {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // unknownField reports a field the API server's strict field validation
@@ -72,12 +88,8 @@ func (c *docCheck) unknownField(path string, v *crdVersion) *Finding {
 		key = segs[n-1].key
 	}
 	parent := parentPath(path, key)
-	gen := c.gen
-	for _, l := range legacyNames {
-		if l.gen != gen || l.key != key || !l.parent.MatchString(parent) {
-			continue
-		}
-		return c.at(path, true, RuleLegacyField, fmt.Sprintf("unknown field %q: %s", path, l.note), c.legacyHint(l, path))
+	if l, ok := findLegacy(c.gen, parent, key); ok {
+		return c.at(path, true, RuleLegacyField, fmt.Sprintf("unknown field %q: %s", path, l.note()), c.legacyHint(l, path))
 	}
 	var siblings []string
 	if len(segs) > 0 {
@@ -109,26 +121,26 @@ func parentPath(path, key string) string {
 
 // legacyHint shows the field under this generation's name, with its value.
 func (c *docCheck) legacyHint(l legacyName, path string) string {
-	if l.use == "" {
-		return l.note
-	}
 	_, value, _ := c.doc.Lookup(path)
-	gen := l.gen
-	if l.key == "attributes" {
-		return "give the attributes inline, one entry per certificate subject:\n" + indent(renderYAML(mapNode("authorizationAttributes",
+	if l.Successor != "" {
+		return "give the attributes inline, one entry per certificate subject:\n" + indent(renderYAML(mapNode(l.Successor,
 			mapNode("root", mapNode("subject", "CN = Contoso Root CA, O = Contoso", "attributes", mapNode("organization", "contoso"))))), "  ")
 	}
-	if l.method != "" {
+	if l.Where == api.InEntry && l.Method != "" {
 		body := value
-		if l.key == "sat" || l.key == "x509" {
+		if l.from == api.Gen2023 {
 			body = nil // the 2023 settings differ; show a template
 		}
-		return fmt.Sprintf("%s writes this entry as:\n%s", c.doc.APIVersion, strings.TrimRight(entrySnippet(gen, l.method, body), "\n"))
+		return fmt.Sprintf("%s writes this entry as:\n%s", c.doc.APIVersion, strings.TrimRight(entrySnippet(l.gen, l.Method, body), "\n"))
+	}
+	use := l.use()
+	if use == "" {
+		return l.note()
 	}
 	if value == nil {
 		value = scalarNode("...")
 	}
-	return fmt.Sprintf("rename it to %s:\n%s", l.use, indent(renderYAML(mapNode(l.use, value)), "  "))
+	return fmt.Sprintf("rename it to %s:\n%s", use, indent(renderYAML(mapNode(use, value)), "  "))
 }
 
 // suggest returns the candidate closest to got: an exact case-insensitive

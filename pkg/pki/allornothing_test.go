@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/aio-authn/kubectl-aio-authn/internal/testfs"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/atomicfile"
 )
 
 // TestCancelledMintLeavesNothing: a chain cancelled while its clients are
@@ -54,31 +55,14 @@ func TestPublishPutsBackWhatItMoved(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(out, "b.pem"), []byte("theirs"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var exists *ExistsError
+	var exists *atomicfile.ExistsError
 	if err := w.publish(); !errors.As(err, &exists) {
-		t.Fatalf("publish: %v, want *ExistsError", err)
+		t.Fatalf("publish: %v, want *atomicfile.ExistsError", err)
 	}
 	w.abandon()
 	inside, _ := os.ReadDir(out)
 	if len(inside) != 1 || inside[0].Name() != "b.pem" {
 		t.Errorf("out holds %d entries, want only their b.pem", len(inside))
-	}
-}
-
-func TestWriteFilesAllOrNothing(t *testing.T) {
-	dir := t.TempDir()
-	key, cert := filepath.Join(dir, "k.pem"), filepath.Join(dir, "c.pem")
-	if err := os.WriteFile(cert, []byte("theirs"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	err := WriteFiles([]NewFile{{Path: key, Data: []byte("k"), Perm: PrivateFileMode}, {Path: cert, Data: []byte("c"), Perm: PublicFileMode}}, false)
-	var exists *ExistsError
-	if !errors.As(err, &exists) || exists.Path != cert {
-		t.Fatalf("err = %v, want *ExistsError for %s", err, cert)
-	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
-		t.Errorf("%d files left, want only the one that was there (no key, no temporary file)", len(entries))
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aio-authn/kubectl-aio-authn/pkg/atomicfile"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/dn"
 )
 
@@ -235,7 +236,7 @@ func (spec ChainSpec) Plan() (*ChainPlan, error) {
 	}
 	// In a directory that does not exist yet, nothing is in the way.
 	if _, err := os.Stat(spec.OutDir); err == nil && !spec.Force {
-		if err := CheckFree(p.Files); err != nil {
+		if err := atomicfile.CheckFree(p.Files); err != nil {
 			return nil, err
 		}
 	}
@@ -491,7 +492,7 @@ func newWriter(outDir string, force bool) (*writer, error) {
 }
 
 func (w *writer) file(name string, data []byte, perm os.FileMode) error {
-	if err := writeNewFile(filepath.Join(w.staging, name), data, perm); err != nil {
+	if err := atomicfile.CreateNew(filepath.Join(w.staging, name), data, perm); err != nil {
 		return fmt.Errorf("writing %s: %w", filepath.Join(w.outDir, name), err)
 	}
 	return nil
@@ -523,13 +524,8 @@ func (w *writer) publish() error {
 	}
 	var moved []string
 	for _, e := range entries {
-		from, to := filepath.Join(w.staging, e.Name()), filepath.Join(w.outDir, e.Name())
-		if w.force {
-			err = os.Rename(from, to)
-		} else if err = os.Link(from, to); errors.Is(err, fs.ErrExist) {
-			err = &ExistsError{Path: to}
-		}
-		if err != nil {
+		to := filepath.Join(w.outDir, e.Name())
+		if err := atomicfile.Move(filepath.Join(w.staging, e.Name()), to, w.force); err != nil {
 			if !w.force {
 				for _, m := range moved {
 					os.Remove(m)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aio-authn/kubectl-aio-authn/internal/golden"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/atomicfile"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/dn"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
@@ -162,9 +163,9 @@ func TestChainNeverOverwritesWithoutForce(t *testing.T) {
 	before := readAll(t, dir)
 
 	_, err := MintChain(spec)
-	var exists *ExistsError
+	var exists *atomicfile.ExistsError
 	if !errors.As(err, &exists) {
-		t.Fatalf("second run: err = %v, want an *ExistsError", err)
+		t.Fatalf("second run: err = %v, want an *atomicfile.ExistsError", err)
 	}
 	if exists.Path != filepath.Join(dir, RootCertFile) || exists.More != 7 {
 		t.Errorf("blocking file %q (+%d), want %s (+7)", exists.Path, exists.More, RootCertFile)
@@ -211,10 +212,10 @@ func TestWriteFileRefusesAFileThatAppearedMeanwhile(t *testing.T) {
 	if err := os.WriteFile(path, []byte("someone else's"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	err := WriteFile(path, []byte("ours"), PrivateFileMode, false)
-	var exists *ExistsError
+	err := atomicfile.WriteFile(path, []byte("ours"), PrivateFileMode, false)
+	var exists *atomicfile.ExistsError
 	if !errors.As(err, &exists) || exists.Path != path {
-		t.Fatalf("err = %v, want *ExistsError for %s", err, path)
+		t.Fatalf("err = %v, want *atomicfile.ExistsError for %s", err, path)
 	}
 	if data, _ := os.ReadFile(path); string(data) != "someone else's" {
 		t.Errorf("the file was overwritten")
@@ -222,7 +223,7 @@ func TestWriteFileRefusesAFileThatAppearedMeanwhile(t *testing.T) {
 	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 1 {
 		t.Errorf("temporary file left behind: %d entries", len(entries))
 	}
-	if err := WriteFile(path, []byte("ours"), PrivateFileMode, true); err != nil {
+	if err := atomicfile.WriteFile(path, []byte("ours"), PrivateFileMode, true); err != nil {
 		t.Fatal(err)
 	}
 	if data, _ := os.ReadFile(path); string(data) != "ours" {

@@ -12,6 +12,7 @@ import (
 
 	"go.step.sm/crypto/keyutil"
 
+	"github.com/aio-authn/kubectl-aio-authn/pkg/atomicfile"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/dn"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
@@ -167,7 +168,7 @@ func CreateCertificate(spec CreateSpec) (*Created, error) {
 	}
 
 	if !spec.Force {
-		if err := CheckFree([]string{spec.CertFile, spec.KeyFile}); err != nil {
+		if err := atomicfile.CheckFree([]string{spec.CertFile, spec.KeyFile}); err != nil {
 			return nil, err
 		}
 	}
@@ -205,7 +206,7 @@ func CreateCertificate(spec CreateSpec) (*Created, error) {
 			return nil, err
 		}
 	}
-	if err := WriteFiles([]NewFile{
+	if err := atomicfile.Write([]atomicfile.File{
 		{Path: spec.KeyFile, Data: keyPEM, Perm: PrivateFileMode},
 		{Path: spec.CertFile, Data: EncodeCertificates(chain...), Perm: PublicFileMode},
 	}, spec.Force); err != nil {

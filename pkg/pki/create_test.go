@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aio-authn/kubectl-aio-authn/pkg/atomicfile"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/dn"
 )
 
@@ -145,10 +146,10 @@ func TestCreateRefusals(t *testing.T) {
 	if data, _ := os.ReadFile(p("existing.pem")); string(data) != "keep me" {
 		t.Errorf("existing.pem was overwritten")
 	}
-	var exists *ExistsError
+	var exists *atomicfile.ExistsError
 	_, err := CreateCertificate(leafSpec(func(s *CreateSpec) { s.CertFile = p("existing.pem") }))
 	if !errors.As(err, &exists) {
-		t.Errorf("err = %v, want an *ExistsError", err)
+		t.Errorf("err = %v, want an *atomicfile.ExistsError", err)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aio-authn/kubectl-aio-authn/internal/golden"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/atomicfile"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/dn"
 )
 
@@ -87,7 +88,7 @@ func writeFixtures(t *testing.T) {
 		if f.bundle && f.subject == "" {
 			// chain.pem: the intermediate then the root.
 			chain := append([]*x509.Certificate{certs["intermediate_ca_cert.pem"][0]}, certs[f.issuer]...)
-			if err := WriteFile(filepath.Join(fixtureDir, f.file), EncodeCertificates(chain...), PublicFileMode, true); err != nil {
+			if err := atomicfile.WriteFile(filepath.Join(fixtureDir, f.file), EncodeCertificates(chain...), PublicFileMode, true); err != nil {
 				t.Fatal(err)
 			}
 			continue
@@ -120,7 +121,7 @@ func writeFixtures(t *testing.T) {
 		}
 		keyFile := f.file[:len(f.file)-len("_cert.pem")] + "_key.pem"
 		writeKey(t, filepath.Join(fixtureDir, keyFile), key)
-		if err := WriteFile(filepath.Join(fixtureDir, f.file), EncodeCertificates(cert), PublicFileMode, true); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(fixtureDir, f.file), EncodeCertificates(cert), PublicFileMode, true); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -132,7 +133,7 @@ func writeKey(t *testing.T, path string, key crypto.Signer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteFile(path, data, PrivateFileMode, true); err != nil {
+	if err := atomicfile.WriteFile(path, data, PrivateFileMode, true); err != nil {
 		t.Fatal(err)
 	}
 }

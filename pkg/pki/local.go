@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aio-authn/kubectl-aio-authn/pkg/atomicfile"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/dn"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
@@ -99,7 +100,7 @@ func LocalCAFile(readyFile string) string {
 func WriteLocalCA(l *LocalServer, readyFile string) (path string, remove func(), err error) {
 	if readyFile != "" {
 		path = LocalCAFile(readyFile)
-		if err := WriteFile(path, l.CAPEM(), PublicFileMode, true); err != nil {
+		if err := atomicfile.WriteFile(path, l.CAPEM(), PublicFileMode, true); err != nil {
 			return "", nil, err
 		}
 		return path, func() { os.Remove(path) }, nil
@@ -109,7 +110,7 @@ func WriteLocalCA(l *LocalServer, readyFile string) (path string, remove func(),
 		return "", nil, err
 	}
 	path = filepath.Join(dir, "ca.pem")
-	if err := WriteFile(path, l.CAPEM(), PublicFileMode, false); err != nil {
+	if err := atomicfile.WriteFile(path, l.CAPEM(), PublicFileMode, false); err != nil {
 		os.RemoveAll(dir)
 		return "", nil, err
 	}

@@ -9,12 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
-
-// BrokerNamespace is where the broker and its trusted-CA ConfigMaps live by
-// default.
-const BrokerNamespace = "azure-iot-operations"
 
 // DefaultCAConfigMap is the ConfigMap name x509Settings.trustedClientCaCert
 // defaults to.
@@ -66,7 +63,7 @@ func (c *Chain) WriteSummary(w io.Writer, st *ui.Styles) {
 	fmt.Fprintf(w, "\n%s\n", st.Bold.Render("Next:"))
 	fmt.Fprintf(w, "  # 1. Trust the root CA: the ConfigMap x509Settings.trustedClientCaCert names\n")
 	fmt.Fprintf(w, "  %s\n", st.Code.Render(fmt.Sprintf("kubectl aio-authn ca import %s --name %s -n %s",
-		shellQuote(filepath.Join(dir, ClientCAFile)), DefaultCAConfigMap, BrokerNamespace)))
+		ui.ShellQuote(filepath.Join(dir, ClientCAFile)), DefaultCAConfigMap, api.BrokerNamespace)))
 	first := c.Clients[0]
 	host := "<broker-address>"
 	if c.Server != nil {
@@ -75,7 +72,7 @@ func (c *Chain) WriteSummary(w io.Writer, st *ui.Styles) {
 	fmt.Fprintf(w, "  # 2. Connect as %s (chain.pem must also verify the broker's own server certificate)\n", first)
 	cd := ""
 	if filepath.Clean(dir) != "." {
-		cd = "cd " + shellQuote(dir) + " && "
+		cd = "cd " + ui.ShellQuote(dir) + " && "
 	}
 	fmt.Fprintf(w, "  %s\n", st.Code.Render(fmt.Sprintf("%smosquitto_pub -q 1 -t hello -d -V mqttv5 -m world -i %s -h %s --cert %s --key %s --cafile %s",
 		cd, first, host, ClientCertFile(first), ClientKeyFile(first), ChainFile)))
@@ -151,20 +148,7 @@ func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 // duration.
 func roundDuration(d time.Duration) string {
 	if d%(24*time.Hour) == 0 {
-		days := d / (24 * time.Hour)
-		if days == 1 {
-			return "1 day"
-		}
-		return fmt.Sprintf("%d days", days)
+		return ui.Plural(int(d/(24*time.Hour)), "day")
 	}
 	return d.String()
-}
-
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./+:@", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -83,10 +83,7 @@ func certMosquitto(t testing.TB, dir, minVersion string) *testenv.Mosquitto {
 func passwordMosquitto(t testing.TB) *testenv.Mosquitto {
 	t.Helper()
 	testenv.MosquittoBinary(t) // skips under -short without mosquitto
-	passwd, err := exec.LookPath("mosquitto_passwd")
-	if err != nil {
-		t.Fatal("mosquitto_passwd not found: install the test dependencies with: bash hack/install-deps.sh")
-	}
+	passwd := testenv.RequireProgram(t, "mosquitto_passwd")
 	file := filepath.Join(t.TempDir(), "passwd")
 	if out, err := exec.Command(passwd, "-b", "-c", file, "alice", "wonderland").CombinedOutput(); err != nil {
 		t.Fatalf("mosquitto_passwd: %v\n%s", err, out)

@@ -16,6 +16,7 @@ import (
 
 	"go.step.sm/crypto/jose"
 
+	"github.com/aio-authn/kubectl-aio-authn/pkg/atomicfile"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
 )
 
@@ -102,7 +103,7 @@ func Keygen(spec KeygenSpec) (*Keys, error) {
 		out.Files = append(out.Files, filepath.Join(spec.OutDir, f))
 	}
 	if !spec.Force {
-		if err := pki.CheckFree(out.Files); err != nil {
+		if err := atomicfile.CheckFree(out.Files); err != nil {
 			return nil, err
 		}
 	}
@@ -132,7 +133,7 @@ func Keygen(spec KeygenSpec) (*Keys, error) {
 	if err := os.MkdirAll(spec.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating --out-dir: %w", err)
 	}
-	if err := pki.WriteFiles([]pki.NewFile{
+	if err := atomicfile.Write([]atomicfile.File{
 		{Path: out.Files[0], Data: keyPEM, Perm: pki.PrivateFileMode},
 		{Path: out.Files[1], Data: pubPEM, Perm: pki.PublicFileMode},
 		{Path: out.Files[2], Data: jwks, Perm: pki.PublicFileMode},

@@ -20,6 +20,7 @@ import (
 	"k8s.io/client-go/util/keyutil"
 
 	"github.com/aio-authn/kubectl-aio-authn/internal/testenv"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/atomicfile"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
 )
 
@@ -257,7 +258,7 @@ func TestKeygen(t *testing.T) {
 			// Never overwritten without Force.
 			before, _ := os.ReadFile(filepath.Join(dir, SigningKeyFile))
 			_, err = Keygen(KeygenSpec{OutDir: dir, KeyType: tt.kty})
-			var exists *pki.ExistsError
+			var exists *atomicfile.ExistsError
 			if !errors.As(err, &exists) || exists.Path != filepath.Join(dir, SigningKeyFile) || exists.More != 2 {
 				t.Errorf("second keygen: %v, want sa_key.pem (and 2 more) named", err)
 			}

@@ -13,8 +13,10 @@ package mid2024
 
 import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
 )
 
 // SchemeGroupVersion is mqttbroker.iotoperations.azure.com/v1beta1, the
 // apiVersion these manifests carry.
-var SchemeGroupVersion = schema.GroupVersion{Group: "mqttbroker.iotoperations.azure.com", Version: "v1beta1"}
+var SchemeGroupVersion = schema.GroupVersion{Group: v1.Group, Version: "v1beta1"}

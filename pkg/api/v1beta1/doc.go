@@ -11,7 +11,9 @@ package v1beta1
 
 import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	v1 "github.com/aio-authn/kubectl-aio-authn/pkg/api/v1"
 )
 
 // SchemeGroupVersion is mqttbroker.iotoperations.azure.com/v1beta1.
-var SchemeGroupVersion = schema.GroupVersion{Group: "mqttbroker.iotoperations.azure.com", Version: "v1beta1"}
+var SchemeGroupVersion = schema.GroupVersion{Group: v1.Group, Version: "v1beta1"}

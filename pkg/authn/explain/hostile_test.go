@@ -7,10 +7,10 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/aio-authn/kubectl-aio-authn/internal/testenv"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/bundle"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
@@ -26,7 +26,7 @@ func TestBatchGoesOnPastBadLines(t *testing.T) {
 	}
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "cert.pem")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+	if err := testenv.MakeFIFO(fifo); err != nil {
 		t.Skip("no FIFOs here:", err)
 	}
 	granted := `{"listener": "default", "port": 1883}`

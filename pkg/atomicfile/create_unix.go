@@ -1,6 +1,6 @@
 //go:build unix
 
-package pki
+package atomicfile
 
 import (
 	"errors"
@@ -8,11 +8,12 @@ import (
 	"syscall"
 )
 
-// writeNewFile creates path, which must not exist yet, with mode perm (less
-// the umask) and data. It talks to the kernel directly: os.OpenFile also
-// tries to register every file with the runtime's poller, several system
-// calls per file that a thousand-device fleet feels.
-func writeNewFile(path string, data []byte, perm fs.FileMode) error {
+// create creates path, which must not exist yet, with mode perm (less the
+// umask) and data, flushed to disk when sync is set. It talks to the kernel
+// directly: os.OpenFile also tries to register every file with the
+// runtime's poller, several system calls per file that a thousand-device
+// fleet feels.
+func create(path string, data []byte, perm fs.FileMode, sync bool) error {
 	var fd int
 	var err error
 	for {
@@ -32,6 +33,12 @@ func writeNewFile(path string, data []byte, perm fs.FileMode) error {
 			continue
 		}
 		data = data[n:]
+	}
+	for err == nil && sync {
+		if err = syscall.Fsync(fd); !errors.Is(err, syscall.EINTR) {
+			break
+		}
+		err = nil
 	}
 	if cerr := syscall.Close(fd); err == nil {
 		err = cerr

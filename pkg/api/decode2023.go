@@ -51,74 +51,57 @@ type secretName2023 struct {
 	Namespace  string `json:"namespace,omitempty"`
 }
 
-// Keys2023 are the one-key-per-entry method names of the 2023 shape, with the
-// v1 method each becomes ("" when there is none).
-var Keys2023 = map[string]v1.Method{
-	"sat":              v1.MethodServiceAccountToken,
-	"x509":             v1.MethodX509,
-	"custom":           v1.MethodCustom,
-	"usernamePassword": "",
-}
-
-// UsernamePasswordHint says why the 2023 usernamePassword method cannot be
-// converted and what to use instead.
-const UsernamePasswordHint = "usernamePassword (2023 preview) has no v1 equivalent: " +
-	"move those clients to X509 or ServiceAccountToken, or check passwords in a Custom auth server"
-
-// InlineAttributesHint says what to do with the 2023 attributes Secret.
-const InlineAttributesHint = inlineAttributesHint
-
 // ListenerRefNote explains what replaces spec.listenerRef in v1.
 func ListenerRefNote(authnName string, listeners []string) string {
-	return fmt.Sprintf("spec.listenerRef dropped: in v1 a listener port names its BrokerAuthentication; "+
-		"set authenticationRef: %s on the ports of %s", authnName, strings.Join(listeners, ", "))
+	return fmt.Sprintf("spec.%s dropped: %s; set authenticationRef: %s on the ports of %s",
+		RenameListenerRef.Names[Gen2023], RenameListenerRef.Note, authnName, strings.Join(listeners, ", "))
+}
+
+// OneKey2023 says what an entry of a 2023 document must have; found lists
+// the 2023 keys it has.
+func OneKey2023(found []string) string {
+	msg := "expected exactly one of " + strings.Join(Gen2023.EntryKeys(), ", ") + " (the 2023 shape) or a method (the v1 shape)"
+	if len(found) > 1 {
+		msg += "; found " + strings.Join(found, ", ") + ": split them into separate entries"
+	}
+	return msg
 }
 
 // convertEntry2023 converts one 2023 entry (one key naming the method);
 // path names it in notes and errors, ns is the object's namespace.
 func convertEntry2023(m method2023, path, ns string) (v1.BrokerAuthenticatorMethods, []string, error) {
 	var e v1.BrokerAuthenticatorMethods
-	var notes []string
+	has := map[string]bool{
+		Gen2023.Block(v1.MethodServiceAccountToken): m.Sat != nil,
+		Gen2023.Block(v1.MethodX509):                m.X509 != nil,
+		Gen2023.Block(v1.MethodCustom):              m.Custom != nil,
+		RenameUsernamePassword.Names[Gen2023]:       m.UsernamePassword != nil,
+	}
 	var set []string
-	if m.Sat != nil {
-		set = append(set, "sat")
-	}
-	if m.X509 != nil {
-		set = append(set, "x509")
-	}
-	if m.Custom != nil {
-		set = append(set, "custom")
-	}
-	if m.UsernamePassword != nil {
-		set = append(set, "usernamePassword")
+	for _, k := range Gen2023.EntryKeys() {
+		if has[k] {
+			set = append(set, k)
+		}
 	}
 	if len(set) != 1 {
-		msg := "each 2023 entry has exactly one of sat, x509, custom, usernamePassword"
-		if len(set) > 1 {
-			msg += "; found " + strings.Join(set, ", ") + ": split them into separate entries"
-		}
-		return e, nil, &ConversionError{Path: path, Msg: msg}
+		return e, nil, &ConversionError{Path: path, Msg: OneKey2023(set)}
 	}
-	switch {
-	case m.UsernamePassword != nil:
-		return e, nil, &ConversionError{Path: path + ".usernamePassword", Msg: UsernamePasswordHint}
-	case m.Sat != nil:
-		e.Method = v1.MethodServiceAccountToken
+	if m.UsernamePassword != nil {
+		return e, nil, &ConversionError{Path: path + "." + set[0], Msg: RenameUsernamePassword.Note}
+	}
+	e.Method, _ = Gen2023.BlockMethod(set[0])
+	notes := []string{fmt.Sprintf("%s.%s → method %s with %s", path, set[0], e.Method, GenV1.Block(e.Method))}
+	switch e.Method {
+	case v1.MethodServiceAccountToken:
 		e.ServiceAccountTokenSettings = &v1.BrokerAuthenticatorMethodSat{Audiences: append([]string(nil), m.Sat.Audiences...)}
-		notes = append(notes, path+".sat → method ServiceAccountToken with serviceAccountTokenSettings")
-	case m.X509 != nil:
+	case v1.MethodX509:
 		if m.X509.Attributes != nil {
-			return e, nil, &ConversionError{Path: path + ".x509.attributes", Msg: inlineAttributesHint}
+			return e, nil, &ConversionError{Path: path + "." + set[0] + "." + RenameAttributes.Names[Gen2023], Msg: RenameAttributes.Note}
 		}
-		e.Method = v1.MethodX509
 		e.X509Settings = &v1.BrokerAuthenticatorMethodX509{TrustedClientCACert: m.X509.TrustedClientCACert}
-		notes = append(notes, path+".x509 → method X509 with x509Settings")
 	default:
-		c := m.Custom
-		e.Method = v1.MethodCustom
-		notes = append(notes, path+".custom → method Custom with customSettings")
 		var more []string
-		e.CustomSettings, more = convertCustom(c, path, ns)
+		e.CustomSettings, more = convertCustom(m.Custom, path, Gen2023, ns)
 		notes = append(notes, more...)
 	}
 	return e, notes, nil

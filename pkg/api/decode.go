@@ -160,20 +160,20 @@ func decodeOlder(apiVersion string, data []byte) (*v1.BrokerAuthentication, []st
 // generation as they are.
 func keepV1Blocks(e *v1.BrokerAuthenticatorMethods, v v1.BrokerAuthenticatorMethods, path string) []string {
 	var notes []string
-	keep := func(name string) {
-		notes = append(notes, fmt.Sprintf("%s.%s is the v1 name: used as is", path, name))
+	keep := func(m v1.Method) {
+		notes = append(notes, fmt.Sprintf("%s.%s is the v1 name: used as is", path, GenV1.Block(m)))
 	}
 	if e.CustomSettings == nil && v.CustomSettings != nil {
 		e.CustomSettings = v.CustomSettings
-		keep("customSettings")
+		keep(v1.MethodCustom)
 	}
 	if e.ServiceAccountTokenSettings == nil && v.ServiceAccountTokenSettings != nil {
 		e.ServiceAccountTokenSettings = v.ServiceAccountTokenSettings
-		keep("serviceAccountTokenSettings")
+		keep(v1.MethodServiceAccountToken)
 	}
 	if e.X509Settings == nil && v.X509Settings != nil {
 		e.X509Settings = v.X509Settings
-		keep("x509Settings")
+		keep(v1.MethodX509)
 	}
 	return notes
 }
@@ -232,17 +232,17 @@ func convertEntry(m mid2024.BrokerAuthenticatorMethods, path, ns string) (v1.Bro
 		notes = append(notes, fmt.Sprintf("%s.method %s → %s", path, m.Method, e.Method))
 	}
 	if c := m.Custom; c != nil {
-		notes = append(notes, path+".custom → customSettings")
+		notes = append(notes, blockNote(path, GenMid2024, v1.MethodCustom))
 		var more []string
-		e.CustomSettings, more = convertCustom(c, path, ns)
+		e.CustomSettings, more = convertCustom(c, path, GenMid2024, ns)
 		notes = append(notes, more...)
 	}
 	if s := m.ServiceAccountToken; s != nil {
-		notes = append(notes, path+".serviceAccountToken → serviceAccountTokenSettings")
+		notes = append(notes, blockNote(path, GenMid2024, v1.MethodServiceAccountToken))
 		e.ServiceAccountTokenSettings = &v1.BrokerAuthenticatorMethodSat{Audiences: append([]string(nil), s.Audiences...)}
 	}
 	if x := m.X509Credentials; x != nil {
-		notes = append(notes, path+".x509Credentials → x509Settings")
+		notes = append(notes, blockNote(path, GenMid2024, v1.MethodX509))
 		xs := &v1.BrokerAuthenticatorMethodX509{TrustedClientCACert: x.TrustedClientCACert}
 		if x.AuthorizationAttributes != nil {
 			xs.AuthorizationAttributes = make(map[string]v1.BrokerAuthenticatorMethodX509Attributes, len(x.AuthorizationAttributes))
@@ -271,11 +271,31 @@ func copyMap(in map[string]string) map[string]string {
 // are kept, so that validation reports them rather than conversion hiding
 // them.
 func ConvertMethod(m mid2024.Method) v1.Method {
-	if c, _ := v1.Canonical(string(m), mid2024.Methods); c == mid2024.MethodX509Credentials {
-		return v1.MethodX509
+	if c, ok := GenMid2024.Method(string(m)); ok {
+		return c
 	}
 	c, _ := v1.Canonical(string(m), v1.Methods)
 	return c
+}
+
+// blockNote is the note for method m's settings block converted from
+// generation from: "PATH.custom → customSettings".
+func blockNote(path string, from Generation, m v1.Method) string {
+	return fmt.Sprintf("%s.%s → %s", path, from.Block(m), GenV1.Block(m))
+}
+
+// fieldNote is the note for a field of method m's settings block (at sub
+// inside it) converted from generation from:
+// "PATH.custom.caCert → customSettings.caCertConfigMap".
+func fieldNote(path string, from Generation, m v1.Method, sub, v1Name string) string {
+	in := func(g Generation) string {
+		p := g.Block(m)
+		if sub != "" {
+			p += "." + sub
+		}
+		return p + "." + g.Field(m, sub, v1Name)
+	}
+	return path + "." + in(from) + " → " + in(GenV1)
 }
 
 // secretNamespaceNote explains what happens to the namespace of the custom
@@ -304,7 +324,8 @@ func mixedShapeNotes(data []byte) []string {
 	var notes []string
 	for i, m := range raw.Spec.AuthenticationMethods {
 		if m.X509Credentials != nil && m.X509Credentials.Attributes != nil {
-			notes = append(notes, fmt.Sprintf("spec.authenticationMethods[%d].x509Credentials.attributes ignored: %s", i, inlineAttributesHint))
+			notes = append(notes, fmt.Sprintf("spec.authenticationMethods[%d].%s.%s ignored: %s",
+				i, GenMid2024.Block(v1.MethodX509), RenameAttributes.Names[Gen2023], RenameAttributes.Note))
 		}
 	}
 	return notes
@@ -318,10 +339,6 @@ type mixedShape struct {
 		} `json:"authenticationMethods"`
 	} `json:"spec"`
 }
-
-// inlineAttributesHint is what to do with the 2023 TOML attributes Secret.
-const inlineAttributesHint = "attributes kept in a TOML Secret (2023 shape) have no v1 equivalent; " +
-	"inline them by hand as x509Settings.authorizationAttributes: {NAME: {subject: DN, attributes: {key: value}}}"
 
 // decodeLenient decodes JSON case-sensitively (as the API server does),
 // ignoring unknown fields but returning them as notes, and failing on a
@@ -387,18 +404,21 @@ func jsonKind(t reflect.Type) string {
 }
 
 // convertCustom converts a preview custom block (the same in the 2023 and
-// mid-2024 shapes) to v1 customSettings, with a note for each renamed field.
-// path is the entry's field path; ns the object's namespace.
-func convertCustom(c *mid2024.BrokerAuthenticatorMethodCustom, path, ns string) (*v1.BrokerAuthenticatorMethodCustom, []string) {
+// mid-2024 shapes) of generation from to v1 customSettings, with a note for
+// each renamed field. path is the entry's field path; ns the object's
+// namespace.
+func convertCustom(c *mid2024.BrokerAuthenticatorMethodCustom, path string, from Generation, ns string) (*v1.BrokerAuthenticatorMethodCustom, []string) {
 	var notes []string
 	cs := &v1.BrokerAuthenticatorMethodCustom{Endpoint: c.Endpoint, CACertConfigMap: c.CACert, Headers: copyMap(c.Headers)}
 	if c.CACert != "" {
-		notes = append(notes, path+".custom.caCert → customSettings.caCertConfigMap")
+		notes = append(notes, fieldNote(path, from, v1.MethodCustom, "", "caCertConfigMap"))
 	}
 	if c.Auth != nil {
 		cs.Auth = &v1.BrokerAuthenticatorCustomAuth{X509: v1.X509ManualCertificate{SecretRef: c.Auth.X509.SecretName}}
-		notes = append(notes, path+".custom.auth.x509.secretName → customSettings.auth.x509.secretRef")
-		notes = append(notes, secretNamespaceNote(path+".custom.auth.x509.namespace", c.Auth.X509.Namespace, ns)...)
+		notes = append(notes, fieldNote(path, from, v1.MethodCustom, "auth.x509", "secretRef"))
+		r := RenameSecretNamespace
+		at := fmt.Sprintf("%s.%s.%s.%s", path, from.Block(r.Method), r.Path, r.Names[from])
+		notes = append(notes, secretNamespaceNote(at, c.Auth.X509.Namespace, ns)...)
 	}
 	return cs, notes
 }

@@ -1,0 +1,26 @@
+package kube
+
+import (
+	"testing"
+
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+
+	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
+)
+
+// TestBrokerNamespace: -n wins; without it the broker's namespace, whatever
+// the kubeconfig context says.
+func TestBrokerNamespace(t *testing.T) {
+	flags := genericclioptions.NewConfigFlags(false)
+	if got := BrokerNamespace(flags); got != api.BrokerNamespace {
+		t.Errorf("without -n: %q, want %q", got, api.BrokerNamespace)
+	}
+	ns := "mqtt"
+	flags.Namespace = &ns
+	if got := BrokerNamespace(flags); got != "mqtt" {
+		t.Errorf("with -n mqtt: %q", got)
+	}
+	if got := BrokerNamespace(nil); got != api.BrokerNamespace {
+		t.Errorf("no flags: %q", got)
+	}
+}
