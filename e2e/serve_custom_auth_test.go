@@ -15,7 +15,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,38 +24,10 @@ import (
 	"github.com/aio-authn/kubectl-aio-authn/internal/testenv"
 )
 
-// serverWait bounds every wait for the server (to be ready, to reload, to
-// stop). It is generous: the machine may be busy; a healthy server takes
-// milliseconds, and the bound only keeps a broken one from hanging the run.
-const serverWait = 60 * time.Second
-
-// lockedBuffer collects a process's output while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // customAuthServer is `serve custom-auth` running as users run it: the
 // built binary in a directory of its own.
 type customAuthServer struct {
-	dir    string
-	cmd    *exec.Cmd
-	stdout *lockedBuffer
-	stderr *lockedBuffer
-	done   chan struct{}
-	err    error
+	*serverProcess
 	// ready is the ready file's content.
 	ready struct{ Listen, Endpoint, CA string }
 }
@@ -65,58 +36,10 @@ type customAuthServer struct {
 // --ready-file ready.json and args, and waits for the ready file.
 func startCustomAuth(t *testing.T, dir string, args ...string) *customAuthServer {
 	t.Helper()
-	s := &customAuthServer{dir: dir, stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, done: make(chan struct{})}
-	args = append([]string{"serve", "custom-auth", "--listen", "127.0.0.1:0", "--ready-file", "ready.json"}, args...)
-	s.cmd = exec.Command(filepath.Join(binDir, "kubectl-aio_authn"), args...)
-	s.cmd.Dir, s.cmd.Env = dir, testEnv(t)
-	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.stderr
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { s.err = s.cmd.Wait(); close(s.done) }()
-	t.Cleanup(func() {
-		select {
-		case <-s.done:
-		default:
-			s.cmd.Process.Kill()
-			<-s.done
-		}
-	})
-	deadline := time.After(serverWait)
-	for {
-		data, err := os.ReadFile(filepath.Join(dir, "ready.json"))
-		if err == nil {
-			if err := json.Unmarshal(data, &s.ready); err != nil {
-				t.Fatalf("ready.json: %v\n%s", err, data)
-			}
-			return s
-		}
-		select {
-		case <-s.done:
-			t.Fatalf("the server exited (%v) before it was ready:\n%s", s.err, s.stderr)
-		case <-deadline:
-			t.Fatalf("no ready file after %s:\n%s", serverWait, s.stderr)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-}
-
-// stop sends SIGTERM and returns the exit code.
-func (s *customAuthServer) stop(t *testing.T) int {
-	t.Helper()
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-s.done:
-	case <-time.After(serverWait):
-		t.Fatalf("the server did not stop within %s:\n%s", serverWait, s.stderr)
-	}
-	var exit *exec.ExitError
-	if errors.As(s.err, &exit) {
-		return exit.ExitCode()
-	}
-	return 0
+	s := &customAuthServer{}
+	s.serverProcess = startServer(t, dir, "ready.json", &s.ready,
+		append([]string{"serve", "custom-auth", "--listen", "127.0.0.1:0", "--ready-file", "ready.json"}, args...)...)
+	return s
 }
 
 // reload sends SIGHUP and waits for the server to say how the reload went.

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -10,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -67,11 +65,8 @@ spec:
 // brokerProcess is `serve broker` running as a script runs it: the built
 // binary in the background, with a ready-file.
 type brokerProcess struct {
-	cmd    *exec.Cmd
-	stderr *lockedBuffer
-	done   chan struct{}
-	err    error
-	ready  struct {
+	*serverProcess
+	ready struct {
 		Ports []struct {
 			Port    int    `json:"port"`
 			TLS     bool   `json:"tls"`
@@ -85,54 +80,16 @@ type brokerProcess struct {
 // and args, and waits for the ready-file.
 func startServeBroker(t *testing.T, dir, readyFile string, args ...string) *brokerProcess {
 	t.Helper()
-	b := &brokerProcess{stderr: &lockedBuffer{}, done: make(chan struct{})}
-	b.cmd = exec.Command(filepath.Join(binDir, "kubectl-aio_authn"), append([]string{"serve", "broker", "--ready-file", readyFile}, args...)...)
-	b.cmd.Dir, b.cmd.Env = dir, testEnv(t)
-	b.cmd.Stderr = b.stderr
-	if err := b.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { b.err = b.cmd.Wait(); close(b.done) }()
-	t.Cleanup(func() {
-		select {
-		case <-b.done:
-		default:
-			b.cmd.Process.Kill()
-			<-b.done
-		}
-	})
-	deadline := time.After(serverWait)
-	for {
-		data, err := os.ReadFile(filepath.Join(dir, readyFile))
-		if err == nil {
-			if err := json.Unmarshal(data, &b.ready); err != nil {
-				t.Fatalf("%s: %v\n%s", readyFile, err, data)
-			}
-			return b
-		}
-		select {
-		case <-b.done:
-			t.Fatalf("serve broker exited (%v) before it was ready:\n%s", b.err, b.stderr)
-		case <-deadline:
-			t.Fatalf("no ready-file after %s:\n%s", serverWait, b.stderr)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	b := &brokerProcess{}
+	b.serverProcess = startServer(t, dir, readyFile, &b.ready, append([]string{"serve", "broker", "--ready-file", readyFile}, args...)...)
+	return b
 }
 
 // stop sends SIGTERM and waits for the exit, which must be 0.
 func (b *brokerProcess) stop(t *testing.T) {
 	t.Helper()
-	if err := b.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-b.done:
-		if b.err != nil {
-			t.Errorf("serve broker after SIGTERM: %v\n%s", b.err, b.stderr)
-		}
-	case <-time.After(serverWait):
-		t.Fatalf("serve broker still running %s after SIGTERM:\n%s", serverWait, b.stderr)
+	if code := b.serverProcess.stop(t); code != 0 {
+		t.Errorf("serve broker exited %d after SIGTERM:\n%s", code, b.stderr)
 	}
 }
 
