@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Prepare this machine for the test suite: install the Debian packages
-# (hack/install-deps.sh), build the pinned kube-apiserver into the cache
-# (hack/build-kube-apiserver.sh), and install the release tools, goreleaser
-# and krew's, into the cache (hack/install-tools.sh). Each step is a quick
+# (hack/install-deps.sh), build the pinned kube-apiserver (and kubectl, when
+# the machine has none) into the cache (hack/build-kube-apiserver.sh), and
+# install the release tools, goreleaser and krew's, into the cache
+# (hack/install-tools.sh). Each step is a quick
 # no-op once done.
 #
 # Prints, on stdout, the environment the Go tests read, as shell exports:
@@ -21,6 +22,13 @@ etcd=$(command -v etcd || echo /usr/bin/etcd)
 if [[ ! -x "$etcd" ]]; then
 	echo "setup-test-env: etcd not found after installing etcd-server" >&2
 	exit 1
+fi
+
+# The plugin tests run kubectl itself; without one on PATH, build the pinned
+# version into the cache and put it on PATH.
+if ! command -v kubectl >/dev/null; then
+	kubectl=$(bash "$hack/build-kube-apiserver.sh" kubectl)
+	printf 'export PATH=%q:"$PATH"\n' "$(dirname "$kubectl")"
 fi
 
 printf 'export AIO_AUTHN_KUBE_APISERVER=%q\n' "$apiserver"
