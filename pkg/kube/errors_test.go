@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -16,7 +17,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/rest"
 
 	"github.com/aio-authn/kubectl-aio-authn/internal/testenv"
@@ -139,7 +139,7 @@ func TestNewClientFromFlags(t *testing.T) {
 		if c.Namespace != "from-flags" || !c.NamespaceExplicit || c.Context != testenv.AdminUser {
 			t.Errorf("namespace %q (explicit %v), context %q", c.Namespace, c.NamespaceExplicit, c.Context)
 		}
-		if _, err := c.Core.CoreV1().ConfigMaps(c.Namespace).List(context.Background(), metav1.ListOptions{}); err != nil {
+		if err := c.listObjects(context.Background(), "configmaps", c.Namespace, metav1.ListOptions{}, &corev1.ConfigMapList{}); err != nil {
 			t.Errorf("listing with the client: %v", err)
 		}
 	})
