@@ -12,7 +12,6 @@ package kube
 
 import (
 	"fmt"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -50,7 +49,7 @@ type Client struct {
 // BrokerNamespace is the namespace a command about the broker works in: -n
 // when given, else the broker's (api.BrokerNamespace), not the kubeconfig
 // context's, which is rarely where the broker runs.
-func BrokerNamespace(flags *genericclioptions.ConfigFlags) string {
+func BrokerNamespace(flags *ConfigFlags) string {
 	if flags != nil && flags.Namespace != nil && *flags.Namespace != "" {
 		return *flags.Namespace
 	}
@@ -60,7 +59,7 @@ func BrokerNamespace(flags *genericclioptions.ConfigFlags) string {
 // NewClient builds a Client from the kubectl flags (--kubeconfig, --context,
 // -n, --as, ...). A missing or broken kubeconfig is a *ConfigError of one
 // line.
-func NewClient(flags *genericclioptions.ConfigFlags) (*Client, error) {
+func NewClient(flags *ConfigFlags) (*Client, error) {
 	if err := checkKubeconfigs(flags); err != nil {
 		return nil, configErrorf(err, "kubeconfig: %v", err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -129,7 +128,7 @@ func TestNewClientFromFlags(t *testing.T) {
 	str := func(s string) *string { return &s }
 
 	t.Run("kubeconfig, context and namespace", func(t *testing.T) {
-		flags := genericclioptions.NewConfigFlags(false)
+		flags := NewConfigFlags()
 		flags.KubeConfig = str(cp.Kubeconfig())
 		flags.Namespace = str("from-flags")
 		c, err := NewClient(flags)
@@ -145,7 +144,7 @@ func TestNewClientFromFlags(t *testing.T) {
 	})
 
 	t.Run("the context's namespace", func(t *testing.T) {
-		flags := genericclioptions.NewConfigFlags(false)
+		flags := NewConfigFlags()
 		flags.KubeConfig = str(cp.Kubeconfig())
 		flags.Context = str(testenv.NobodyUser)
 		c, err := NewClient(flags)
@@ -165,12 +164,12 @@ func TestNewClientFromFlags(t *testing.T) {
 		t.Setenv("KUBECONFIG", filepath.Join(home, "missing"))
 		// Not in a pod: no in-cluster configuration to fall back to.
 		t.Setenv("KUBERNETES_SERVICE_HOST", "")
-		_, err := NewClient(genericclioptions.NewConfigFlags(false))
+		_, err := NewClient(NewConfigFlags())
 		checkOneLine(t, err, 0, `^no cluster configured: no kubeconfig found; pass --kubeconfig, set KUBECONFIG, or create ~/\.kube/config$`)
 	})
 
 	t.Run("missing --kubeconfig file", func(t *testing.T) {
-		flags := genericclioptions.NewConfigFlags(false)
+		flags := NewConfigFlags()
 		missing := filepath.Join(t.TempDir(), "nope")
 		flags.KubeConfig = &missing
 		_, err := NewClient(flags)
@@ -178,7 +177,7 @@ func TestNewClientFromFlags(t *testing.T) {
 	})
 
 	t.Run("unknown context", func(t *testing.T) {
-		flags := genericclioptions.NewConfigFlags(false)
+		flags := NewConfigFlags()
 		flags.KubeConfig = str(cp.Kubeconfig())
 		flags.Context = str("elsewhere")
 		_, err := NewClient(flags)
@@ -190,7 +189,7 @@ func TestNewClientFromFlags(t *testing.T) {
 		if err := os.WriteFile(path, []byte("apiVersion: v1\nkind: Config\nclusters: {{{\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		flags := genericclioptions.NewConfigFlags(false)
+		flags := NewConfigFlags()
 		flags.KubeConfig = &path
 		_, err := NewClient(flags)
 		checkOneLine(t, err, 0, `^kubeconfig: `)
