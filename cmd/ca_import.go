@@ -7,8 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
-	"k8s.io/client-go/kubernetes/scheme"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/kube"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
@@ -29,14 +27,14 @@ type caImportOptions struct {
 	key    string
 	dryRun string
 	now    string
-	print  *genericclioptions.PrintFlags
+	print  *kube.PrintFlags
 
 	cluster clusterApply
 }
 
 func newCaImportCmd(o *rootOptions) *cobra.Command {
 	opts := &caImportOptions{rootOptions: o,
-		print: genericclioptions.NewPrintFlags("serverside-applied").WithTypeSetter(scheme.Scheme)}
+		print: kube.NewPrintFlags("serverside-applied")}
 	c := &cobra.Command{
 		Use:   "import FILE|- [FILE|-...] --name NAME [-n NAMESPACE] [--key KEY] [--dry-run=none|client|server] [--force-conflicts] [-o yaml|json|name]",
 		Short: "Build the trusted client CA ConfigMap from PEM files",
@@ -110,7 +108,7 @@ func (o *caImportOptions) run(args []string) error {
 		return usage(err)
 	}
 	if o.print.OutputFormat == nil || *o.print.OutputFormat == "" {
-		o.print.NamePrintFlags.Operation = "serverside-applied (dry run)"
+		o.print.Operation = "serverside-applied (dry run)"
 		if printer, err = o.print.ToPrinter(); err != nil {
 			return usage(err)
 		}

@@ -5,7 +5,6 @@ import (
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/kube"
 )
@@ -26,7 +25,7 @@ func (a *clusterApply) addFlags(c *cobra.Command) {
 // dryRunServer) and prints what the server answered the way kubectl does:
 // "configmap/NAME serverside-applied", " (server dry run)" appended, or the
 // object with -o yaml|json|name.
-func (o *rootOptions) applyConfigMap(ctx context.Context, cm *corev1.ConfigMap, dryRunServer bool, a clusterApply, print *genericclioptions.PrintFlags) error {
+func (o *rootOptions) applyConfigMap(ctx context.Context, cm *corev1.ConfigMap, dryRunServer bool, a clusterApply, print *kube.PrintFlags) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -38,9 +37,9 @@ func (o *rootOptions) applyConfigMap(ctx context.Context, cm *corev1.ConfigMap, 
 	if err != nil {
 		return err
 	}
-	print.NamePrintFlags.Operation = "serverside-applied"
+	print.Operation = "serverside-applied"
 	if dryRunServer {
-		print.NamePrintFlags.Operation += " (server dry run)"
+		print.Operation += " (server dry run)"
 	}
 	printer, err := print.ToPrinter()
 	if err != nil {

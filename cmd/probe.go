@@ -11,12 +11,12 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"sigs.k8s.io/yaml"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn/explain"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
+	"github.com/aio-authn/kubectl-aio-authn/pkg/kube"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/probe"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
@@ -60,10 +60,10 @@ func newProbeCmd(o *rootOptions) *cobra.Command {
 	// The prediction reads the cluster with kubectl's flags, except those
 	// whose names probe gives to the broker: --server, --tls-server-name
 	// and --insecure-skip-tls-verify. The kubeconfig's values apply there.
-	kube := genericclioptions.NewConfigFlags(true)
-	kube.APIServer, kube.TLSServerName, kube.Insecure = nil, nil, nil
+	flags := kube.NewConfigFlags()
+	flags.APIServer, flags.TLSServerName, flags.Insecure = nil, nil, nil
 	predictRoot := *o
-	predictRoot.kube = kube
+	predictRoot.kube = flags
 	p.predict.rootOptions = &predictRoot
 	c := &cobra.Command{
 		Use:   "probe --server mqtts://HOST:PORT [credentials] [-f BUNDLE [--listener NAME]]",

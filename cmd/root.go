@@ -10,9 +10,9 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/aio-authn/kubectl-aio-authn/pkg/kube"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/ui"
 )
 
@@ -29,7 +29,7 @@ const binaryName = "kubectl-aio_authn"
 // way kubectl does.
 type rootOptions struct {
 	genericiooptions.IOStreams
-	kube *genericclioptions.ConfigFlags
+	kube *kube.ConfigFlags
 	// name is "kubectl aio-authn" when installed as a plugin, else the
 	// binary's own name.
 	name string
@@ -57,7 +57,7 @@ func displayName(arg0 string) string {
 
 // NewRootCmd builds the command tree.
 func NewRootCmd(streams genericiooptions.IOStreams, name string) *cobra.Command {
-	o := &rootOptions{IOStreams: streams, kube: genericclioptions.NewConfigFlags(true), name: name}
+	o := &rootOptions{IOStreams: streams, kube: kube.NewConfigFlags(), name: name}
 	use := name
 	if name == pluginName {
 		use = binaryName

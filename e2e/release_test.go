@@ -12,6 +12,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -22,16 +23,9 @@ import (
 
 // goreleaserConfig is the part of .goreleaser.yaml the tests check.
 type goreleaserConfig struct {
-	ProjectName string `json:"project_name"`
-	Builds      []struct {
-		Main    string   `json:"main"`
-		Binary  string   `json:"binary"`
-		Env     []string `json:"env"`
-		Goos    []string `json:"goos"`
-		Goarch  []string `json:"goarch"`
-		Ldflags []string `json:"ldflags"`
-	} `json:"builds"`
-	Archives []struct {
+	ProjectName string            `json:"project_name"`
+	Builds      []goreleaserBuild `json:"builds"`
+	Archives    []struct {
 		NameTemplate string `json:"name_template"`
 	} `json:"archives"`
 	Checksum struct {
@@ -52,6 +46,54 @@ type goreleaserConfig struct {
 		URLTemplate string `json:"url_template"`
 		Homepage    string `json:"homepage"`
 	} `json:"krews"`
+}
+
+// goreleaserBuild is one entry of builds: what `go build` is run with.
+type goreleaserBuild struct {
+	Main    string   `json:"main"`
+	Binary  string   `json:"binary"`
+	Env     []string `json:"env"`
+	Goos    []string `json:"goos"`
+	Goarch  []string `json:"goarch"`
+	Flags   []string `json:"flags"`
+	Ldflags []string `json:"ldflags"`
+}
+
+// env is the environment goreleaser builds goos/goarch in.
+func (b goreleaserBuild) env(goos, goarch string) []string {
+	env := append(os.Environ(), "GOOS="+goos, "GOARCH="+goarch)
+	return append(env, b.Env...)
+}
+
+// releaseTemplateValues stand for the templates in ldflags, with the
+// length a release gives them.
+var releaseTemplateValues = map[string]string{
+	".Version":    "1.2.3",
+	".FullCommit": strings.Repeat("0123456789", 4),
+	".Date":       "2026-01-02T03:04:05Z",
+}
+
+var templateRE = regexp.MustCompile(`{{\s*([^}]*?)\s*}}`)
+
+// buildArgs are the arguments of `go build` that make the release binary
+// at out: the build's flags and its ldflags, templates filled in as a
+// release fills them. A template it does not know is an error, so that a
+// new one is given a value here rather than silently dropped.
+func (b goreleaserBuild) buildArgs(out string) ([]string, error) {
+	var unknown []string
+	ldflags := templateRE.ReplaceAllStringFunc(strings.Join(b.Ldflags, " "), func(m string) string {
+		name := templateRE.FindStringSubmatch(m)[1]
+		v, ok := releaseTemplateValues[name]
+		if !ok {
+			unknown = append(unknown, m)
+		}
+		return v
+	})
+	if len(unknown) > 0 {
+		return nil, fmt.Errorf("ldflags use templates this test has no value for: %v", unknown)
+	}
+	args := append([]string{"build", "-o", out}, b.Flags...)
+	return append(args, "-ldflags="+ldflags, b.Main), nil
 }
 
 func readGoreleaserConfig(t *testing.T) goreleaserConfig {
@@ -133,8 +175,7 @@ func TestReleaseTargetsVetAndBuild(t *testing.T) {
 	for _, goos := range b.Goos {
 		for _, goarch := range b.Goarch {
 			t.Run(goos+"/"+goarch, func(t *testing.T) {
-				env := append(os.Environ(), "GOOS="+goos, "GOARCH="+goarch)
-				env = append(env, b.Env...)
+				env := b.env(goos, goarch)
 				if _, err := output(repoRoot, env, "go", "vet", "./..."); err != nil {
 					t.Errorf("vet: %v", err)
 				}
@@ -143,6 +184,40 @@ func TestReleaseTargetsVetAndBuild(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// releaseSizeLimit is the most the release binary may weigh, in bytes
+// (45 MB). It was 64 MB while the binary linked every built-in API group's
+// typed client and kubectl's resource builder (kustomize, OpenAPI) for a
+// few resources and the connection and output flags.
+const releaseSizeLimit = 45_000_000
+
+// TestReleaseBinarySize builds the release binary for linux/amd64 exactly
+// as .goreleaser.yaml says (environment, flags, ldflags) and fails when it
+// outgrows releaseSizeLimit: a dependency that links far more than it is
+// used for shows here, in the change that adds it.
+func TestReleaseBinarySize(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles the release binary; skipped under -short")
+	}
+	b := readGoreleaserConfig(t).Builds[0]
+	out := filepath.Join(t.TempDir(), b.Binary)
+	args, err := b.buildArgs(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := output(repoRoot, b.env("linux", "amd64"), "go", args...); err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("release binary (linux/amd64): %d bytes (%.1f MB); limit %.1f MB", info.Size(), float64(info.Size())/1e6, releaseSizeLimit/1e6)
+	if info.Size() > releaseSizeLimit {
+		t.Errorf("the release binary is %.1f MB, more than %.0f MB: see what links it with `go tool nm -size -sort size` on a build without -s -w, and `go list -deps %s`",
+			float64(info.Size())/1e6, releaseSizeLimit/1e6, b.Main)
 	}
 }
 

@@ -150,7 +150,8 @@ func seedScale(cp *testenv.ControlPlane, ns string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := c.Core.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "client"}}, metav1.CreateOptions{}); err != nil {
+	core := cp.Clientset().CoreV1()
+	if _, err := core.ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "client"}}, metav1.CreateOptions{}); err != nil {
 		return err
 	}
 	for i := range scaleAuthns {
@@ -166,7 +167,7 @@ func seedScale(cp *testenv.ControlPlane, ns string) error {
 			return err
 		}
 		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("ca-%02d", i)}, Data: map[string]string{"client_ca.pem": scaleCA}}
-		if _, err := c.Core.CoreV1().ConfigMaps(ns).Create(ctx, cm, metav1.CreateOptions{}); err != nil {
+		if _, err := core.ConfigMaps(ns).Create(ctx, cm, metav1.CreateOptions{}); err != nil {
 			return err
 		}
 	}
@@ -211,7 +212,7 @@ func seedScale(cp *testenv.ControlPlane, ns string) error {
 						}}}},
 					},
 				}
-				if _, err := c.Core.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{}); err != nil {
+				if _, err := core.Pods(ns).Create(ctx, p, metav1.CreateOptions{}); err != nil {
 					errs <- err
 				}
 			}

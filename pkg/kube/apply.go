@@ -42,8 +42,8 @@ func (c *Client) ApplyConfigMap(ctx context.Context, cm *corev1.ConfigMap, opts 
 	if opts.DryRunServer {
 		patch.DryRun = []string{metav1.DryRunAll}
 	}
-	out, err := c.Core.CoreV1().ConfigMaps(cm.Namespace).Patch(ctx, cm.Name, types.ApplyPatchType, body, patch)
-	if err != nil {
+	out := &corev1.ConfigMap{}
+	if err := c.patchObject(ctx, "configmaps", cm.Namespace, cm.Name, types.ApplyPatchType, body, patch, out); err != nil {
 		return nil, c.Explain(err, fmt.Sprintf("apply configmap/%s in namespace %q", cm.Name, cm.Namespace))
 	}
 	return out, nil

@@ -26,7 +26,7 @@ func TestApplyConfigMapLifecycle(t *testing.T) {
 	ctx := context.Background()
 	get := func() *corev1.ConfigMap {
 		t.Helper()
-		cm, err := c.Core.CoreV1().ConfigMaps(ns).Get(ctx, "client-ca", metav1.GetOptions{})
+		cm, err := clientset(c).CoreV1().ConfigMaps(ns).Get(ctx, "client-ca", metav1.GetOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -99,7 +99,7 @@ func TestApplyConfigMapConflicts(t *testing.T) {
 	// Someone edits the key by hand (kubectl edit is an Update by manager
 	// kubectl-edit): the field changes owner.
 	patch := []byte(`{"data":{"client_ca.pem":"edited"}}`)
-	if _, err := c.Core.CoreV1().ConfigMaps(ns).Patch(ctx, "client-ca", types.MergePatchType, patch,
+	if _, err := clientset(c).CoreV1().ConfigMaps(ns).Patch(ctx, "client-ca", types.MergePatchType, patch,
 		metav1.PatchOptions{FieldManager: "kubectl-edit"}); err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func TestApplyConfigMapConflicts(t *testing.T) {
 	if _, err := c.ApplyConfigMap(ctx, caConfigMap(ns, "ours again"), ApplyOptions{ForceConflicts: true}); err != nil {
 		t.Fatalf("apply with ForceConflicts: %v", err)
 	}
-	cm, err := c.Core.CoreV1().ConfigMaps(ns).Get(ctx, "client-ca", metav1.GetOptions{})
+	cm, err := clientset(c).CoreV1().ConfigMaps(ns).Get(ctx, "client-ca", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn/explain"
@@ -50,8 +49,8 @@ func (s *Snapshot) describe() string {
 // exist (a token of a deleted account is still worth explaining: the
 // TokenReview denies it).
 func (c *Client) ServiceAccount(ctx context.Context, ns, name string) (*corev1.ServiceAccount, error) {
-	sa, err := c.Core.CoreV1().ServiceAccounts(ns).Get(ctx, name, metav1.GetOptions{})
-	if err != nil {
+	sa := &corev1.ServiceAccount{}
+	if err := c.getObject(ctx, "serviceaccounts", ns, name, sa); err != nil {
 		return nil, c.unlessNotFound(err, "serviceaccount", ns, name)
 	}
 	return sa, nil
@@ -59,8 +58,8 @@ func (c *Client) ServiceAccount(ctx context.Context, ns, name string) (*corev1.S
 
 // Pod returns the Pod ns/name, or nil when it does not exist.
 func (c *Client) Pod(ctx context.Context, ns, name string) (*corev1.Pod, error) {
-	pod, err := c.Core.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
-	if err != nil {
+	pod := &corev1.Pod{}
+	if err := c.getObject(ctx, "pods", ns, name, pod); err != nil {
 		return nil, c.unlessNotFound(err, "pod", ns, name)
 	}
 	return pod, nil

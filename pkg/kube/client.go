@@ -11,11 +11,14 @@
 package kube
 
 import (
-	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"fmt"
+
+	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/client-go/util/flowcontrol"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
 )
@@ -28,8 +31,9 @@ const FieldManager = "kubectl-aio-authn"
 type Client struct {
 	// Config is the client configuration the clients were built from.
 	Config *rest.Config
-	// Core is the typed client for built-in resources.
-	Core kubernetes.Interface
+	// core and authentication are the REST clients of the built-in groups
+	// the tool uses (see rest.go).
+	core, authentication rest.Interface
 	// Dynamic reads and writes the broker's custom resources.
 	Dynamic dynamic.Interface
 	// Namespace is the namespace the command works in: -n, else the
@@ -45,7 +49,7 @@ type Client struct {
 // BrokerNamespace is the namespace a command about the broker works in: -n
 // when given, else the broker's (api.BrokerNamespace), not the kubeconfig
 // context's, which is rarely where the broker runs.
-func BrokerNamespace(flags *genericclioptions.ConfigFlags) string {
+func BrokerNamespace(flags *ConfigFlags) string {
 	if flags != nil && flags.Namespace != nil && *flags.Namespace != "" {
 		return *flags.Namespace
 	}
@@ -55,7 +59,7 @@ func BrokerNamespace(flags *genericclioptions.ConfigFlags) string {
 // NewClient builds a Client from the kubectl flags (--kubeconfig, --context,
 // -n, --as, ...). A missing or broken kubeconfig is a *ConfigError of one
 // line.
-func NewClient(flags *genericclioptions.ConfigFlags) (*Client, error) {
+func NewClient(flags *ConfigFlags) (*Client, error) {
 	if err := checkKubeconfigs(flags); err != nil {
 		return nil, configErrorf(err, "kubeconfig: %v", err)
 	}
@@ -106,13 +110,43 @@ func NewClientForConfig(cfg *rest.Config, namespace string) (*Client, error) {
 	if cfg.Burst == 0 {
 		cfg.Burst = 100
 	}
-	core, err := kubernetes.NewForConfig(cfg)
+	c, err := newClients(cfg)
 	if err != nil {
 		return nil, configErrorf(err, "building a client for %s: %v", cfg.Host, err)
 	}
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		return nil, configErrorf(err, "building a client for %s: %v", cfg.Host, err)
+	c.Namespace = namespace
+	return c, nil
+}
+
+// newClients builds the clients of cfg sharing one transport; the two
+// built-in groups share one rate limiter, as client-go's clientset shares
+// it among its groups.
+func newClients(cfg *rest.Config) (*Client, error) {
+	builtin := *cfg
+	if builtin.UserAgent == "" {
+		builtin.UserAgent = rest.DefaultKubernetesUserAgent()
 	}
-	return &Client{Config: cfg, Core: core, Dynamic: dyn, Namespace: namespace}, nil
+	hc, err := rest.HTTPClientFor(&builtin)
+	if err != nil {
+		return nil, err
+	}
+	if builtin.RateLimiter == nil && builtin.QPS > 0 {
+		if builtin.Burst <= 0 {
+			return nil, fmt.Errorf("burst is required to be greater than 0 when RateLimiter is not set and QPS is set to greater than 0")
+		}
+		builtin.RateLimiter = flowcontrol.NewTokenBucketRateLimiter(builtin.QPS, builtin.Burst)
+	}
+	core, err := restClientFor(&builtin, hc, "/api", corev1.SchemeGroupVersion)
+	if err != nil {
+		return nil, err
+	}
+	authentication, err := restClientFor(&builtin, hc, "/apis", authenticationv1.SchemeGroupVersion)
+	if err != nil {
+		return nil, err
+	}
+	dyn, err := dynamic.NewForConfigAndClient(dynamic.ConfigFor(cfg), hc)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{Config: cfg, core: core, authentication: authentication, Dynamic: dyn}, nil
 }

@@ -15,7 +15,6 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/tools/clientcmd"
 )
 
@@ -233,7 +232,7 @@ func unreachable(err error) string {
 }
 
 // explainConfigError makes kubeconfig problems one line that says what to do.
-func explainConfigError(err error, flags *genericclioptions.ConfigFlags) *ConfigError {
+func explainConfigError(err error, flags *ConfigFlags) *ConfigError {
 	switch {
 	case clientcmd.IsEmptyConfig(err):
 		return configErrorf(err, "no cluster configured: no kubeconfig found; pass --kubeconfig, set KUBECONFIG, or create ~/.kube/config")

@@ -16,7 +16,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/rest"
 
 	"github.com/aio-authn/kubectl-aio-authn/internal/testenv"
@@ -129,7 +128,7 @@ func TestNewClientFromFlags(t *testing.T) {
 	str := func(s string) *string { return &s }
 
 	t.Run("kubeconfig, context and namespace", func(t *testing.T) {
-		flags := genericclioptions.NewConfigFlags(false)
+		flags := NewConfigFlags()
 		flags.KubeConfig = str(cp.Kubeconfig())
 		flags.Namespace = str("from-flags")
 		c, err := NewClient(flags)
@@ -139,13 +138,13 @@ func TestNewClientFromFlags(t *testing.T) {
 		if c.Namespace != "from-flags" || !c.NamespaceExplicit || c.Context != testenv.AdminUser {
 			t.Errorf("namespace %q (explicit %v), context %q", c.Namespace, c.NamespaceExplicit, c.Context)
 		}
-		if _, err := c.Core.CoreV1().ConfigMaps(c.Namespace).List(context.Background(), metav1.ListOptions{}); err != nil {
+		if err := c.listObjects(context.Background(), "configmaps", c.Namespace, metav1.ListOptions{}, &corev1.ConfigMapList{}); err != nil {
 			t.Errorf("listing with the client: %v", err)
 		}
 	})
 
 	t.Run("the context's namespace", func(t *testing.T) {
-		flags := genericclioptions.NewConfigFlags(false)
+		flags := NewConfigFlags()
 		flags.KubeConfig = str(cp.Kubeconfig())
 		flags.Context = str(testenv.NobodyUser)
 		c, err := NewClient(flags)
@@ -165,12 +164,12 @@ func TestNewClientFromFlags(t *testing.T) {
 		t.Setenv("KUBECONFIG", filepath.Join(home, "missing"))
 		// Not in a pod: no in-cluster configuration to fall back to.
 		t.Setenv("KUBERNETES_SERVICE_HOST", "")
-		_, err := NewClient(genericclioptions.NewConfigFlags(false))
+		_, err := NewClient(NewConfigFlags())
 		checkOneLine(t, err, 0, `^no cluster configured: no kubeconfig found; pass --kubeconfig, set KUBECONFIG, or create ~/\.kube/config$`)
 	})
 
 	t.Run("missing --kubeconfig file", func(t *testing.T) {
-		flags := genericclioptions.NewConfigFlags(false)
+		flags := NewConfigFlags()
 		missing := filepath.Join(t.TempDir(), "nope")
 		flags.KubeConfig = &missing
 		_, err := NewClient(flags)
@@ -178,7 +177,7 @@ func TestNewClientFromFlags(t *testing.T) {
 	})
 
 	t.Run("unknown context", func(t *testing.T) {
-		flags := genericclioptions.NewConfigFlags(false)
+		flags := NewConfigFlags()
 		flags.KubeConfig = str(cp.Kubeconfig())
 		flags.Context = str("elsewhere")
 		_, err := NewClient(flags)
@@ -190,7 +189,7 @@ func TestNewClientFromFlags(t *testing.T) {
 		if err := os.WriteFile(path, []byte("apiVersion: v1\nkind: Config\nclusters: {{{\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		flags := genericclioptions.NewConfigFlags(false)
+		flags := NewConfigFlags()
 		flags.KubeConfig = &path
 		_, err := NewClient(flags)
 		checkOneLine(t, err, 0, `^kubeconfig: `)

@@ -27,12 +27,12 @@ func TestExplainClusterResolvesEachCase(t *testing.T) {
 	ctx := context.Background()
 	createYAML(t, c, ns, satAuthentication)
 	for name, group := range map[string]string{"sensor": "sensors", "fan": "fans"} {
-		sa, err := c.Core.CoreV1().ServiceAccounts(ns).Get(ctx, name, metav1.GetOptions{})
+		sa, err := clientset(c).CoreV1().ServiceAccounts(ns).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		sa.Annotations = map[string]string{"aio-broker-auth/group": group}
-		if _, err := c.Core.CoreV1().ServiceAccounts(ns).Update(ctx, sa, metav1.UpdateOptions{}); err != nil {
+		if _, err := clientset(c).CoreV1().ServiceAccounts(ns).Update(ctx, sa, metav1.UpdateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}

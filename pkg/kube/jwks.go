@@ -29,7 +29,7 @@ type IssuerKeys struct {
 // system:service-account-issuer-discovery role (granted to service
 // accounts by default, not to every user).
 func (c *Client) FetchIssuerKeys(ctx context.Context) (*IssuerKeys, error) {
-	rc := c.Core.CoreV1().RESTClient()
+	rc := c.core
 	raw, err := getRaw(ctx, rc, DiscoveryPath)
 	if err != nil {
 		return nil, c.Explain(err, "read the service account issuer ("+DiscoveryPath+")")

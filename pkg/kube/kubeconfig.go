@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
@@ -18,7 +17,7 @@ import (
 // Each must be a regular file within input.Kubeconfig's cap (client-go
 // would read /dev/zero until memory runs out, and wait on a FIFO forever).
 // Missing files are left to client-go, which skips them in $KUBECONFIG.
-func checkKubeconfigs(flags *genericclioptions.ConfigFlags) error {
+func checkKubeconfigs(flags *ConfigFlags) error {
 	var paths []string
 	switch {
 	case flags.KubeConfig != nil && *flags.KubeConfig != "":

@@ -11,6 +11,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	"github.com/aio-authn/kubectl-aio-authn/internal/testenv"
@@ -59,6 +60,10 @@ func adminClient(t *testing.T, cp *testenv.ControlPlane, ns string) *Client {
 	}
 	return c
 }
+
+// clientset is client-go's clientset for c's configuration, for setting up
+// what a test needs beyond what Client does.
+func clientset(c *Client) kubernetes.Interface { return kubernetes.NewForConfigOrDie(c.Config) }
 
 // requestLog records the requests a client makes, through
 // rest.Config.WrapTransport, so tests can assert how many calls (and which)

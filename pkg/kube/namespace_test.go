@@ -3,15 +3,13 @@ package kube
 import (
 	"testing"
 
-	"k8s.io/cli-runtime/pkg/genericclioptions"
-
 	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
 )
 
 // TestBrokerNamespace: -n wins; without it the broker's namespace, whatever
 // the kubeconfig context says.
 func TestBrokerNamespace(t *testing.T) {
-	flags := genericclioptions.NewConfigFlags(false)
+	flags := NewConfigFlags()
 	if got := BrokerNamespace(flags); got != api.BrokerNamespace {
 		t.Errorf("without -n: %q, want %q", got, api.BrokerNamespace)
 	}

@@ -217,8 +217,8 @@ func (c *Client) ReadSnapshot(ctx context.Context, opts SnapshotOptions) (*Snaps
 	if refs := ConfigMapRefs(s.Authentications); len(refs) > 0 {
 		wanted := keySet(refs)
 		err := listPages(ctx, pageSize, func(o metav1.ListOptions) (string, error) {
-			list, err := c.Core.CoreV1().ConfigMaps(ns).List(ctx, o)
-			if err != nil {
+			list := &corev1.ConfigMapList{}
+			if err := c.listObjects(ctx, "configmaps", ns, o, list); err != nil {
 				return "", err
 			}
 			for _, cm := range list.Items {
@@ -235,8 +235,8 @@ func (c *Client) ReadSnapshot(ctx context.Context, opts SnapshotOptions) (*Snaps
 	if refs := SecretRefs(s.Authentications, s.Listeners); len(refs) > 0 {
 		wanted := keySet(refs)
 		err := listPages(ctx, pageSize, func(o metav1.ListOptions) (string, error) {
-			list, err := c.Core.CoreV1().Secrets(ns).List(ctx, o)
-			if err != nil {
+			list := &corev1.SecretList{}
+			if err := c.listObjects(ctx, "secrets", ns, o, list); err != nil {
 				return "", err
 			}
 			for _, sec := range list.Items {
@@ -252,8 +252,8 @@ func (c *Client) ReadSnapshot(ctx context.Context, opts SnapshotOptions) (*Snaps
 	}
 	if opts.Pods {
 		err := listPages(ctx, pageSize, func(o metav1.ListOptions) (string, error) {
-			list, err := c.Core.CoreV1().Pods(ns).List(ctx, o)
-			if err != nil {
+			list := &corev1.PodList{}
+			if err := c.listObjects(ctx, "pods", ns, o, list); err != nil {
 				return "", err
 			}
 			s.Pods = append(s.Pods, list.Items...)

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	corev1 "k8s.io/api/core/v1"
 )
 
 // MinTokenDuration is the shortest token lifetime the TokenRequest API
@@ -61,15 +61,15 @@ func (c *Client) RequestToken(ctx context.Context, r TokenRequest) (*Token, erro
 	if r.BoundPod != "" {
 		// A bound object reference needs the pod's UID, so that a new pod
 		// of the same name does not inherit the token.
-		pod, err := c.Core.CoreV1().Pods(ns).Get(ctx, r.BoundPod, metav1.GetOptions{})
-		if err != nil {
+		pod := &corev1.Pod{}
+		if err := c.getObject(ctx, "pods", ns, r.BoundPod, pod); err != nil {
 			return nil, c.Explain(err, action+" bound to pod "+r.BoundPod)
 		}
 		req.Spec.BoundObjectRef = &authenticationv1.BoundObjectReference{
 			APIVersion: "v1", Kind: "Pod", Name: pod.Name, UID: pod.UID,
 		}
 	}
-	out, err := c.Core.CoreV1().ServiceAccounts(ns).CreateToken(ctx, r.ServiceAccount, req, metav1.CreateOptions{})
+	out, err := c.createToken(ctx, ns, r.ServiceAccount, req)
 	if err != nil {
 		return nil, c.Explain(err, action)
 	}
@@ -103,7 +103,7 @@ type TokenReviewResult struct {
 // errors are failures to ask.
 func (c *Client) ReviewToken(ctx context.Context, token string, audiences []string) (*TokenReviewResult, error) {
 	review := &authenticationv1.TokenReview{Spec: authenticationv1.TokenReviewSpec{Token: token, Audiences: audiences}}
-	out, err := c.Core.AuthenticationV1().TokenReviews().Create(ctx, review, metav1.CreateOptions{})
+	out, err := c.createTokenReview(ctx, review)
 	if err != nil {
 		return nil, c.Explain(err, "review a token with the TokenReview API")
 	}

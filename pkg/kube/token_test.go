@@ -18,7 +18,7 @@ import (
 // pod creates a pod run by serviceAccount; it stays Pending (no nodes).
 func pod(t *testing.T, c *Client, ns, name, serviceAccount string) *corev1.Pod {
 	t.Helper()
-	p, err := c.Core.CoreV1().Pods(ns).Create(context.Background(), &corev1.Pod{
+	p, err := clientset(c).CoreV1().Pods(ns).Create(context.Background(), &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: name},
 		Spec: corev1.PodSpec{
 			ServiceAccountName: serviceAccount,
@@ -129,7 +129,7 @@ func TestReviewToken(t *testing.T) {
 		t.Errorf("review for another audience: %+v, want refused naming the audience", wrong)
 	}
 
-	if err := c.Core.CoreV1().ServiceAccounts(ns).Delete(ctx, "sensor", metav1.DeleteOptions{}); err != nil {
+	if err := clientset(c).CoreV1().ServiceAccounts(ns).Delete(ctx, "sensor", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	// The API server learns of the deletion through its informer, and
