@@ -11,6 +11,10 @@
 # machine; each round's batch is divided by the same round's bare loop, and
 # the median of those ratios is compared with the target. Wall time is shown
 # too, for the parallel batch, but it depends on what else runs here.
+# The bare RS256 loop calls crypto/rsa, which rebuilds the key's Montgomery
+# form on every call while the batch keeps it per key; the SAT batch is also
+# shown against a loop of the batch's own key-set verification
+# (BareKeySetVerify), for what everything beyond the signature costs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds="${ROUNDS:-${COUNT:-5}}"
@@ -41,15 +45,18 @@ function row(name,   i, wl, cl) {
   for (i = 1; i <= rounds; i++) { wl = wl " " w[name, i]; cl = cl " " c[name, i] }
   printf "%-20s %16.0f %16.0f\n", name, median(wl), median(cl)
 }
-function ratios(batch, bare, what,   i, list, m) {
+function ratios(batch, bare, what, judged,   i, list, m) {
   for (i = 1; i <= rounds; i++) list = list " " sprintf("%.3f", c[batch, i] / c[bare, i])
   m = median(list)
-  printf "%s: batch / bare, CPU, serial: %.2fx median of %d rounds (each round:%s), target <= %.2fx: %s\n", what, m, rounds, list, target, (m <= target ? "met" : "MISSED")
+  printf "%s, CPU, serial: %.2fx median of %d rounds (each round:%s)", what, m, rounds, list
+  if (judged) printf ", target <= %.2fx: %s", target, (m <= target ? "met" : "MISSED")
+  printf "\n"
 }
 END {
   printf "%-20s %16s %16s\n", "benchmark", "median wall ms", "median CPU ms"
-  n = split("BareX509Verify BatchX509 BatchX509Parallel BareSignature BatchSAT BatchSATParallel", names, " ")
+  n = split("BareX509Verify BatchX509 BatchX509Parallel BareSignature BareKeySetVerify BatchSAT BatchSATParallel", names, " ")
   for (i = 1; i <= n; i++) row(names[i])
-  ratios("BatchX509", "BareX509Verify", "X.509")
-  ratios("BatchSAT", "BareSignature", "SAT  ")
+  ratios("BatchX509", "BareX509Verify", "X.509: batch / bare crypto/x509 Verify", 1)
+  ratios("BatchSAT", "BareSignature", "SAT:   batch / bare crypto/rsa RS256 loop", 1)
+  ratios("BatchSAT", "BareKeySetVerify", "SAT:   batch / its own key-set verify loop (not a target)", 0)
 }' "$out"
