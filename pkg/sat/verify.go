@@ -59,8 +59,9 @@ type verificationKey struct {
 	// (base64url SHA-256 of the PKIX DER), which its tokens carry.
 	derivedKid string
 	rsa        *rsa.PublicKey
-	// rsaFast verifies with rsa's precomputed form; nil for keys only
-	// crypto/rsa judges (see newRSAVerifier).
+	// rsaFast verifies with the key in the form crypto/rsa rebuilds on
+	// every call, built once; nil for keys only crypto/rsa judges (see
+	// newRSAVerifier).
 	rsaFast *rsaVerifier
 	ec      *ecdsa.PublicKey
 }
