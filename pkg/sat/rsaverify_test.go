@@ -34,7 +34,19 @@ type rawKey struct {
 // sign returns em^d mod N as a k-byte signature: a valid RSA value whatever
 // em holds.
 func (k rawKey) sign(em []byte) []byte {
-	s := new(big.Int).Exp(new(big.Int).SetBytes(em), k.d, k.pub.N)
+	m := new(big.Int).SetBytes(em)
+	var s *big.Int
+	if p := k.priv; p != nil && len(p.Primes) == 2 {
+		// CRT, a few times faster, which the fuzzer's throughput needs.
+		pr, q := p.Primes[0], p.Primes[1]
+		m1 := new(big.Int).Exp(m, p.Precomputed.Dp, pr)
+		m2 := new(big.Int).Exp(m, p.Precomputed.Dq, q)
+		h := m1.Sub(m1, m2)
+		h.Mul(h, p.Precomputed.Qinv).Mod(h, pr)
+		s = h.Mul(h, q).Add(h, m2).Mod(h, k.pub.N)
+	} else {
+		s = new(big.Int).Exp(m, k.d, k.pub.N)
+	}
 	return s.FillBytes(make([]byte, k.pub.Size()))
 }
 
