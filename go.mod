@@ -3,6 +3,7 @@ module github.com/aio-authn/kubectl-aio-authn
 go 1.26.8
 
 require (
+	filippo.io/bigmod v0.1.0
 	github.com/charmbracelet/lipgloss v1.1.0
 	github.com/eclipse/paho.golang v0.23.0
 	github.com/golang-jwt/jwt/v5 v5.3.1

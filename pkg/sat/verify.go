@@ -59,7 +59,11 @@ type verificationKey struct {
 	// (base64url SHA-256 of the PKIX DER), which its tokens carry.
 	derivedKid string
 	rsa        *rsa.PublicKey
-	ec         *ecdsa.PublicKey
+	// rsaFast verifies with the key in the form crypto/rsa rebuilds on
+	// every call, built once; nil for keys only crypto/rsa judges (see
+	// newRSAVerifier).
+	rsaFast *rsaVerifier
+	ec      *ecdsa.PublicKey
 }
 
 // id is the key ID tokens signed with the key carry: the JWK's declared kid,
@@ -174,7 +178,7 @@ func keyFromPublic(pub any) (verificationKey, string) {
 	}
 	switch p := pub.(type) {
 	case *rsa.PublicKey:
-		return verificationKey{alg: AlgRS256, rsa: p, derivedKid: kid}, ""
+		return verificationKey{alg: AlgRS256, rsa: p, rsaFast: newRSAVerifier(p), derivedKid: kid}, ""
 	case *ecdsa.PublicKey:
 		if p.Curve != elliptic.P256() {
 			return verificationKey{}, fmt.Sprintf("EC %s key: only P-256 (ES256) is supported", p.Curve.Params().Name)
@@ -406,7 +410,7 @@ func (ks *KeySet) verify(token string, decodeClaims func([]byte) (Claims, error)
 		return header, Claims{}, err
 	}
 	digest := sha256.Sum256([]byte(token[:len(hp)+1+len(pp)]))
-	if !verifyAny(keys, digest[:], sig) {
+	if !verifyAny(keys, &digest, sig) {
 		return header, Claims{}, fmt.Errorf("%w: %s signature checked against %s", ErrSignature, header.Alg, describeKeys(keys))
 	}
 	pb, err := decodeSegment("payload", pp)
@@ -417,11 +421,15 @@ func (ks *KeySet) verify(token string, decodeClaims func([]byte) (Claims, error)
 	return header, claims, err
 }
 
-func verifyAny(keys []verificationKey, digest, sig []byte) bool {
+func verifyAny(keys []verificationKey, digest *[32]byte, sig []byte) bool {
 	for _, k := range keys {
 		switch {
+		case k.rsaFast != nil:
+			if k.rsaFast.verify(digest, sig) {
+				return true
+			}
 		case k.rsa != nil:
-			if rsa.VerifyPKCS1v15(k.rsa, crypto.SHA256, digest, sig) == nil {
+			if rsa.VerifyPKCS1v15(k.rsa, crypto.SHA256, digest[:], sig) == nil {
 				return true
 			}
 		case k.ec != nil:
@@ -431,7 +439,7 @@ func verifyAny(keys []verificationKey, digest, sig []byte) bool {
 			}
 			r := new(big.Int).SetBytes(sig[:32])
 			s := new(big.Int).SetBytes(sig[32:])
-			if ecdsa.Verify(k.ec, digest, r, s) {
+			if ecdsa.Verify(k.ec, digest[:], r, s) {
 				return true
 			}
 		}

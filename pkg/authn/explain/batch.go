@@ -53,7 +53,9 @@ type batchItem struct {
 	n    int
 	line []byte
 	// bad is why the line could not even be read (it is too long).
-	bad    error
+	bad error
+	// out is the line's output, written into the buffer of the item that
+	// held this place in the previous chunk (push).
 	out    []byte
 	result authn.Result
 	err    error
@@ -133,7 +135,7 @@ func (r *Runner) Batch(ctx context.Context, in io.Reader, name string, defaults 
 			}
 			item = batchItem{n: n, line: line}
 		}
-		chunk = append(chunk, item)
+		chunk = push(chunk, item)
 		if len(chunk) == chunkLines {
 			if err := flush(); err != nil {
 				return res, err
@@ -141,6 +143,16 @@ func (r *Runner) Batch(ctx context.Context, in io.Reader, name string, defaults 
 		}
 	}
 	return res, flush()
+}
+
+// push appends item to chunk, keeping the output buffer of the item that
+// held its place in the previous chunk: a batch of thousands of lines
+// writes its decisions into a chunk's worth of buffers.
+func push(chunk []batchItem, item batchItem) []batchItem {
+	if len(chunk) < cap(chunk) {
+		item.out = chunk[:len(chunk)+1][len(chunk)].out[:0]
+	}
+	return append(chunk, item)
 }
 
 // errLineTooLong is readLine's error for a line over the cap.
@@ -211,10 +223,7 @@ func (r *Runner) explainItem(ctx context.Context, it *batchItem, defaults Case) 
 	}
 	d, err := r.batchLine(ctx, it.line, defaults)
 	if err == nil {
-		var scratch [2048]byte
-		var out []byte
-		out, err = d.AppendJSON(scratch[:0])
-		it.out = append([]byte(nil), out...)
+		it.out, err = d.AppendJSON(it.out[:0])
 		it.result = d.Decision
 	}
 	if err != nil {

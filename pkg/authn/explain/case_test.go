@@ -3,8 +3,11 @@ package explain
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/bundle"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
@@ -104,6 +107,52 @@ func TestUnknownField(t *testing.T) {
 		}
 		if got != want {
 			t.Errorf("unknownField(%s) = %q, want %q", line, got, want)
+		}
+	}
+}
+
+// TestBatchLinesAreEachCaseAlone: over several chunks of mixed cases, whose
+// decisions differ in length and reuse the previous chunk's buffers, each
+// output line is exactly what a batch of that one line writes.
+func TestBatchLinesAreEachCaseAlone(t *testing.T) {
+	b, err := bundle.Read([]string{"../../../testdata/examples"}, nil, manifest.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := func() time.Time { return time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC) }
+	distinct := []string{
+		`{"listener": "default", "port": 1883}`,
+		`{"username": "u", "customResult": "unreachable"}`,
+		`{"satFile": "../../../testdata/examples/tokens/mqtt-client.jwt", "customResult": "unreachable", "now": "2026-06-01T00:00:00Z"}`,
+		`{"port": "x"}`,
+	}
+	alone := make([]string, len(distinct))
+	for i, line := range distinct {
+		var out bytes.Buffer
+		r := &Runner{Bundle: b, Workers: 1, Clock: clock}
+		if _, err := r.Batch(context.Background(), strings.NewReader(line), "cases", Case{}, &out, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		alone[i] = strings.TrimSuffix(out.String(), "\n")
+	}
+	var lines, want []string
+	for n := 1; n <= 3*chunkLines+7; n++ {
+		i := (n * 7 / 3) % len(distinct)
+		lines = append(lines, distinct[i])
+		want = append(want, strings.Replace(alone[i], `{"line":1,`, fmt.Sprintf(`{"line":%d,`, n), 1))
+	}
+	var out bytes.Buffer
+	r := &Runner{Bundle: b, Workers: 2, Clock: clock}
+	if _, err := r.Batch(context.Background(), strings.NewReader(strings.Join(lines, "\n")), "cases", Case{}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(got) != len(want) {
+		t.Fatalf("%d output lines for %d cases", len(got), len(want))
+	}
+	for n := range want {
+		if got[n] != want[n] {
+			t.Fatalf("line %d:\n got %s\nwant %s", n+1, got[n], want[n])
 		}
 	}
 }
