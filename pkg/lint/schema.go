@@ -46,6 +46,9 @@ type crdVersion struct {
 	structural *structuralschema.Structural
 	validator  apiservervalidation.SchemaValidator
 	cel        *cel.Validator
+	// fast accepts the documents check would report nothing for (see
+	// fastschema.go).
+	fast *fastSchema
 }
 
 // schemaRegistry holds the CRD versions validate knows.
@@ -192,6 +195,7 @@ func (v *crdVersion) build() {
 		return
 	}
 	v.structural = s
+	v.fast = compileFast(s, v.namespaced)
 	v.validator, _, err = apiservervalidation.NewSchemaValidator(internal.OpenAPIV3Schema)
 	if err != nil {
 		v.err = fmt.Errorf("building the %s validator: %w", v.gvk, err)
@@ -222,6 +226,10 @@ type serverIssue struct {
 // requestNamespace is the namespace kubectl sends a request to when the
 // document has none (the server fills it in before validating).
 const requestNamespace = "default"
+
+// generatedSuffix stands for the random suffix the server appends to
+// metadata.generateName before validating the name.
+const generatedSuffix = "x7k2q"
 
 // check runs on obj (the kubectl data model of the document, which it
 // prunes and defaults in place: pass a copy to keep it) what the API
@@ -262,7 +270,7 @@ func (v *crdVersion) check(obj map[string]any) []serverIssue {
 	}
 	if u.GetName() == "" && u.GetGenerateName() != "" {
 		// The server generates the name before validating it.
-		u.SetName(u.GetGenerateName() + "x7k2q")
+		u.SetName(u.GetGenerateName() + generatedSuffix)
 	}
 
 	var errs field.ErrorList
