@@ -44,11 +44,18 @@ type crdVersion struct {
 	once       sync.Once
 	err        error
 	structural *structuralschema.Structural
-	validator  apiservervalidation.SchemaValidator
-	cel        *cel.Validator
 	// fast accepts the documents check would report nothing for (see
 	// fastschema.go).
 	fast *fastSchema
+
+	// The OpenAPI validator and the CEL programs are built on the first
+	// document the fast path does not accept: a run over valid documents
+	// never compiles a CEL rule.
+	machineryOnce sync.Once
+	machineryErr  error
+	internal      *apiextensionsinternal.CustomResourceValidation
+	validator     apiservervalidation.SchemaValidator
+	cel           *cel.Validator
 }
 
 // schemaRegistry holds the CRD versions validate knows.
@@ -173,7 +180,8 @@ func (r *schemaRegistry) forObject(gvk schema.GroupVersionKind, obj map[string]a
 
 // build does what the apiextensions API server does when it starts serving
 // a CRD version (customresource_handler.go): internal schema, structural
-// schema with defaults pruned, OpenAPI schema validator, CEL validator.
+// schema with defaults pruned; then the fast path's predicate. The
+// validators are built by buildMachinery.
 func (v *crdVersion) build() {
 	if v.props == nil || v.props.OpenAPIV3Schema == nil {
 		v.err = fmt.Errorf("CRD %s has no schema", v.gvk)
@@ -195,13 +203,20 @@ func (v *crdVersion) build() {
 		return
 	}
 	v.structural = s
+	v.internal = internal
 	v.fast = compileFast(s, v.namespaced)
-	v.validator, _, err = apiservervalidation.NewSchemaValidator(internal.OpenAPIV3Schema)
+}
+
+// buildMachinery builds what the API server validates with: the OpenAPI
+// schema validator and the CEL validator.
+func (v *crdVersion) buildMachinery() {
+	var err error
+	v.validator, _, err = apiservervalidation.NewSchemaValidator(v.internal.OpenAPIV3Schema)
 	if err != nil {
-		v.err = fmt.Errorf("building the %s validator: %w", v.gvk, err)
+		v.machineryErr = fmt.Errorf("building the %s validator: %w", v.gvk, err)
 		return
 	}
-	v.cel = cel.NewValidator(s, true, celconfig.PerCallLimit)
+	v.cel = cel.NewValidator(v.structural, true, celconfig.PerCallLimit)
 }
 
 // issueKind says which step of the API server raised a serverIssue.
@@ -238,6 +253,12 @@ const generatedSuffix = "x7k2q"
 // schema, list-type invariants, and the CEL rules (skipped, as the server
 // does, when a blocking error came first).
 func (v *crdVersion) check(obj map[string]any) []serverIssue {
+	v.machineryOnce.Do(v.buildMachinery)
+	if v.machineryErr != nil {
+		// The embedded CRDs are part of the binary (and tested): a bug,
+		// reported where it shows rather than as a crash.
+		return []serverIssue{{kind: issueField, err: field.InternalError(nil, v.machineryErr)}}
+	}
 	var issues []serverIssue
 	objectMeta, foundMeta, metaUnknown, err := schemaobjectmeta.GetObjectMetaWithOptions(obj, schemaobjectmeta.ObjectMetaOptions{ReturnUnknownFieldPaths: true})
 	if err != nil {
