@@ -3,8 +3,10 @@ package lint
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	yaml "go.yaml.in/yaml/v3"
 
@@ -147,26 +149,37 @@ func (c *docCheck) legacyHint(l legacyName, path string) string {
 // match first, else the one at the smallest edit distance when that
 // distance is small for the word's length.
 func suggest(got string, candidates []string) string {
+	return suggestSorted(got, candidates, slices.Sorted(slices.Values(candidates)))
+}
+
+// suggestSorted is suggest with the candidates also given sorted.
+func suggestSorted(got string, candidates, sorted []string) string {
 	for _, c := range candidates {
 		if strings.EqualFold(c, got) && c != got {
 			return c
 		}
 	}
+	limit := 2
+	if len(got) > 8 {
+		limit = 3
+	}
+	lowGot := strings.ToLower(got)
+	gotLen := utf8.RuneCountInString(lowGot)
 	best, bestD := "", 1<<30
-	sorted := append([]string(nil), candidates...)
-	sort.Strings(sorted)
 	for _, c := range sorted {
 		if c == got {
 			continue
 		}
-		d := editDistance(strings.ToLower(got), strings.ToLower(c))
+		lowC := strings.ToLower(c)
+		// The distance is at least the difference in length: a candidate
+		// further than limit that way cannot be the answer.
+		if diff := utf8.RuneCountInString(lowC) - gotLen; diff > limit || -diff > limit {
+			continue
+		}
+		d := editDistance(lowGot, lowC)
 		if d < bestD {
 			best, bestD = c, d
 		}
-	}
-	limit := 2
-	if len(got) > 8 {
-		limit = 3
 	}
 	if bestD <= limit && bestD < len(got) {
 		return best
