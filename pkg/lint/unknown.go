@@ -163,22 +163,19 @@ func suggestSorted(got string, candidates, sorted []string) string {
 	if len(got) > 8 {
 		limit = 3
 	}
-	lowGot := strings.ToLower(got)
-	gotLen := utf8.RuneCountInString(lowGot)
+	// Only a distance up to limit can be the answer, so each is computed
+	// only that far (the first candidate past it stands for all of them,
+	// and is never returned).
+	g := []rune(strings.ToLower(got))
+	var d distance
 	best, bestD := "", 1<<30
 	for _, c := range sorted {
 		if c == got {
 			continue
 		}
-		lowC := strings.ToLower(c)
-		// The distance is at least the difference in length: a candidate
-		// further than limit that way cannot be the answer.
-		if diff := utf8.RuneCountInString(lowC) - gotLen; diff > limit || -diff > limit {
-			continue
-		}
-		d := editDistance(lowGot, lowC)
-		if d < bestD {
-			best, bestD = c, d
+		d.c = lowerRunes(c, d.c[:0])
+		if n := d.within(g, d.c, limit); n < bestD {
+			best, bestD = c, n
 		}
 	}
 	if bestD <= limit && bestD < len(got) {
@@ -199,26 +196,58 @@ func closest(got, detail string) string {
 	return suggest(got, cands)
 }
 
-// editDistance is the Levenshtein distance.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
+// distance computes edit distances, reusing its buffers.
+type distance struct {
+	c         []rune
+	prev, cur []int
+}
+
+// within returns the Levenshtein distance of a and b when it is at most
+// k, else k+1.
+func (d *distance) within(a, b []rune, k int) int {
+	if len(a)-len(b) > k || len(b)-len(a) > k {
+		return k + 1
+	}
+	if cap(d.prev) < len(b)+1 {
+		d.prev, d.cur = make([]int, len(b)+1), make([]int, len(b)+1)
+	}
+	prev, cur := d.prev[:len(b)+1], d.cur[:len(b)+1]
 	for j := range prev {
 		prev[j] = j
 	}
-	for i := 1; i <= len(ra); i++ {
+	for i := 1; i <= len(a); i++ {
 		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
+		rowMin := i
+		for j := 1; j <= len(b); j++ {
 			cost := 1
-			if ra[i-1] == rb[j-1] {
+			if a[i-1] == b[j-1] {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			rowMin = min(rowMin, cur[j])
+		}
+		// A row's smallest value never decreases further down.
+		if rowMin > k {
+			return k + 1
 		}
 		prev, cur = cur, prev
 	}
-	return prev[len(rb)]
+	return min(prev[len(b)], k+1)
+}
+
+// lowerRunes is []rune(strings.ToLower(s)), into buf for ASCII s.
+func lowerRunes(s string, buf []rune) []rune {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return []rune(strings.ToLower(s))
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf = append(buf, rune(c))
+	}
+	return buf
 }
 
 // isTOMLScalar reports whether n is a plain scalar that holds `key = value`.
