@@ -2,7 +2,6 @@ package lint
 
 import (
 	"fmt"
-	"slices"
 	"sort"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
@@ -86,10 +85,11 @@ type crossCheck struct {
 }
 
 // nsAuthns are the names of the BrokerAuthentications a listener of one
-// namespace can see, in input order and sorted, and their quoted list.
+// namespace can see, in input order, indexed for suggest, and quoted.
 type nsAuthns struct {
-	names, sorted []string
-	quoted        string
+	names  []string
+	index  *nameIndex
+	quoted string
 }
 
 type bestKey struct {
@@ -249,7 +249,7 @@ func (x *crossCheck) absentAuthn(l *listenerInfo, p portInfo) {
 				seen.names = append(seen.names, a.name)
 			}
 		}
-		seen.sorted = slices.Sorted(slices.Values(seen.names))
+		seen.index = newNameIndex(seen.names)
 		seen.quoted = quoteList(seen.names)
 		x.nsNames[l.ns] = seen
 	}
@@ -261,7 +261,7 @@ func (x *crossCheck) absentAuthn(l *listenerInfo, p portInfo) {
 		return
 	}
 	hint := "BrokerAuthentications of this namespace in the inputs: " + seen.quoted
-	if s := suggestSorted(p.authRef, seen.names, seen.sorted); s != "" {
+	if s := seen.index.suggest(p.authRef); s != "" {
 		hint = fmt.Sprintf("did you mean %q?", s)
 	}
 	x.add(l.hdr, p.refPos, path, RuleAuthnRef,

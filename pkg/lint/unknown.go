@@ -6,7 +6,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"unicode/utf8"
 
 	yaml "go.yaml.in/yaml/v3"
 
@@ -146,15 +145,50 @@ func (c *docCheck) legacyHint(l legacyName, path string) string {
 }
 
 // suggest returns the candidate closest to got: an exact case-insensitive
-// match first, else the one at the smallest edit distance when that
+// match first, else the one at the smallest edit distance (of the
+// lowercased words; the first in sorted order among equals) when that
 // distance is small for the word's length.
 func suggest(got string, candidates []string) string {
-	return suggestSorted(got, candidates, slices.Sorted(slices.Values(candidates)))
+	return newNameIndex(candidates).suggest(got)
 }
 
-// suggestSorted is suggest with the candidates also given sorted.
-func suggestSorted(got string, candidates, sorted []string) string {
-	for _, c := range candidates {
+// nameIndex holds candidates for suggest, for asking about many words:
+// the lowercased candidates in a trie, so that the edit distances to all
+// of them are computed together, sharing prefixes, and only as far as the
+// limit.
+type nameIndex struct {
+	names []string
+	root  trieNode
+}
+
+type trieNode struct {
+	children map[rune]*trieNode
+	// names are the candidates that end here, lowercased.
+	names []string
+}
+
+func newNameIndex(names []string) *nameIndex {
+	x := &nameIndex{names: names}
+	for _, name := range names {
+		n := &x.root
+		for _, r := range strings.ToLower(name) {
+			if n.children == nil {
+				n.children = map[rune]*trieNode{}
+			}
+			c := n.children[r]
+			if c == nil {
+				c = &trieNode{}
+				n.children[r] = c
+			}
+			n = c
+		}
+		n.names = append(n.names, name)
+	}
+	return x
+}
+
+func (x *nameIndex) suggest(got string) string {
+	for _, c := range x.names {
 		if strings.EqualFold(c, got) && c != got {
 			return c
 		}
@@ -163,22 +197,42 @@ func suggestSorted(got string, candidates, sorted []string) string {
 	if len(got) > 8 {
 		limit = 3
 	}
-	// Only a distance up to limit can be the answer, so each is computed
-	// only that far (the first candidate past it stands for all of them,
-	// and is never returned).
 	g := []rune(strings.ToLower(got))
-	var d distance
-	best, bestD := "", 1<<30
-	for _, c := range sorted {
-		if c == got {
-			continue
+	best, bestD := "", limit+1
+	// walk visits n with prev the edit distances between n's prefix and
+	// each prefix of g: the Levenshtein table, a row per trie level.
+	var walk func(n *trieNode, prev []int)
+	walk = func(n *trieNode, prev []int) {
+		if d := prev[len(g)]; d <= limit {
+			for _, name := range n.names {
+				if name != got && (d < bestD || (d == bestD && name < best)) {
+					best, bestD = name, d
+				}
+			}
 		}
-		d.c = lowerRunes(c, d.c[:0])
-		if n := d.within(g, d.c, limit); n < bestD {
-			best, bestD = c, n
+		// A row's smallest value never decreases further down.
+		if slices.Min(prev) > limit {
+			return
+		}
+		for r, c := range n.children {
+			cur := make([]int, len(g)+1)
+			cur[0] = prev[0] + 1
+			for j := 1; j <= len(g); j++ {
+				cost := 1
+				if g[j-1] == r {
+					cost = 0
+				}
+				cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			}
+			walk(c, cur)
 		}
 	}
-	if bestD <= limit && bestD < len(got) {
+	first := make([]int, len(g)+1)
+	for j := range first {
+		first[j] = j
+	}
+	walk(&x.root, first)
+	if best != "" && bestD < len(got) {
 		return best
 	}
 	return ""
@@ -194,60 +248,6 @@ func closest(got, detail string) string {
 		cands = append(cands, m[1])
 	}
 	return suggest(got, cands)
-}
-
-// distance computes edit distances, reusing its buffers.
-type distance struct {
-	c         []rune
-	prev, cur []int
-}
-
-// within returns the Levenshtein distance of a and b when it is at most
-// k, else k+1.
-func (d *distance) within(a, b []rune, k int) int {
-	if len(a)-len(b) > k || len(b)-len(a) > k {
-		return k + 1
-	}
-	if cap(d.prev) < len(b)+1 {
-		d.prev, d.cur = make([]int, len(b)+1), make([]int, len(b)+1)
-	}
-	prev, cur := d.prev[:len(b)+1], d.cur[:len(b)+1]
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		rowMin := i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			rowMin = min(rowMin, cur[j])
-		}
-		// A row's smallest value never decreases further down.
-		if rowMin > k {
-			return k + 1
-		}
-		prev, cur = cur, prev
-	}
-	return min(prev[len(b)], k+1)
-}
-
-// lowerRunes is []rune(strings.ToLower(s)), into buf for ASCII s.
-func lowerRunes(s string, buf []rune) []rune {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= utf8.RuneSelf {
-			return []rune(strings.ToLower(s))
-		}
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		buf = append(buf, rune(c))
-	}
-	return buf
 }
 
 // isTOMLScalar reports whether n is a plain scalar that holds `key = value`.
