@@ -408,9 +408,9 @@ type docRef struct {
 // server would refuse (strict field validation, schema, CEL, unserved
 // version), the reasons. Documents it would accept, and kinds it does not
 // serve, are absent. The differential test compares this verdict with a
-// real API server's.
-func schemaRejections(f *manifest.File) map[int][]string {
-	res := Lint([]*manifest.File{f}, Options{})
+// real API server's, with either schema engine.
+func schemaRejections(f *manifest.File, engine SchemaEngine) map[int][]string {
+	res := Lint([]*manifest.File{f}, Options{SchemaEngine: engine})
 	out := map[int][]string{}
 	for k, reasons := range res.rejections {
 		out[k.index] = reasons
