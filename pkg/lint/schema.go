@@ -2,6 +2,7 @@ package lint
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -21,7 +22,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	celconfig "k8s.io/apiserver/pkg/apis/cel"
-	"sigs.k8s.io/yaml"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/api/crds"
@@ -81,10 +81,10 @@ func (r *schemaRegistry) load() error {
 		r.versions = map[schema.GroupVersionKind]*crdVersion{}
 		r.mid2024 = map[schema.GroupVersionKind]*crdVersion{}
 		r.served = map[schema.GroupKind][]string{}
-		// Decoding the CRDs' YAML is a good part of startup: one goroutine
-		// per CRD.
-		served := crds.YAML()
-		docs := append(append([][]byte(nil), served...), crds.Mid2024YAML()...)
+		// Decoding the CRDs is a good part of startup: their JSON form,
+		// one goroutine per CRD.
+		served := crds.JSON()
+		docs := append(append([][]byte(nil), served...), crds.Mid2024JSON()...)
 		parsed := make([]apiextensionsv1.CustomResourceDefinition, len(docs))
 		errs := make([]error, len(docs))
 		var wg sync.WaitGroup
@@ -92,7 +92,7 @@ func (r *schemaRegistry) load() error {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				errs[i] = yaml.Unmarshal(b, &parsed[i])
+				errs[i] = json.Unmarshal(b, &parsed[i])
 			}()
 		}
 		wg.Wait()
