@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Is validate's output unchanged? Builds `kubectl aio-authn validate` at a
 # base revision (default: where this branch left main) and from the
-# working tree, and runs both on generated corpora (hack/corpusgen: several seeds, files of 10 and single
-# files of thousands of documents) and on the repository's testdata and docs,
-# in every output format; the working tree's binary runs with both schema
+# working tree, and runs both on generated corpora (hack/corpusgen: several
+# seeds, files of 10 and single files of thousands of documents) and on the
+# repository's testdata and docs, in every output format; the working tree's binary runs with both schema
 # engines (--schema-engine fast, the default, and apiserver). Stdout,
 # stderr and exit code must be byte-identical.
 #
