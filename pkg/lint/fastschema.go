@@ -2,6 +2,7 @@ package lint
 
 import (
 	"regexp"
+	"sync"
 	"unicode/utf8"
 
 	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
@@ -422,33 +423,42 @@ func (n *fastNode) field(obj map[string]any, k string) (any, bool) {
 
 // The rules of the embedded CRDs, recognised by their exact text. A rule
 // not recognised here marks its node unsupported, so that documents
-// reaching it are checked by the real CEL program.
-var (
+// reaching it are checked by the real CEL program. The expressions are
+// compiled when a schema is first built, not at every start.
+const (
 	// rootNameRule is the CRDs' rule on metadata.name.
 	rootNameRule = "self.metadata.name.size() >= 3 && self.metadata.name.size() <= 63 && self.metadata.name.matches('^[a-z0-9][a-z0-9-]*[a-z0-9]$')"
-	rootNameRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*[a-z0-9]$`)
 	// implies: "the lowercased selector names a block, which must be
 	// present": `self.mode.lowerAscii() != 'manual' || has(self.manual)`.
-	impliesRule = regexp.MustCompile(`^self\.([A-Za-z_][A-Za-z0-9_]*)\.lowerAscii\(\) != '([a-z0-9]+)' \|\| has\(self\.([A-Za-z_][A-Za-z0-9_]*)\)$`)
+	impliesRule = `^self\.([A-Za-z_][A-Za-z0-9_]*)\.lowerAscii\(\) != '([a-z0-9]+)' \|\| has\(self\.([A-Za-z_][A-Za-z0-9_]*)\)$`
 	// the same over several values:
 	// `[self.method.lowerAscii()].all(m, (m != 'custom' || has(self.customSettings)) && ...)`.
-	impliesAllRule = regexp.MustCompile(`^\[self\.([A-Za-z_][A-Za-z0-9_]*)\.lowerAscii\(\)\]\.all\(m, ((?:\(m != '[a-z0-9]+' \|\| has\(self\.[A-Za-z_][A-Za-z0-9_]*\)\)(?: && )?)+)\)$`)
-	impliesAllTerm = regexp.MustCompile(`\(m != '([a-z0-9]+)' \|\| has\(self\.([A-Za-z_][A-Za-z0-9_]*)\)\)( && )?`)
+	impliesAllRule = `^\[self\.([A-Za-z_][A-Za-z0-9_]*)\.lowerAscii\(\)\]\.all\(m, ((?:\(m != '[a-z0-9]+' \|\| has\(self\.[A-Za-z_][A-Za-z0-9_]*\)\)(?: && )?)+)\)$`
+	impliesAllTerm = `\(m != '([a-z0-9]+)' \|\| has\(self\.([A-Za-z_][A-Za-z0-9_]*)\)\)( && )?`
 )
+
+var ruleExprs = sync.OnceValue(func() (x struct{ rootName, implies, impliesAll, impliesAllTerm *regexp.Regexp }) {
+	x.rootName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*[a-z0-9]$`)
+	x.implies = regexp.MustCompile(impliesRule)
+	x.impliesAll = regexp.MustCompile(impliesAllRule)
+	x.impliesAllTerm = regexp.MustCompile(impliesAllTerm)
+	return x
+})
 
 // fastRuleFor returns the Go form of a CEL rule, or nil.
 func fastRuleFor(rule string) fastRule {
+	re := ruleExprs()
 	if rule == rootNameRule {
 		return func(m *fastMeta, _ map[string]any, _ *fastNode) bool {
 			size := utf8.RuneCountInString(m.name)
-			return size >= 3 && size <= 63 && rootNameRE.MatchString(m.name)
+			return size >= 3 && size <= 63 && re.rootName.MatchString(m.name)
 		}
 	}
-	if g := impliesRule.FindStringSubmatch(rule); g != nil {
+	if g := re.implies.FindStringSubmatch(rule); g != nil {
 		return implies(g[1], map[string]string{g[2]: g[3]})
 	}
-	if g := impliesAllRule.FindStringSubmatch(rule); g != nil {
-		terms := impliesAllTerm.FindAllStringSubmatch(g[2], -1)
+	if g := re.impliesAll.FindStringSubmatch(rule); g != nil {
+		terms := re.impliesAllTerm.FindAllStringSubmatch(g[2], -1)
 		// Every term but the last is followed by " && ", the last by
 		// nothing: otherwise the text is not the conjunction it looks like.
 		need := map[string]string{}
