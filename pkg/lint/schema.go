@@ -25,12 +25,12 @@ import (
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/api/crds"
-	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 )
 
 // crdVersion is one served version of one CRD, with the validators the API
 // server builds for it. They are built on first use (most runs touch one or
-// two versions, and CEL compilation is the slowest part of startup) and then
+// two versions, and CEL compilation is the slowest part of startup; a run
+// whose documents the fast path accepts compiles no CEL at all) and then
 // shared by every worker: the API server uses the same objects concurrently.
 type crdVersion struct {
 	gvk        schema.GroupVersionKind
@@ -69,8 +69,6 @@ type schemaRegistry struct {
 	mid2024 map[schema.GroupVersionKind]*crdVersion
 	// served lists the served versions of each kind, for messages.
 	served map[schema.GroupKind][]string
-	// started records the versions whose build prewarm started.
-	started sync.Map
 }
 
 // defaultSchemas are the embedded CRDs, parsed on first use.
@@ -114,23 +112,6 @@ func (r *schemaRegistry) load() error {
 		}
 	})
 	return r.err
-}
-
-// prewarm starts building, in the background, the validators of the
-// broker resources among docs, so that the validators of different kinds (CEL
-// environment and rule compilation) are built in parallel while the first
-// document waits for its own. Inputs without broker resources build
-// nothing.
-func (r *schemaRegistry) prewarm(docs []*manifest.Document) {
-	for _, d := range docs {
-		if d.Group() != api.Group || (d.Kind != api.KindBrokerAuthentication && d.Kind != api.KindBrokerListener) {
-			continue
-		}
-		gvk := schema.GroupVersionKind{Group: api.Group, Version: d.Version(), Kind: d.Kind}
-		if _, started := r.started.LoadOrStore(gvk, true); !started {
-			go func() { _, _ = r.lookup(gvk) }()
-		}
-	}
 }
 
 // lookup returns the CRD version for gvk, or nil when the kind is not one
