@@ -162,7 +162,10 @@ type nameIndex struct {
 }
 
 type trieNode struct {
-	children map[rune]*trieNode
+	// children are the nodes under n, the rune that leads to each in
+	// runes.
+	runes    []rune
+	children []*trieNode
 	// names are the candidates that end here, lowercased.
 	names []string
 }
@@ -172,15 +175,13 @@ func newNameIndex(names []string) *nameIndex {
 	for _, name := range names {
 		n := &x.root
 		for _, r := range strings.ToLower(name) {
-			if n.children == nil {
-				n.children = map[rune]*trieNode{}
+			i := slices.Index(n.runes, r)
+			if i < 0 {
+				i = len(n.runes)
+				n.runes = append(n.runes, r)
+				n.children = append(n.children, &trieNode{})
 			}
-			c := n.children[r]
-			if c == nil {
-				c = &trieNode{}
-				n.children[r] = c
-			}
-			n = c
+			n = n.children[i]
 		}
 		n.names = append(n.names, name)
 	}
@@ -199,10 +200,16 @@ func (x *nameIndex) suggest(got string) string {
 	}
 	g := []rune(strings.ToLower(got))
 	best, bestD := "", limit+1
-	// walk visits n with prev the edit distances between n's prefix and
-	// each prefix of g: the Levenshtein table, a row per trie level.
-	var walk func(n *trieNode, prev []int)
-	walk = func(n *trieNode, prev []int) {
+	// rows[d] is, at a node of depth d, the edit distances between the
+	// node's prefix and each prefix of g: the Levenshtein table, a row
+	// per trie level.
+	rows := [][]int{make([]int, len(g)+1)}
+	for j := range rows[0] {
+		rows[0][j] = j
+	}
+	var walk func(n *trieNode, depth int)
+	walk = func(n *trieNode, depth int) {
+		prev := rows[depth]
 		if d := prev[len(g)]; d <= limit {
 			for _, name := range n.names {
 				if name != got && (d < bestD || (d == bestD && name < best)) {
@@ -211,27 +218,26 @@ func (x *nameIndex) suggest(got string) string {
 			}
 		}
 		// A row's smallest value never decreases further down.
-		if slices.Min(prev) > limit {
+		if len(n.children) == 0 || slices.Min(prev) > limit {
 			return
 		}
-		for r, c := range n.children {
-			cur := make([]int, len(g)+1)
+		if depth+1 == len(rows) {
+			rows = append(rows, make([]int, len(g)+1))
+		}
+		for i, c := range n.children {
+			cur := rows[depth+1]
 			cur[0] = prev[0] + 1
 			for j := 1; j <= len(g); j++ {
 				cost := 1
-				if g[j-1] == r {
+				if g[j-1] == n.runes[i] {
 					cost = 0
 				}
 				cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
 			}
-			walk(c, cur)
+			walk(c, depth+1)
 		}
 	}
-	first := make([]int, len(g)+1)
-	for j := range first {
-		first[j] = j
-	}
-	walk(&x.root, first)
+	walk(&x.root, 0)
 	if best != "" && bestD < len(got) {
 		return best
 	}
