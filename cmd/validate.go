@@ -29,6 +29,7 @@ type validateOptions struct {
 	warnWithin time.Duration
 	now        string
 	limits     manifest.Limits
+	engine     string
 
 	nowTime  time.Time
 	reporter lint.Reporter
@@ -87,6 +88,11 @@ errors, 1 errors (or warnings with --strict), 2 unreadable input or bad flags.`)
 	f.DurationVar(&v.warnWithin, "warn-within", lint.DefaultWarnWithin, "warn about certificates that expire within this duration")
 	addNowFlag(f, &v.now, "check certificate validity at this time")
 	addManifestLimits(c, &v.limits)
+	// Hidden: both engines give the same findings; the API server's
+	// machinery on every document is there for comparisons and as a way
+	// out should the fast path ever be doubted.
+	f.StringVar(&v.engine, "schema-engine", string(lint.EngineFast), "how documents are checked against the CRD schemas: fast or apiserver")
+	_ = f.MarkHidden("schema-engine")
 	return c
 }
 
@@ -95,6 +101,11 @@ func (v *validateOptions) complete(args []string) error {
 	v.nowTime = nowOf(v.now)
 	if v.warnWithin < 0 {
 		return usagef("--warn-within %s is negative: give a duration such as 720h", v.warnWithin)
+	}
+	switch lint.SchemaEngine(v.engine) {
+	case lint.EngineFast, lint.EngineAPIServer:
+	default:
+		return usagef("--schema-engine %q: give fast or apiserver", v.engine)
 	}
 	var styles *ui.Styles
 	if v.output == "" || v.output == "text" {
@@ -113,7 +124,8 @@ func (v *validateOptions) run() error {
 	// validators convert every value); collecting less often trades a
 	// little memory for a good part of the CPU time, within bounds.
 	defer boundHeap(gcPercent, heapFloor)()
-	res, err := lint.LintPaths(v.paths, v.In, lint.Options{Now: v.nowTime, WarnWithin: v.warnWithin, Strict: v.strict, Limits: v.limits})
+	res, err := lint.LintPaths(v.paths, v.In, lint.Options{Now: v.nowTime, WarnWithin: v.warnWithin, Strict: v.strict, Limits: v.limits,
+		SchemaEngine: lint.SchemaEngine(v.engine)})
 	if err != nil {
 		return inputError(err, "give a readable file, a directory or - for standard input")
 	}

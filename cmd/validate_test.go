@@ -46,6 +46,10 @@ func TestValidateExitCodesAndStreams(t *testing.T) {
 		{name: "bad --now", args: []string{"--now", "yesterday", example("good")}, code: 2, noStdout: true,
 			stderr: `invalid argument "yesterday" for "--now" flag: want an RFC 3339 time such as 2026-01-02T15:04:05Z`},
 		{name: "no path", args: nil, code: 2, noStdout: true, stderr: "requires at least 1 arg"},
+		{name: "apiserver engine", args: []string{"--schema-engine", "apiserver", example("bad", "method-spelling.yaml")}, code: 1,
+			stdout: `method-spelling.yaml:13:13: error: unknown method "X590" (method-enum)`, stderr: "1 error"},
+		{name: "unknown engine", args: []string{"--schema-engine", "cel", example("good")}, code: 2, noStdout: true,
+			stderr: `--schema-engine "cel": give fast or apiserver`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

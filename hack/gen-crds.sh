@@ -8,7 +8,8 @@
 # broker serves it, so its schema goes to pkg/api/crds/mid2024, apart from
 # the CRDs, for validate to explain such manifests.
 #
-#   bash hack/gen-crds.sh          # rewrite pkg/api/crds/**/*.yaml and zz_generated.deepcopy.go
+#   bash hack/gen-crds.sh          # rewrite pkg/api/crds/**/*.yaml, their JSON copies (json/, what
+#                                  # validate decodes) and zz_generated.deepcopy.go
 #   bash hack/gen-crds.sh DIR      # only write the CRDs, into DIR and DIR/mid2024 (what the test compares)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,3 +24,6 @@ else
 fi
 "${controller_gen[@]}" crd:crdVersions=v1,maxDescLen=0 'paths={./pkg/api/v1,./pkg/api/v1beta1}' output:crd:dir="$out"
 "${controller_gen[@]}" crd:crdVersions=v1,maxDescLen=0 'paths={./pkg/api/mid2024}' output:crd:dir="$out/mid2024"
+if [ $# -eq 0 ]; then
+  UPDATE_CRD_JSON=1 go test ./pkg/api/crds -run '^TestEmbeddedJSONMatchesYAML$' -count=1 >/dev/null
+fi

@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"regexp"
+	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
 
@@ -78,26 +79,32 @@ type Spelling struct {
 // validate notes, and what convert rewrites.
 func NoncanonicalSpellings(root *yaml.Node, kind string, fields []EnumField) []Spelling {
 	var out []Spelling
-	var walk func(n *yaml.Node, path string, depth int)
-	walk = func(n *yaml.Node, path string, depth int) {
+	// generic is the path with [*] for list indexes: the walk goes only
+	// where an enum field of kind may be.
+	var walk func(n *yaml.Node, path, generic string, depth int)
+	walk = func(n *yaml.Node, path, generic string, depth int) {
 		for n != nil && n.Kind == yaml.AliasNode {
 			n = n.Alias
 		}
-		if n == nil || depth > 32 {
+		if n == nil || depth > 32 || !enumUnder(fields, kind, generic) {
 			return
 		}
 		switch n.Kind {
 		case yaml.MappingNode:
 			for i := 0; i+1 < len(n.Content); i += 2 {
-				p := n.Content[i].Value
-				if path != "" {
-					p = path + "." + p
+				p, g := n.Content[i].Value, n.Content[i].Value
+				if strings.ContainsRune(g, '[') {
+					// As EnumAt reads the path.
+					g = listIndex.ReplaceAllString(g, "[*]")
 				}
-				walk(n.Content[i+1], p, depth+1)
+				if path != "" {
+					p, g = path+"."+p, generic+"."+g
+				}
+				walk(n.Content[i+1], p, g, depth+1)
 			}
 		case yaml.SequenceNode:
 			for i, it := range n.Content {
-				walk(it, fmt.Sprintf("%s[%d]", path, i), depth+1)
+				walk(it, fmt.Sprintf("%s[%d]", path, i), generic+"[*]", depth+1)
 			}
 		case yaml.ScalarNode:
 			f, ok := EnumAt(fields, kind, path)
@@ -109,6 +116,21 @@ func NoncanonicalSpellings(root *yaml.Node, kind string, fields []EnumField) []S
 			}
 		}
 	}
-	walk(root, "", 0)
+	walk(root, "", "", 0)
 	return out
+}
+
+// enumUnder reports whether an enum field of kind is at generic (a path
+// with [*] for list indexes) or under it.
+func enumUnder(fields []EnumField, kind, generic string) bool {
+	if generic == "" {
+		return true
+	}
+	for _, f := range fields {
+		if f.Kind == kind && strings.HasPrefix(f.Path, generic) &&
+			(len(f.Path) == len(generic) || f.Path[len(generic)] == '.' || f.Path[len(generic)] == '[') {
+			return true
+		}
+	}
+	return false
 }

@@ -74,6 +74,27 @@ type crossCheck struct {
 	opts     *Options
 	idx      *inputIndex
 	findings []Finding
+
+	// Indexes over the inputs, so that the rules cost a lookup per
+	// reference rather than a pass over every document: authns and
+	// objects by name, and per listener namespace what the hints need.
+	authnsByName  map[string][]*authnInfo
+	objectsByName map[[2]string][]*objectInfo
+	nsNames       map[string]*nsAuthns
+	bestAuthn     map[bestKey]*authnInfo
+}
+
+// nsAuthns are the names of the BrokerAuthentications a listener of one
+// namespace can see, in input order, indexed for suggest, and quoted.
+type nsAuthns struct {
+	names  []string
+	index  *nameIndex
+	quoted string
+}
+
+type bestKey struct {
+	ns  string
+	tls bool
 }
 
 // docHeader is what a finding needs from a document, kept instead of the
@@ -105,6 +126,17 @@ func (x *crossCheck) on(d *manifest.Document, src *text) *docCheck {
 func (x *crossCheck) flush(c *docCheck) { x.findings = append(x.findings, c.findings...) }
 
 func (x *crossCheck) run() {
+	x.authnsByName = map[string][]*authnInfo{}
+	for _, a := range x.idx.authns {
+		x.authnsByName[a.name] = append(x.authnsByName[a.name], a)
+	}
+	x.objectsByName = map[[2]string][]*objectInfo{}
+	for _, o := range x.idx.objects {
+		k := [2]string{o.hdr.kind, o.hdr.name}
+		x.objectsByName[k] = append(x.objectsByName[k], o)
+	}
+	x.nsNames = map[string]*nsAuthns{}
+	x.bestAuthn = map[bestKey]*authnInfo{}
 	x.listenerRefs()
 	x.objectRefs()
 }
@@ -131,8 +163,8 @@ func (x *crossCheck) listenerRefs() {
 				continue
 			}
 			var found []*authnInfo
-			for _, a := range x.idx.authns {
-				if a.name == p.authRef && sameNamespace(a.ns, l.ns) {
+			for _, a := range x.authnsByName[p.authRef] {
+				if sameNamespace(a.ns, l.ns) {
 					found = append(found, a)
 				}
 			}
@@ -165,22 +197,10 @@ func (x *crossCheck) noAuthn(l *listenerInfo, p portInfo) {
 	if p.hasPort {
 		label = fmt.Sprintf("port %d", p.port)
 	}
-	// The best candidate: "default", then one the port can serve (X.509
-	// needs TLS), then any.
-	var best *authnInfo
-	rank := func(a *authnInfo) int {
-		switch {
-		case a.name == "default" && (p.hasTLS || !a.x509):
-			return 3
-		case p.hasTLS || !a.x509:
-			return 2
-		}
-		return 1
-	}
-	for _, a := range x.idx.authns {
-		if a.name != "" && sameNamespace(a.ns, l.ns) && (best == nil || rank(a) > rank(best)) {
-			best = a
-		}
+	best, known := x.bestAuthn[bestKey{l.ns, p.hasTLS}]
+	if !known {
+		best = x.bestFor(l.ns, p.hasTLS)
+		x.bestAuthn[bestKey{l.ns, p.hasTLS}] = best
 	}
 	hint := mapNode("authenticationRef", "default")
 	if best != nil {
@@ -193,27 +213,55 @@ func (x *crossCheck) noAuthn(l *listenerInfo, p portInfo) {
 		fmt.Sprintf("%s has no authenticationRef: authentication is disabled on it", label), renderYAML(hint))
 }
 
+// bestFor returns the BrokerAuthentication to name in the hint for a port
+// of a listener in ns: "default", then one the port can serve (X.509 needs
+// TLS), then any.
+func (x *crossCheck) bestFor(ns string, tls bool) *authnInfo {
+	var best *authnInfo
+	rank := func(a *authnInfo) int {
+		switch {
+		case a.name == "default" && (tls || !a.x509):
+			return 3
+		case tls || !a.x509:
+			return 2
+		}
+		return 1
+	}
+	for _, a := range x.idx.authns {
+		if a.name != "" && sameNamespace(a.ns, ns) && (best == nil || rank(a) > rank(best)) {
+			best = a
+		}
+	}
+	return best
+}
+
 // absentAuthn reports a port's authenticationRef to a BrokerAuthentication
 // the inputs do not hold. When they hold others of the listener's
 // namespace, the name is likely a typo: an error with the closest one.
 // When they hold none there, the authn is probably applied separately
 // (AIO deploys "default"): a note, as for ConfigMaps.
 func (x *crossCheck) absentAuthn(l *listenerInfo, p portInfo) {
-	var names []string
-	for _, a := range x.idx.authns {
-		if a.name != "" && sameNamespace(a.ns, l.ns) {
-			names = append(names, a.name)
+	seen := x.nsNames[l.ns]
+	if seen == nil {
+		seen = &nsAuthns{}
+		for _, a := range x.idx.authns {
+			if a.name != "" && sameNamespace(a.ns, l.ns) {
+				seen.names = append(seen.names, a.name)
+			}
 		}
+		seen.index = newNameIndex(seen.names)
+		seen.quoted = quoteList(seen.names)
+		x.nsNames[l.ns] = seen
 	}
 	path := p.path + ".authenticationRef"
-	if len(names) == 0 {
+	if len(seen.names) == 0 {
 		x.add(l.hdr, p.refPos, path, RuleRefAbsent,
 			fmt.Sprintf("BrokerAuthentication %s (authenticationRef) is not among the inputs", p.authRef),
 			"not checked; add its manifest to the inputs to check it (AIO deploys the BrokerAuthentication default itself)")
 		return
 	}
-	hint := "BrokerAuthentications of this namespace in the inputs: " + quoteList(names)
-	if s := suggest(p.authRef, names); s != "" {
+	hint := "BrokerAuthentications of this namespace in the inputs: " + seen.quoted
+	if s := seen.index.suggest(p.authRef); s != "" {
 		hint = fmt.Sprintf("did you mean %q?", s)
 	}
 	x.add(l.hdr, p.refPos, path, RuleAuthnRef,
@@ -262,8 +310,8 @@ func (x *crossCheck) objectRefs() {
 }
 
 func (x *crossCheck) find(ref objectRef, ns string) *objectInfo {
-	for _, o := range x.idx.objects {
-		if o.hdr.kind == ref.kind && o.hdr.name == ref.name && sameNamespace(o.ns, ns) {
+	for _, o := range x.objectsByName[[2]string{ref.kind, ref.name}] {
+		if sameNamespace(o.ns, ns) {
 			return o
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +26,7 @@ import (
 // --dry-run=server` does), and checks that the server's verdict (accepted
 // or rejected) is the offline schema verdict of validate. The directory a
 // case is in (accepted/ or rejected/) states the verdict both must give.
+// validate's two schema engines must give the same reasons.
 func TestDifferential(t *testing.T) {
 	paths, err := filepath.Glob("../../testdata/schema/*/*.yaml")
 	if err != nil || len(paths) == 0 {
@@ -55,7 +57,10 @@ func TestDifferential(t *testing.T) {
 				t.Fatalf("a schema case holds exactly one document, got %d", len(f.Documents))
 			}
 			d := f.Documents[0]
-			reasons := schemaRejections(f)[0]
+			reasons := schemaRejections(f, EngineFast)[0]
+			if machinery := schemaRejections(f, EngineAPIServer)[0]; !slices.Equal(reasons, machinery) {
+				t.Errorf("the schema engines differ: fast %q, apiserver %q", reasons, machinery)
+			}
 			offline := len(reasons) > 0
 
 			ns := d.Namespace

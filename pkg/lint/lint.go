@@ -34,6 +34,9 @@ type Options struct {
 	// Limits cap each input and each document; the zero value means
 	// manifest.DefaultLimits.
 	Limits manifest.Limits
+	// SchemaEngine chooses how broker resources are checked against their
+	// CRD; empty means EngineFast. Both give the same findings.
+	SchemaEngine SchemaEngine
 }
 
 // Lint checks files already in memory (their Data); see LintPaths.
@@ -375,8 +378,10 @@ func (c *docCheck) checkServed() {
 		f.rejects = true
 		return
 	}
-	for _, is := range v.check(m) {
-		c.serverFinding(is, v)
+	if c.opts.SchemaEngine == EngineAPIServer || !v.fast.accepts(m) {
+		for _, is := range v.check(m) {
+			c.serverFinding(is, v)
+		}
 	}
 	c.unserved = !v.served
 	c.enumSpellings()
@@ -403,9 +408,9 @@ type docRef struct {
 // server would refuse (strict field validation, schema, CEL, unserved
 // version), the reasons. Documents it would accept, and kinds it does not
 // serve, are absent. The differential test compares this verdict with a
-// real API server's.
-func schemaRejections(f *manifest.File) map[int][]string {
-	res := Lint([]*manifest.File{f}, Options{})
+// real API server's, with either schema engine.
+func schemaRejections(f *manifest.File, engine SchemaEngine) map[int][]string {
+	res := Lint([]*manifest.File{f}, Options{SchemaEngine: engine})
 	out := map[int][]string{}
 	for k, reasons := range res.rejections {
 		out[k.index] = reasons

@@ -175,9 +175,6 @@ func (g *group) check(path string, opts *Options, broken *atomic.Bool) {
 	}
 	g.chunks = nil
 	for _, p := range all {
-		defaultSchemas.prewarm(p.docs)
-	}
-	for _, p := range all {
 		for i, d := range p.docs {
 			c := &docCheck{doc: d, opts: opts, src: p.src, chunk: p.c, item: i, gen: api.GenV1}
 			c.run(&g.out)

@@ -2,6 +2,7 @@ package lint
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -21,16 +22,15 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	celconfig "k8s.io/apiserver/pkg/apis/cel"
-	"sigs.k8s.io/yaml"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/api/crds"
-	"github.com/aio-authn/kubectl-aio-authn/pkg/manifest"
 )
 
 // crdVersion is one served version of one CRD, with the validators the API
 // server builds for it. They are built on first use (most runs touch one or
-// two versions, and CEL compilation is the slowest part of startup) and then
+// two versions, and CEL compilation is the slowest part of startup; a run
+// whose documents the fast path accepts compiles no CEL at all) and then
 // shared by every worker: the API server uses the same objects concurrently.
 type crdVersion struct {
 	gvk        schema.GroupVersionKind
@@ -44,8 +44,18 @@ type crdVersion struct {
 	once       sync.Once
 	err        error
 	structural *structuralschema.Structural
-	validator  apiservervalidation.SchemaValidator
-	cel        *cel.Validator
+	// fast accepts the documents check would report nothing for (see
+	// fastschema.go).
+	fast *fastSchema
+
+	// The OpenAPI validator and the CEL programs are built on the first
+	// document the fast path does not accept: a run over valid documents
+	// never compiles a CEL rule.
+	machineryOnce sync.Once
+	machineryErr  error
+	internal      *apiextensionsinternal.CustomResourceValidation
+	validator     apiservervalidation.SchemaValidator
+	cel           *cel.Validator
 }
 
 // schemaRegistry holds the CRD versions validate knows.
@@ -59,8 +69,6 @@ type schemaRegistry struct {
 	mid2024 map[schema.GroupVersionKind]*crdVersion
 	// served lists the served versions of each kind, for messages.
 	served map[schema.GroupKind][]string
-	// started records the versions whose build prewarm started.
-	started sync.Map
 }
 
 // defaultSchemas are the embedded CRDs, parsed on first use.
@@ -71,21 +79,14 @@ func (r *schemaRegistry) load() error {
 		r.versions = map[schema.GroupVersionKind]*crdVersion{}
 		r.mid2024 = map[schema.GroupVersionKind]*crdVersion{}
 		r.served = map[schema.GroupKind][]string{}
-		// Decoding the CRDs' YAML is a good part of startup: one goroutine
-		// per CRD.
-		served := crds.YAML()
-		docs := append(append([][]byte(nil), served...), crds.Mid2024YAML()...)
+		// The CRDs' JSON form: decoding their YAML took most of the load.
+		served := crds.JSON()
+		docs := append(append([][]byte(nil), served...), crds.Mid2024JSON()...)
 		parsed := make([]apiextensionsv1.CustomResourceDefinition, len(docs))
 		errs := make([]error, len(docs))
-		var wg sync.WaitGroup
 		for i, b := range docs {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				errs[i] = yaml.Unmarshal(b, &parsed[i])
-			}()
+			errs[i] = json.Unmarshal(b, &parsed[i])
 		}
-		wg.Wait()
 		for i := range parsed {
 			if errs[i] != nil {
 				r.err = fmt.Errorf("reading the embedded CRDs: %w", errs[i])
@@ -111,23 +112,6 @@ func (r *schemaRegistry) load() error {
 		}
 	})
 	return r.err
-}
-
-// prewarm starts building, in the background, the validators of the
-// broker resources among docs, so that the validators of different kinds (CEL
-// environment and rule compilation) are built in parallel while the first
-// document waits for its own. Inputs without broker resources build
-// nothing.
-func (r *schemaRegistry) prewarm(docs []*manifest.Document) {
-	for _, d := range docs {
-		if d.Group() != api.Group || (d.Kind != api.KindBrokerAuthentication && d.Kind != api.KindBrokerListener) {
-			continue
-		}
-		gvk := schema.GroupVersionKind{Group: api.Group, Version: d.Version(), Kind: d.Kind}
-		if _, started := r.started.LoadOrStore(gvk, true); !started {
-			go func() { _, _ = r.lookup(gvk) }()
-		}
-	}
 }
 
 // lookup returns the CRD version for gvk, or nil when the kind is not one
@@ -170,7 +154,8 @@ func (r *schemaRegistry) forObject(gvk schema.GroupVersionKind, obj map[string]a
 
 // build does what the apiextensions API server does when it starts serving
 // a CRD version (customresource_handler.go): internal schema, structural
-// schema with defaults pruned, OpenAPI schema validator, CEL validator.
+// schema with defaults pruned; then the fast path's predicate. The
+// validators are built by buildMachinery.
 func (v *crdVersion) build() {
 	if v.props == nil || v.props.OpenAPIV3Schema == nil {
 		v.err = fmt.Errorf("CRD %s has no schema", v.gvk)
@@ -192,12 +177,20 @@ func (v *crdVersion) build() {
 		return
 	}
 	v.structural = s
-	v.validator, _, err = apiservervalidation.NewSchemaValidator(internal.OpenAPIV3Schema)
+	v.internal = internal
+	v.fast = compileFast(s, v.namespaced)
+}
+
+// buildMachinery builds what the API server validates with: the OpenAPI
+// schema validator and the CEL validator.
+func (v *crdVersion) buildMachinery() {
+	var err error
+	v.validator, _, err = apiservervalidation.NewSchemaValidator(v.internal.OpenAPIV3Schema)
 	if err != nil {
-		v.err = fmt.Errorf("building the %s validator: %w", v.gvk, err)
+		v.machineryErr = fmt.Errorf("building the %s validator: %w", v.gvk, err)
 		return
 	}
-	v.cel = cel.NewValidator(s, true, celconfig.PerCallLimit)
+	v.cel = cel.NewValidator(v.structural, true, celconfig.PerCallLimit)
 }
 
 // issueKind says which step of the API server raised a serverIssue.
@@ -223,6 +216,10 @@ type serverIssue struct {
 // document has none (the server fills it in before validating).
 const requestNamespace = "default"
 
+// generatedSuffix stands for the random suffix the server appends to
+// metadata.generateName before validating the name.
+const generatedSuffix = "x7k2q"
+
 // check runs on obj (the kubectl data model of the document, which it
 // prunes and defaults in place: pass a copy to keep it) what the API
 // server runs for a create with fieldValidation=Strict: metadata decoding,
@@ -230,6 +227,12 @@ const requestNamespace = "default"
 // schema, list-type invariants, and the CEL rules (skipped, as the server
 // does, when a blocking error came first).
 func (v *crdVersion) check(obj map[string]any) []serverIssue {
+	v.machineryOnce.Do(v.buildMachinery)
+	if v.machineryErr != nil {
+		// The embedded CRDs are part of the binary (and tested): a bug,
+		// reported where it shows rather than as a crash.
+		return []serverIssue{{kind: issueField, err: field.InternalError(nil, v.machineryErr)}}
+	}
 	var issues []serverIssue
 	objectMeta, foundMeta, metaUnknown, err := schemaobjectmeta.GetObjectMetaWithOptions(obj, schemaobjectmeta.ObjectMetaOptions{ReturnUnknownFieldPaths: true})
 	if err != nil {
@@ -262,7 +265,7 @@ func (v *crdVersion) check(obj map[string]any) []serverIssue {
 	}
 	if u.GetName() == "" && u.GetGenerateName() != "" {
 		// The server generates the name before validating it.
-		u.SetName(u.GetGenerateName() + "x7k2q")
+		u.SetName(u.GetGenerateName() + generatedSuffix)
 	}
 
 	var errs field.ErrorList

@@ -3,6 +3,7 @@ package lint
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -144,31 +145,100 @@ func (c *docCheck) legacyHint(l legacyName, path string) string {
 }
 
 // suggest returns the candidate closest to got: an exact case-insensitive
-// match first, else the one at the smallest edit distance when that
+// match first, else the one at the smallest edit distance (of the
+// lowercased words; the first in sorted order among equals) when that
 // distance is small for the word's length.
 func suggest(got string, candidates []string) string {
-	for _, c := range candidates {
+	return newNameIndex(candidates).suggest(got)
+}
+
+// nameIndex holds candidates for suggest, for asking about many words:
+// the lowercased candidates in a trie, so that the edit distances to all
+// of them are computed together, sharing prefixes, and only as far as the
+// limit.
+type nameIndex struct {
+	names []string
+	root  trieNode
+}
+
+type trieNode struct {
+	// children are the nodes under n, the rune that leads to each in
+	// runes.
+	runes    []rune
+	children []*trieNode
+	// names are the candidates that end here, lowercased.
+	names []string
+}
+
+func newNameIndex(names []string) *nameIndex {
+	x := &nameIndex{names: names}
+	for _, name := range names {
+		n := &x.root
+		for _, r := range strings.ToLower(name) {
+			i := slices.Index(n.runes, r)
+			if i < 0 {
+				i = len(n.runes)
+				n.runes = append(n.runes, r)
+				n.children = append(n.children, &trieNode{})
+			}
+			n = n.children[i]
+		}
+		n.names = append(n.names, name)
+	}
+	return x
+}
+
+func (x *nameIndex) suggest(got string) string {
+	for _, c := range x.names {
 		if strings.EqualFold(c, got) && c != got {
 			return c
-		}
-	}
-	best, bestD := "", 1<<30
-	sorted := append([]string(nil), candidates...)
-	sort.Strings(sorted)
-	for _, c := range sorted {
-		if c == got {
-			continue
-		}
-		d := editDistance(strings.ToLower(got), strings.ToLower(c))
-		if d < bestD {
-			best, bestD = c, d
 		}
 	}
 	limit := 2
 	if len(got) > 8 {
 		limit = 3
 	}
-	if bestD <= limit && bestD < len(got) {
+	g := []rune(strings.ToLower(got))
+	best, bestD := "", limit+1
+	// rows[d] is, at a node of depth d, the edit distances between the
+	// node's prefix and each prefix of g: the Levenshtein table, a row
+	// per trie level.
+	rows := [][]int{make([]int, len(g)+1)}
+	for j := range rows[0] {
+		rows[0][j] = j
+	}
+	var walk func(n *trieNode, depth int)
+	walk = func(n *trieNode, depth int) {
+		prev := rows[depth]
+		if d := prev[len(g)]; d <= limit {
+			for _, name := range n.names {
+				if name != got && (d < bestD || (d == bestD && name < best)) {
+					best, bestD = name, d
+				}
+			}
+		}
+		// A row's smallest value never decreases further down.
+		if len(n.children) == 0 || slices.Min(prev) > limit {
+			return
+		}
+		if depth+1 == len(rows) {
+			rows = append(rows, make([]int, len(g)+1))
+		}
+		for i, c := range n.children {
+			cur := rows[depth+1]
+			cur[0] = prev[0] + 1
+			for j := 1; j <= len(g); j++ {
+				cost := 1
+				if g[j-1] == n.runes[i] {
+					cost = 0
+				}
+				cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			}
+			walk(c, depth+1)
+		}
+	}
+	walk(&x.root, 0)
+	if best != "" && bestD < len(got) {
 		return best
 	}
 	return ""
@@ -184,28 +254,6 @@ func closest(got, detail string) string {
 		cands = append(cands, m[1])
 	}
 	return suggest(got, cands)
-}
-
-// editDistance is the Levenshtein distance.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
 
 // isTOMLScalar reports whether n is a plain scalar that holds `key = value`.

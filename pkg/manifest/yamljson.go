@@ -134,7 +134,7 @@ func (d *Document) Object() (any, []Problem) {
 		return nil, []Problem{*p}
 	}
 	c := converter{}
-	v := c.value(d.Root, "")
+	v := c.value(d.Root)
 	return v, c.problems
 }
 
@@ -163,13 +163,38 @@ func (e aliasError) Is(target error) bool { return target == ErrAliasExpansion }
 type converter struct {
 	problems []Problem
 	depth    int
+	// at is the path to the value being converted, one step a level:
+	// the path string is only built for a problem.
+	at []step
+}
+
+// step is a key of a mapping, or an index of a list when index >= 0.
+type step struct {
+	key   string
+	index int
+}
+
+// path is the field path of c.at: "spec.ports[0].port".
+func (c *converter) path() string {
+	var b strings.Builder
+	for _, s := range c.at {
+		switch {
+		case s.index >= 0:
+			fmt.Fprintf(&b, "[%d]", s.index)
+		case b.Len() > 0:
+			b.WriteString("." + s.key)
+		default:
+			b.WriteString(s.key)
+		}
+	}
+	return b.String()
 }
 
 // maxDepth bounds recursion so that hostile input (deeply nested or
 // self-referencing aliases) cannot exhaust the stack.
 const maxDepth = 10000
 
-func (c *converter) value(n *yaml.Node, path string) any {
+func (c *converter) value(n *yaml.Node) any {
 	c.depth++
 	defer func() { c.depth-- }()
 	if n == nil || c.depth > maxDepth {
@@ -177,65 +202,105 @@ func (c *converter) value(n *yaml.Node, path string) any {
 	}
 	switch n.Kind {
 	case yaml.AliasNode:
-		return c.value(n.Alias, path)
+		return c.value(n.Alias)
 	case yaml.DocumentNode:
 		if len(n.Content) == 0 {
 			return nil
 		}
-		return c.value(n.Content[0], path)
+		return c.value(n.Content[0])
 	case yaml.SequenceNode:
 		out := make([]any, 0, len(n.Content))
 		for i, item := range n.Content {
-			out = append(out, c.value(item, fmt.Sprintf("%s[%d]", path, i)))
+			c.at = append(c.at, step{index: i})
+			out = append(out, c.value(item))
+			c.at = c.at[:len(c.at)-1]
 		}
 		return out
 	case yaml.MappingNode:
-		out := map[string]any{}
-		seen := map[string]Position{}
-		c.mapping(n, path, out, seen)
+		out := make(map[string]any, len(n.Content)/2)
+		c.mapping(n, out)
 		return out
 	default:
 		return scalar(n)
 	}
 }
 
-func (c *converter) mapping(n *yaml.Node, path string, out map[string]any, seen map[string]Position) {
+// smallMapping is the size up to which a mapping's duplicate keys are found
+// by looking back over its keys rather than with a map.
+const smallMapping = 16
+
+func (c *converter) mapping(n *yaml.Node, out map[string]any) {
+	var seen map[string]Position
+	if len(n.Content) > 2*smallMapping {
+		seen = map[string]Position{}
+	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		if k.Tag == "!!merge" || (k.Kind == yaml.ScalarNode && k.Value == "<<" && k.Style == 0) {
-			c.merge(resolve(v), path, out, seen)
+		if isMergeKey(k) {
+			c.merge(resolve(v), out)
 			continue
 		}
-		rk := resolve(k)
-		if rk == nil || rk.Kind != yaml.ScalarNode {
-			c.problems = append(c.problems, Problem{Path: path, Pos: nodePos(k), Kind: "non-string-key",
+		name, ok := keyName(k)
+		if !ok {
+			c.problems = append(c.problems, Problem{Path: c.path(), Pos: nodePos(k), Kind: "non-string-key",
 				Msg: "mapping key is not a string"})
 			continue
 		}
-		name := rk.Value
-		if rk.Tag != "!!str" && rk.Tag != "" {
-			// kubectl stringifies non-string keys (1: x becomes "1": x).
-			if s, ok := scalar(rk).(string); ok {
-				name = s
-			}
-		}
-		child := name
-		if path != "" {
-			child = path + "." + name
-		}
-		if first, dup := seen[name]; dup {
-			c.problems = append(c.problems, Problem{Path: child, Pos: nodePos(k), Kind: "duplicate-key",
+		c.at = append(c.at, step{key: name, index: -1})
+		if first, dup := firstKey(n, i, name, seen); dup {
+			c.problems = append(c.problems, Problem{Path: c.path(), Pos: nodePos(k), Kind: "duplicate-key",
 				Msg: fmt.Sprintf("duplicate key %q (first at line %d)", name, first.Line), First: first})
-		} else {
+		} else if seen != nil {
 			seen[name] = nodePos(k)
 		}
-		out[name] = c.value(v, child)
+		out[name] = c.value(v)
+		c.at = c.at[:len(c.at)-1]
 	}
+}
+
+func isMergeKey(k *yaml.Node) bool {
+	return k.Tag == "!!merge" || (k.Kind == yaml.ScalarNode && k.Value == "<<" && k.Style == 0)
+}
+
+// keyName is the JSON name of mapping key k, false when it is not a scalar.
+func keyName(k *yaml.Node) (string, bool) {
+	rk := resolve(k)
+	if rk == nil || rk.Kind != yaml.ScalarNode {
+		return "", false
+	}
+	name := rk.Value
+	if rk.Tag != "!!str" && rk.Tag != "" {
+		// kubectl stringifies non-string keys (1: x becomes "1": x).
+		if s, ok := scalar(rk).(string); ok {
+			name = s
+		}
+	}
+	return name, true
+}
+
+// firstKey returns where name first appears among the keys of mapping n
+// before index i (merge keys aside): in seen for a large mapping, else by
+// looking back.
+func firstKey(n *yaml.Node, i int, name string, seen map[string]Position) (Position, bool) {
+	if seen != nil {
+		p, ok := seen[name]
+		return p, ok
+	}
+	for j := 0; j < i; j += 2 {
+		k := n.Content[j]
+		if isMergeKey(k) {
+			continue
+		}
+		if kn, ok := keyName(k); ok && kn == name {
+			return nodePos(k), true
+		}
+	}
+	return Position{}, false
 }
 
 // merge applies a YAML merge key ("<<: *base"): keys of the merged mappings
 // that the mapping does not set itself.
-func (c *converter) merge(v *yaml.Node, path string, out map[string]any, seen map[string]Position) {
+func (c *converter) merge(v *yaml.Node, out map[string]any) {
 	if v == nil {
 		return
 	}
@@ -252,7 +317,7 @@ func (c *converter) merge(v *yaml.Node, path string, out map[string]any, seen ma
 			continue
 		}
 		tmp := map[string]any{}
-		c.mapping(s, path, tmp, map[string]Position{})
+		c.mapping(s, tmp)
 		for k, val := range tmp {
 			if _, set := out[k]; !set {
 				out[k] = val

@@ -3,6 +3,7 @@ package crds
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apiextensionsvalidation "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/validation"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/yaml"
 )
@@ -111,5 +113,53 @@ func TestKinds(t *testing.T) {
 	}, "\n")
 	if got := strings.Join(Kinds(), "\n"); got != want {
 		t.Errorf("Kinds:\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestEmbeddedJSONMatchesYAML checks that the JSON copies of the CRDs
+// decode to the same CRDs as the YAML. With UPDATE_CRD_JSON=1 it writes
+// them (hack/gen-crds.sh does).
+func TestEmbeddedJSONMatchesYAML(t *testing.T) {
+	for _, dir := range []string{".", "mid2024"} {
+		names, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+		if err != nil || len(names) == 0 {
+			t.Fatalf("no CRDs in %s: %v", dir, err)
+		}
+		for _, name := range names {
+			data, err := os.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var fromYAML, fromJSON apiextensionsv1.CustomResourceDefinition
+			if err := yaml.Unmarshal(data, &fromYAML); err != nil {
+				t.Fatal(err)
+			}
+			jsonName := filepath.Join("json", dir, strings.TrimSuffix(filepath.Base(name), ".yaml")+".json")
+			if os.Getenv("UPDATE_CRD_JSON") != "" {
+				b, err := json.Marshal(&fromYAML)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.MkdirAll(filepath.Dir(jsonName), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(jsonName, append(b, '\n'), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			b, err := os.ReadFile(jsonName)
+			if err != nil {
+				t.Fatalf("%v: run hack/gen-crds.sh", err)
+			}
+			if err := json.Unmarshal(b, &fromJSON); err != nil {
+				t.Fatal(err)
+			}
+			if !equality.Semantic.DeepEqual(fromYAML, fromJSON) {
+				t.Errorf("%s does not decode to the CRD of %s: run hack/gen-crds.sh", jsonName, name)
+			}
+		}
+	}
+	if len(JSON()) != len(YAML()) || len(Mid2024JSON()) != len(Mid2024YAML()) {
+		t.Errorf("embedded: %d JSON for %d YAML CRDs, %d for %d mid-2024", len(JSON()), len(YAML()), len(Mid2024JSON()), len(Mid2024YAML()))
 	}
 }
