@@ -115,11 +115,21 @@ func timeWords(t *time.Time, now time.Time, claim string) string {
 	default:
 		rel = "now"
 	}
+	var state TimeState
 	switch {
 	case claim == "exp" && d <= 0:
 		rel = "expired " + rel
+		state = ExpiryState(*t, now)
 	case claim == "nbf" && d > 0:
 		rel = "not valid yet, " + rel
+		state = NotBeforeState(*t, now)
+	case claim == "iat" && d > 0:
+		state = IssuedAtState(*t, now)
+	}
+	// Within the leeway the API server still accepts the token: say so,
+	// as explain does, rather than leave "expired" to read as refused.
+	if state == TimeInLeeway {
+		rel += fmt.Sprintf(", within the API server's %s leeway", duration.HumanDuration(Leeway))
 	}
 	return fmt.Sprintf("%s (%s)", t.UTC().Format(time.RFC3339), rel)
 }

@@ -267,6 +267,20 @@ func TestDescribe(t *testing.T) {
 	text.Reset()
 	WriteText(&text, h, c, mintNow.Add(-10*time.Minute))
 	mustHave(t, text.String(), "exp: 2026-05-01T11:00:00Z (in 70m)", "nbf: 2026-05-01T10:00:00Z (not valid yet, in 10m)")
+	// Within a minute of exp or nbf the API server still accepts the
+	// token; past it, it does not.
+	text.Reset()
+	WriteText(&text, h, c, mintNow.Add(time.Hour+30*time.Second))
+	mustHave(t, text.String(), "exp: 2026-05-01T11:00:00Z (expired 30s ago, within the API server's 60s leeway)")
+	text.Reset()
+	WriteText(&text, h, c, mintNow.Add(-30*time.Second))
+	mustHave(t, text.String(), "nbf: 2026-05-01T10:00:00Z (not valid yet, in 30s, within the API server's 60s leeway)",
+		"iat: 2026-05-01T10:00:00Z (in 30s, within the API server's 60s leeway)")
+	text.Reset()
+	WriteText(&text, h, c, mintNow.Add(time.Hour+61*time.Second))
+	if strings.Contains(text.String(), "leeway") {
+		t.Errorf("61s after exp is past the leeway:\n%s", text.String())
+	}
 
 	data, err := json.Marshal(NewDecoded(h, c))
 	if err != nil {
