@@ -20,6 +20,7 @@ package testenv
 
 import (
 	"context"
+	"crypto/elliptic"
 	"errors"
 	"fmt"
 	"net"
@@ -85,11 +86,12 @@ type ControlPlane struct {
 // Options change how a control plane is set up; the zero value is what
 // Start and StartMain use.
 type Options struct {
-	// ExtraServiceAccountKeys adds EC P-256 key pairs whose public halves
+	// ExtraServiceAccountKeys adds EC key pairs whose public halves
 	// kube-apiserver trusts for service account tokens
 	// (--service-account-key-file) without signing with them, as during a
-	// signing-key rotation. ServiceAccountKeyFiles lists them after the
-	// RSA key the server signs with.
+	// signing-key rotation: P-256, then P-384, then P-521, in turn.
+	// ServiceAccountKeyFiles lists them after the RSA key the server signs
+	// with.
 	ExtraServiceAccountKeys int
 }
 
@@ -255,7 +257,8 @@ func (cp *ControlPlane) startAPIServer(bin string) error {
 	verificationKeys := []string{"--service-account-key-file=" + saPub}
 	for i := 1; i <= cp.opts.ExtraServiceAccountKeys; i++ {
 		key, pub := filepath.Join(pki, fmt.Sprintf("sa-extra-%d.key", i)), filepath.Join(pki, fmt.Sprintf("sa-extra-%d.pub", i))
-		if err := writeECServiceAccountKeys(key, pub); err != nil {
+		curves := []elliptic.Curve{elliptic.P256(), elliptic.P384(), elliptic.P521()}
+		if err := writeECServiceAccountKeys(key, pub, curves[(i-1)%len(curves)]); err != nil {
 			return err
 		}
 		verificationKeys = append(verificationKeys, "--service-account-key-file="+pub)

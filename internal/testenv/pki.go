@@ -34,10 +34,10 @@ func writeServiceAccountKeys(keyFile, pubFile string) error {
 	return writePEM(pubFile, "PUBLIC KEY", pub, 0o644)
 }
 
-// writeECServiceAccountKeys writes an EC P-256 key pair (ES256) for
+// writeECServiceAccountKeys writes an EC key pair on curve for
 // Options.ExtraServiceAccountKeys.
-func writeECServiceAccountKeys(keyFile, pubFile string) error {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+func writeECServiceAccountKeys(keyFile, pubFile string, curve elliptic.Curve) error {
+	key, err := ecdsa.GenerateKey(curve, rand.Reader)
 	if err != nil {
 		return fmt.Errorf("generating service account key: %w", err)
 	}

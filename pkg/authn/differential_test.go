@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/base64"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -36,7 +37,7 @@ import (
 // moment each token is judged, tens of seconds from every boundary, so the
 // clock moving during the test cannot flip a case.
 func TestDifferentialTokenReview(t *testing.T) {
-	cp := testenv.StartDifferential(t, testenv.Options{ExtraServiceAccountKeys: 1})
+	cp := testenv.StartDifferential(t, testenv.Options{ExtraServiceAccountKeys: 3})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	const ns = "differential"
@@ -49,17 +50,23 @@ func TestDifferentialTokenReview(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// The API server signs with an RSA key and also trusts an EC key, as
-	// during a key rotation: tokens of both must verify.
+	// The API server signs with an RSA key and also trusts EC keys on
+	// each curve, as during a key rotation: tokens of all must verify.
 	files := cp.ServiceAccountKeyFiles()
 	keyA := testenv.ReadPrivateKey(t, files[0]).(*rsa.PrivateKey)
 	keyB := testenv.ReadPrivateKey(t, files[1]).(*ecdsa.PrivateKey)
+	keyP384 := testenv.ReadPrivateKey(t, files[2]).(*ecdsa.PrivateKey)
+	keyP521 := testenv.ReadPrivateKey(t, files[3]).(*ecdsa.PrivateKey)
 	foreign, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
 	}
 	kidA, kidB, kidForeign := testjwt.KeyID(t, &keyA.PublicKey), testjwt.KeyID(t, &keyB.PublicKey), testjwt.KeyID(t, &foreign.PublicKey)
-	pemKeys, err := sat.ParseKeySet(append(testjwt.PublicPEM(t, &keyA.PublicKey), testjwt.PublicPEM(t, &keyB.PublicKey)...))
+	var pemData []byte
+	for _, pub := range []any{&keyA.PublicKey, &keyB.PublicKey, &keyP384.PublicKey, &keyP521.PublicKey} {
+		pemData = append(pemData, testjwt.PublicPEM(t, pub)...)
+	}
+	pemKeys, err := sat.ParseKeySet(pemData)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,6 +166,21 @@ func TestDifferentialTokenReview(t *testing.T) {
 		{"no kid, second key (ES256)", func(n time.Time) string { return testjwt.Sign(t, jwt.SigningMethodES256, keyB, "", std(n)) }, true, nil},
 		{"kid of the second key, second key", func(n time.Time) string { return testjwt.Sign(t, jwt.SigningMethodES256, keyB, kidB, std(n)) }, true, nil},
 		{"kid that names no key", func(n time.Time) string { return rs("no-such-key", std(n)) }, false, nil},
+
+		// Algorithms: the API server signs RS256 and ES256, but verifies
+		// every RS, PS and ES algorithm with a key of the right type.
+		{"RS384", func(n time.Time) string { return testjwt.Sign(t, jwt.SigningMethodRS384, keyA, kidA, std(n)) }, true, nil},
+		{"RS512", func(n time.Time) string { return testjwt.Sign(t, jwt.SigningMethodRS512, keyA, kidA, std(n)) }, true, nil},
+		{"PS256", func(n time.Time) string { return testjwt.Sign(t, jwt.SigningMethodPS256, keyA, kidA, std(n)) }, true, nil},
+		{"PS512, no kid", func(n time.Time) string { return testjwt.Sign(t, jwt.SigningMethodPS512, keyA, "", std(n)) }, true, nil},
+		{"ES384, P-384 key", func(n time.Time) string { return testjwt.Sign(t, jwt.SigningMethodES384, keyP384, "", std(n)) }, true, nil},
+		{"ES512, P-521 key", func(n time.Time) string {
+			return testjwt.Sign(t, jwt.SigningMethodES512, keyP521, testjwt.KeyID(t, &keyP521.PublicKey), std(n))
+		}, true, nil},
+		{"RS256 signature relabelled PS256", func(n time.Time) string {
+			good := strings.Split(rs(kidA, std(n)), ".")
+			return base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"PS256","kid":"`+kidA+`"}`)) + "." + good[1] + "." + good[2]
+		}, false, nil},
 		{"kid of the second key, signed by the first", func(n time.Time) string { return rs(kidB, std(n)) }, false, nil},
 		{"foreign key with its own kid", func(n time.Time) string {
 			return testjwt.Sign(t, jwt.SigningMethodRS256, foreign, kidForeign, std(n))

@@ -19,17 +19,65 @@ import (
 	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 )
 
-// The algorithms a KeySet verifies: the two Kubernetes signs service account
-// tokens with.
+// The algorithms Kubernetes signs service account tokens with: RS256 with
+// an RSA key, ES256 with an EC P-256 one (ES384 and ES512 with P-384 and
+// P-521 keys).
 const (
 	AlgRS256 = "RS256"
 	AlgES256 = "ES256"
 )
 
+// algorithm is how a KeySet checks one JWS algorithm.
+type algorithm struct {
+	hash crypto.Hash
+	// rsa: an RSA key verifies it, PKCS #1 v1.5 or, with pss, RSASSA-PSS.
+	rsa, pss bool
+	// curve: the EC keys that verify it (RFC 7518 §3.4 ties each ES
+	// algorithm to one curve).
+	curve elliptic.Curve
+}
+
+// algorithms are the ones kube-apiserver's service account authenticator
+// verifies: it leaves the choice to go-jose, which checks every RS, PS and
+// ES algorithm with a key of the right type, whichever one the apiserver
+// itself signs with. A token signed elsewhere (an external signer, a
+// hand-made test token) may use any of them, so explain accepts the same
+// set rather than deny what the API server grants. none and HMAC are not
+// among them: go-jose verifies HMAC only with a shared secret, which a
+// public key file never is.
+var algorithms = map[string]algorithm{
+	"RS256": {hash: crypto.SHA256, rsa: true},
+	"RS384": {hash: crypto.SHA384, rsa: true},
+	"RS512": {hash: crypto.SHA512, rsa: true},
+	"PS256": {hash: crypto.SHA256, rsa: true, pss: true},
+	"PS384": {hash: crypto.SHA384, rsa: true, pss: true},
+	"PS512": {hash: crypto.SHA512, rsa: true, pss: true},
+	"ES256": {hash: crypto.SHA256, curve: elliptic.P256()},
+	"ES384": {hash: crypto.SHA384, curve: elliptic.P384()},
+	"ES512": {hash: crypto.SHA512, curve: elliptic.P521()},
+}
+
+// acceptedAlgorithms names the algorithms for messages.
+const acceptedAlgorithms = "RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384 or ES512"
+
+// ecAlgorithm is the ES algorithm of a curve, "" for a curve none uses.
+func ecAlgorithm(c elliptic.Curve) string {
+	switch c {
+	case elliptic.P256():
+		return "ES256"
+	case elliptic.P384():
+		return "ES384"
+	case elliptic.P521():
+		return "ES512"
+	}
+	return ""
+}
+
 // Sentinel errors Verify wraps, so callers can tell a forged token from a
 // token they lack the key for.
 var (
-	// ErrAlgorithm: the token's alg is not RS256/ES256 ("none", HMAC, ...).
+	// ErrAlgorithm: the token's alg is none, HMAC or another the API
+	// server does not verify.
 	ErrAlgorithm = errors.New("signature algorithm not accepted")
 	// ErrNoKey: no key of the set can have signed the token (kid or key type
 	// does not match).
@@ -47,10 +95,13 @@ type KeySet struct {
 	source  string
 }
 
-// verificationKey is one usable public key. Its algorithm is fixed by the key
-// type when the key is loaded, so a token's header can never make an RSA key
+// verificationKey is one usable public key. The algorithms it verifies are
+// fixed by the key type when the key is loaded (RSA: RS and PS; EC: the ES
+// algorithm of its curve), so a token's header can never make an RSA key
 // verify an HMAC or an ECDSA signature (algorithm confusion).
 type verificationKey struct {
+	// alg is the algorithm Kubernetes signs with for this key, for
+	// messages.
 	alg string
 	// kid is the JWK's declared key ID, "" for PEM keys and JWKs without
 	// one.
@@ -81,7 +132,20 @@ func (k verificationKey) String() string {
 	case k.rsa != nil:
 		return fmt.Sprintf("RSA %d-bit %s (kid %s)", k.rsa.N.BitLen(), k.alg, k.id())
 	default:
-		return fmt.Sprintf("EC P-256 %s (kid %s)", k.alg, k.id())
+		return fmt.Sprintf("EC %s %s (kid %s)", k.ec.Curve.Params().Name, k.alg, k.id())
+	}
+}
+
+// accepts reports whether the key verifies tokens of alg.
+func (k verificationKey) accepts(alg string) bool {
+	a, ok := algorithms[alg]
+	switch {
+	case !ok:
+		return false
+	case k.rsa != nil:
+		return a.rsa
+	default:
+		return k.ec != nil && a.curve == k.ec.Curve
 	}
 }
 
@@ -116,7 +180,7 @@ func ParseKeySet(data []byte) (*KeySet, error) {
 		return nil, err
 	}
 	if len(ks.keys) == 0 {
-		msg := "no RS256 or ES256 public key found"
+		msg := "no RSA or EC public key found"
 		if len(ks.skipped) > 0 {
 			msg += " (" + strings.Join(ks.skipped, "; ") + ")"
 		}
@@ -169,8 +233,8 @@ func parsePEMKeys(data []byte) (*KeySet, error) {
 	return ks, nil
 }
 
-// keyFromPublic accepts the key types that can verify RS256 or ES256, and
-// says why any other is skipped.
+// keyFromPublic accepts the key types that can verify service account
+// tokens, and says why any other is skipped.
 func keyFromPublic(pub any) (verificationKey, string) {
 	kid, err := KeyID(pub)
 	if err != nil {
@@ -180,12 +244,13 @@ func keyFromPublic(pub any) (verificationKey, string) {
 	case *rsa.PublicKey:
 		return verificationKey{alg: AlgRS256, rsa: p, rsaFast: newRSAVerifier(p), derivedKid: kid}, ""
 	case *ecdsa.PublicKey:
-		if p.Curve != elliptic.P256() {
-			return verificationKey{}, fmt.Sprintf("EC %s key: only P-256 (ES256) is supported", p.Curve.Params().Name)
+		alg := ecAlgorithm(p.Curve)
+		if alg == "" {
+			return verificationKey{}, fmt.Sprintf("EC %s key: only P-256, P-384 and P-521 are supported", p.Curve.Params().Name)
 		}
-		return verificationKey{alg: AlgES256, ec: p, derivedKid: kid}, ""
+		return verificationKey{alg: alg, ec: p, derivedKid: kid}, ""
 	default:
-		return verificationKey{}, fmt.Sprintf("%T key: only RSA (RS256) and EC P-256 (ES256) are supported", pub)
+		return verificationKey{}, fmt.Sprintf("%T key: only RSA and EC (P-256, P-384, P-521) keys are supported", pub)
 	}
 }
 
@@ -240,7 +305,11 @@ func parseJWKS(data []byte) (*KeySet, error) {
 			ks.skipped = append(ks.skipped, name+": "+why)
 			continue
 		}
-		if j.Alg != "" && j.Alg != k.alg {
+		// A declared alg must suit the key, but does not narrow it: a
+		// cluster's JWKS says "RS256" for the keys its API server then
+		// checks RS384 and PS256 tokens with too, and the set stands in
+		// for that API server.
+		if j.Alg != "" && !k.accepts(j.Alg) {
 			ks.skipped = append(ks.skipped, fmt.Sprintf("%s: alg %q is not accepted for a %s key", name, j.Alg, j.Kty))
 			continue
 		}
@@ -274,18 +343,27 @@ func (j jwk) key() (verificationKey, string, error) {
 		k, why := keyFromPublic(pub)
 		return k, why, nil
 	case "EC":
-		if j.Crv != "P-256" {
-			return verificationKey{}, fmt.Sprintf("EC %s key: only P-256 (ES256) is supported", j.Crv), nil
+		var curve elliptic.Curve
+		switch j.Crv {
+		case "P-256":
+			curve = elliptic.P256()
+		case "P-384":
+			curve = elliptic.P384()
+		case "P-521":
+			curve = elliptic.P521()
+		default:
+			return verificationKey{}, fmt.Sprintf("EC %s key: only P-256, P-384 and P-521 are supported", j.Crv), nil
 		}
+		size := (curve.Params().BitSize + 7) / 8
 		x, err1 := base64.RawURLEncoding.DecodeString(j.X)
 		y, err2 := base64.RawURLEncoding.DecodeString(j.Y)
-		if err1 != nil || err2 != nil || len(x) != 32 || len(y) != 32 {
-			return verificationKey{}, "", errors.New(`"x"/"y" are not 32-byte base64url coordinates`)
+		if err1 != nil || err2 != nil || len(x) != size || len(y) != size {
+			return verificationKey{}, "", fmt.Errorf(`"x"/"y" are not %d-byte base64url coordinates`, size)
 		}
 		point := append(append([]byte{4}, x...), y...)
-		pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), point)
+		pub, err := ecdsa.ParseUncompressedPublicKey(curve, point)
 		if err != nil {
-			return verificationKey{}, "", fmt.Errorf("not a P-256 point: %v", err)
+			return verificationKey{}, "", fmt.Errorf("not a %s point: %v", j.Crv, err)
 		}
 		k, why := keyFromPublic(pub)
 		return k, why, nil
@@ -316,18 +394,19 @@ func (ks *KeySet) Describe() string {
 	return s
 }
 
-// checkAlg accepts only the algorithms of Kubernetes service account tokens
-// and explains every refusal.
+// checkAlg accepts only the algorithms the API server verifies service
+// account tokens with, and explains every refusal.
 func checkAlg(alg string) error {
-	switch {
-	case alg == AlgRS256 || alg == AlgES256:
+	if _, ok := algorithms[alg]; ok {
 		return nil
+	}
+	switch {
 	case strings.EqualFold(alg, "none"):
 		return fmt.Errorf("%w: alg %q means unsigned, and an unsigned token proves nothing", ErrAlgorithm, alg)
 	case strings.HasPrefix(strings.ToUpper(alg), "HS"):
-		return fmt.Errorf("%w: alg %q is HMAC, a shared secret; service account tokens are signed with a private key (RS256/ES256)", ErrAlgorithm, alg)
+		return fmt.Errorf("%w: alg %q is HMAC, a shared secret; service account tokens are signed with a private key (RSA or EC)", ErrAlgorithm, alg)
 	default:
-		return fmt.Errorf("%w: alg %q is not supported (RS256 or ES256 only)", ErrAlgorithm, alg)
+		return fmt.Errorf("%w: alg %q is not one the API server verifies (%s)", ErrAlgorithm, alg, acceptedAlgorithms)
 	}
 }
 
@@ -340,7 +419,7 @@ func checkAlg(alg string) error {
 func (ks *KeySet) candidates(h Header) []verificationKey {
 	var out []verificationKey
 	for _, k := range ks.keys {
-		if k.alg == h.Alg && (h.Kid == "" || k.id() == h.Kid) {
+		if k.accepts(h.Alg) && (h.Kid == "" || k.id() == h.Kid) {
 			out = append(out, k)
 		}
 	}
@@ -363,13 +442,14 @@ func (ks *KeySet) noKey(h Header) error {
 		return fmt.Errorf("%w: the token is %s but its kid %q names %s", ErrNoKey, h.Alg, h.Kid, strings.Join(named, ", "))
 	}
 	what := "an RSA key"
-	if h.Alg == AlgES256 {
-		what = "an EC P-256 key"
+	if c := algorithms[h.Alg].curve; c != nil {
+		what = "an EC " + c.Params().Name + " key"
 	}
 	return fmt.Errorf("%w: the token is %s and needs %s; the key set has %s", ErrNoKey, h.Alg, what, ks.Describe())
 }
 
-// Verify checks the token's signature (RS256 or ES256 only) with the set's
+// Verify checks the token's signature (the algorithms the API server
+// verifies; see algorithms) with the set's
 // keys and returns the decoded header and claims. It does not check times,
 // audience or issuer: those are policy, and the caller reports each.
 func (ks *KeySet) Verify(token string) (Header, Claims, error) {
@@ -409,8 +489,7 @@ func (ks *KeySet) verify(token string, decodeClaims func([]byte) (Claims, error)
 	if err != nil {
 		return header, Claims{}, err
 	}
-	digest := sha256.Sum256([]byte(token[:len(hp)+1+len(pp)]))
-	if !verifyAny(keys, &digest, sig) {
+	if !verifyAny(keys, header.Alg, token[:len(hp)+1+len(pp)], sig) {
 		return header, Claims{}, fmt.Errorf("%w: %s signature checked against %s", ErrSignature, header.Alg, describeKeys(keys))
 	}
 	pb, err := decodeSegment("payload", pp)
@@ -421,25 +500,44 @@ func (ks *KeySet) verify(token string, decodeClaims func([]byte) (Claims, error)
 	return header, claims, err
 }
 
-func verifyAny(keys []verificationKey, digest *[32]byte, sig []byte) bool {
+// verifyAny reports whether one of keys, all of which accept alg, verifies
+// sig over signed (the token's header and payload).
+func verifyAny(keys []verificationKey, alg, signed string, sig []byte) bool {
+	a := algorithms[alg]
+	var digest []byte
+	var d256 [32]byte
+	if a.hash == crypto.SHA256 {
+		d256 = sha256.Sum256([]byte(signed))
+		digest = d256[:]
+	} else {
+		h := a.hash.New()
+		h.Write([]byte(signed))
+		digest = h.Sum(nil)
+	}
 	for _, k := range keys {
 		switch {
-		case k.rsaFast != nil:
-			if k.rsaFast.verify(digest, sig) {
+		case k.rsa != nil && a.pss:
+			// As go-jose: any salt length.
+			if rsa.VerifyPSS(k.rsa, a.hash, digest, sig, nil) == nil {
+				return true
+			}
+		case k.rsaFast != nil && a.hash == crypto.SHA256:
+			if k.rsaFast.verify(&d256, sig) {
 				return true
 			}
 		case k.rsa != nil:
-			if rsa.VerifyPKCS1v15(k.rsa, crypto.SHA256, digest[:], sig) == nil {
+			if rsa.VerifyPKCS1v15(k.rsa, a.hash, digest, sig) == nil {
 				return true
 			}
 		case k.ec != nil:
-			// JWS ES256 signatures are r||s, 32 bytes each, not ASN.1.
-			if len(sig) != 64 {
+			// JWS ES signatures are r||s, each the curve's size, not ASN.1.
+			size := (k.ec.Curve.Params().BitSize + 7) / 8
+			if len(sig) != 2*size {
 				continue
 			}
-			r := new(big.Int).SetBytes(sig[:32])
-			s := new(big.Int).SetBytes(sig[32:])
-			if ecdsa.Verify(k.ec, digest[:], r, s) {
+			r := new(big.Int).SetBytes(sig[:size])
+			s := new(big.Int).SetBytes(sig[size:])
+			if ecdsa.Verify(k.ec, digest, r, s) {
 				return true
 			}
 		}

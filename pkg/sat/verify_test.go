@@ -2,10 +2,12 @@ package sat
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -34,6 +36,7 @@ var (
 	ecKey       = mustEC(elliptic.P256())
 	ecOther     = mustEC(elliptic.P256())
 	ecP384      = mustEC(elliptic.P384())
+	ecP521      = mustEC(elliptic.P521())
 	standardAud = jwt.ClaimStrings{"aio-internal"}
 )
 
@@ -81,7 +84,8 @@ func jwkOf(pub any, kid string) map[string]any {
 		if err != nil {
 			panic(err)
 		}
-		return map[string]any{"kty": "EC", "kid": kid, "crv": "P-256", "x": enc(b[1:33]), "y": enc(b[33:])}
+		size := (len(b) - 1) / 2
+		return map[string]any{"kty": "EC", "kid": kid, "crv": p.Curve.Params().Name, "x": enc(b[1 : 1+size]), "y": enc(b[1+size:])}
 	}
 	panic("unsupported")
 }
@@ -121,6 +125,19 @@ func TestVerifyAccepts(t *testing.T) {
 		{"ES256 JWKS", jwks(t, jwkOf(&ecKey.PublicKey, "e")), sign(t, jwt.SigningMethodES256, ecKey, "e")},
 		{"single JWK", func() []byte { b, _ := json.Marshal(jwkOf(&ecKey.PublicKey, "e")); return b }(), sign(t, jwt.SigningMethodES256, ecKey, "")},
 		{"mixed set, no kid", append(testjwt.PublicPEM(t, &ecKey.PublicKey), testjwt.PublicPEM(t, &rsaKey.PublicKey)...), sign(t, jwt.SigningMethodRS256, rsaKey, "")},
+		// Every algorithm kube-apiserver (go-jose) verifies with the key
+		// types its key files hold.
+		{"RS384", testjwt.PublicPEM(t, &rsaKey.PublicKey), sign(t, jwt.SigningMethodRS384, rsaKey, "")},
+		{"RS512", testjwt.PublicPEM(t, &rsaKey.PublicKey), sign(t, jwt.SigningMethodRS512, rsaKey, "")},
+		{"PS256", testjwt.PublicPEM(t, &rsaKey.PublicKey), sign(t, jwt.SigningMethodPS256, rsaKey, "")},
+		{"PS384", testjwt.PublicPEM(t, &rsaKey.PublicKey), sign(t, jwt.SigningMethodPS384, rsaKey, "")},
+		{"PS512", testjwt.PublicPEM(t, &rsaKey.PublicKey), sign(t, jwt.SigningMethodPS512, rsaKey, "")},
+		{"PS256, salt of any length", testjwt.PublicPEM(t, &rsaKey.PublicKey), signPSSSalt(t, rsaKey, 0)},
+		{"RS384, JWKS declaring RS256", jwks(t, jwkOf(&rsaKey.PublicKey, "k")), sign(t, jwt.SigningMethodRS384, rsaKey, "k")},
+		{"ES384 PEM", testjwt.PublicPEM(t, &ecP384.PublicKey), sign(t, jwt.SigningMethodES384, ecP384, "")},
+		{"ES384 JWKS", jwks(t, jwkOf(&ecP384.PublicKey, "e")), sign(t, jwt.SigningMethodES384, ecP384, "e")},
+		{"ES512 PEM", testjwt.PublicPEM(t, &ecP521.PublicKey), sign(t, jwt.SigningMethodES512, ecP521, "")},
+		{"ES512 JWKS", jwks(t, jwkOf(&ecP521.PublicKey, "e")), sign(t, jwt.SigningMethodES512, ecP521, "e")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ks := mustKeySet(t, tc.keys)
@@ -187,8 +204,12 @@ func TestVerifyRejects(t *testing.T) {
 		{"alg None", rsaPEM, noneCased, ErrAlgorithm, "unsigned"},
 		{"HS256 keyed with the RSA public key", rsaPEM, hmacWithPublicKey, ErrAlgorithm, "HMAC"},
 		{"HS256 keyed with the JWKS", jwks(t, jwkOf(&rsaKey.PublicKey, "k")), sign(t, jwt.SigningMethodHS256, jwks(t, jwkOf(&rsaKey.PublicKey, "k")), "k"), ErrAlgorithm, "HMAC"},
-		{"RS384", rsaPEM, sign(t, jwt.SigningMethodRS384, rsaKey, ""), ErrAlgorithm, "RS256 or ES256 only"},
-		{"PS256", rsaPEM, sign(t, jwt.SigningMethodPS256, rsaKey, ""), ErrAlgorithm, "not supported"},
+		{"EdDSA", rsaPEM, enc([]byte(`{"alg":"EdDSA"}`)) + "." + parts[1] + "." + parts[2], ErrAlgorithm, "not one the API server verifies"},
+		{"PS256 other key", rsaPEM, sign(t, jwt.SigningMethodPS256, rsaOther, ""), ErrSignature, ""},
+		{"RS256 signature relabelled PS256", rsaPEM, enc([]byte(`{"alg":"PS256"}`)) + "." + parts[1] + "." + parts[2], ErrSignature, ""},
+		{"ES384 token, P-256 key", testjwt.PublicPEM(t, &ecKey.PublicKey), sign(t, jwt.SigningMethodES384, ecP384, ""), ErrNoKey, "needs an EC P-384 key"},
+		{"ES256 header, P-384 key", testjwt.PublicPEM(t, &ecP384.PublicKey), sign(t, jwt.SigningMethodES256, ecKey, ""), ErrNoKey, "needs an EC P-256 key"},
+		{"ES512 other key", testjwt.PublicPEM(t, &mustEC(elliptic.P521()).PublicKey), sign(t, jwt.SigningMethodES512, ecP521, ""), ErrSignature, ""},
 		{"ES256 token, RSA keys", rsaPEM, ecSigned, ErrNoKey, "needs an EC P-256 key"},
 		{"RS256 header over ES256 signature", testjwt.PublicPEM(t, &ecKey.PublicKey), relabelled, ErrNoKey, "needs an RSA key"},
 		{"ES256 other key", testjwt.PublicPEM(t, &ecOther.PublicKey), ecSigned, ErrSignature, ""},
@@ -236,7 +257,7 @@ func TestParseKeySetRejects(t *testing.T) {
 		{"garbage", []byte("hello"), "neither PEM public keys nor a JWKS"},
 		{"private PEM", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: rsaDER}), "private key"},
 		{"private JWK", jwks(t, privJWK), "private key"},
-		{"P-384 only", testjwt.PublicPEM(t, &ecP384.PublicKey), "only P-256"},
+		{"P-224 only", testjwt.PublicPEM(t, &mustEC(elliptic.P224()).PublicKey), "only P-256, P-384 and P-521"},
 		{"bad JSON", []byte(`{"keys": [`), "not a JWKS"},
 		{"encryption key only", jwks(t, map[string]any{"kty": "RSA", "use": "enc", "n": "AQAB", "e": "AQAB"}), `use "enc"`},
 		{"alg mismatch", jwks(t, func() map[string]any { k := jwkOf(&rsaKey.PublicKey, "k"); k["alg"] = "HS256"; return k }()), `alg "HS256" is not accepted`},
@@ -351,4 +372,18 @@ func TestVerifyTypedMatchesVerify(t *testing.T) {
 			t.Errorf("%v: VerifyTyped\n%+v\nwant\n%+v", claims, got, want)
 		}
 	}
+}
+
+// signPSSSalt signs a token PS256 with a salt of saltLen bytes: go-jose, and
+// so kube-apiserver, verifies a PSS signature whatever its salt length.
+func signPSSSalt(t testing.TB, key *rsa.PrivateKey, saltLen int) string {
+	t.Helper()
+	enc := base64.RawURLEncoding.EncodeToString
+	signed := enc([]byte(`{"alg":"PS256","typ":"JWT"}`)) + "." + strings.Split(sign(t, jwt.SigningMethodRS256, key, ""), ".")[1]
+	digest := sha256.Sum256([]byte(signed))
+	sig, err := rsa.SignPSS(rand.Reader, key, crypto.SHA256, digest[:], &rsa.PSSOptions{SaltLength: saltLen})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signed + "." + enc(sig)
 }
