@@ -503,26 +503,21 @@ func (ks *KeySet) verify(token string, decodeClaims func([]byte) (Claims, error)
 // verifyAny reports whether one of keys, all of which accept alg, verifies
 // sig over signed (the token's header and payload).
 func verifyAny(keys []verificationKey, alg, signed string, sig []byte) bool {
-	a := algorithms[alg]
-	var digest []byte
-	var d256 [32]byte
-	if a.hash == crypto.SHA256 {
-		d256 = sha256.Sum256([]byte(signed))
-		digest = d256[:]
-	} else {
-		h := a.hash.New()
-		h.Write([]byte(signed))
-		digest = h.Sum(nil)
+	if alg == AlgRS256 {
+		// The common case, on its own path so that the digest stays on
+		// the stack.
+		digest := sha256.Sum256([]byte(signed))
+		return verifyRS256(keys, &digest, sig)
 	}
+	a := algorithms[alg]
+	h := a.hash.New()
+	h.Write([]byte(signed))
+	digest := h.Sum(nil)
 	for _, k := range keys {
 		switch {
 		case k.rsa != nil && a.pss:
-			// As go-jose: any salt length.
+			// As go-jose: a salt of any length.
 			if rsa.VerifyPSS(k.rsa, a.hash, digest, sig, nil) == nil {
-				return true
-			}
-		case k.rsaFast != nil && a.hash == crypto.SHA256:
-			if k.rsaFast.verify(&d256, sig) {
 				return true
 			}
 		case k.rsa != nil:
@@ -538,6 +533,24 @@ func verifyAny(keys []verificationKey, alg, signed string, sig []byte) bool {
 			r := new(big.Int).SetBytes(sig[:size])
 			s := new(big.Int).SetBytes(sig[size:])
 			if ecdsa.Verify(k.ec, digest, r, s) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// verifyRS256 is verifyAny for RS256: with each key's kept Montgomery form
+// where there is one (see rsaVerifier).
+func verifyRS256(keys []verificationKey, digest *[32]byte, sig []byte) bool {
+	for _, k := range keys {
+		switch {
+		case k.rsaFast != nil:
+			if k.rsaFast.verify(digest, sig) {
+				return true
+			}
+		case k.rsa != nil:
+			if rsa.VerifyPKCS1v15(k.rsa, crypto.SHA256, digest[:], sig) == nil {
 				return true
 			}
 		}
