@@ -13,6 +13,7 @@ import (
 	metavalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	openapierrors "k8s.io/kube-openapi/pkg/validation/errors"
 )
 
 // Fast accept, slow reject.
@@ -34,14 +35,17 @@ import (
 // a document the fast path decides on is left as it came.
 //
 // Fast reject. Most invalid documents have one or two common problems: an
-// unknown field, a failed x-kubernetes-validations rule, an invalid name.
-// When the fast path finds only problems of those kinds, and everything
-// else passes, it writes the issues check would: the pruned paths sorted
-// as pruning sorts them, ObjectMeta's errors from the same function, the
-// rule's field.Error as the CEL validator builds it, in check's order, and
-// no rule errors when a metadata error would stop the rules. Anything else
-// (a second rule error, whose order the validator does not fix; a schema
-// error; a rule that cannot be evaluated) goes to the machinery. The
+// unknown field, a missing required field, a value that does not match its
+// pattern, too few items, a failed x-kubernetes-validations rule, an
+// invalid name. When the fast path finds only problems of those kinds, and
+// everything else passes, it writes the issues check would: the pruned
+// paths sorted as pruning sorts them, ObjectMeta's errors from the same
+// function, the OpenAPI validator's error built by the same constructor and
+// converted as ValidateCustomResource converts it, the rule's field.Error
+// as the CEL validator builds it, in check's order, and no rule errors when
+// an error would stop the rules. Anything else (a second schema or rule
+// error, whose order follows map iteration; another schema error; a rule
+// that cannot be evaluated) goes to the machinery. The
 // property test checks that too: "verdict known ⇒ issues equal check's".
 
 // SchemaEngine chooses how broker resources are checked against their CRD.
@@ -255,7 +259,9 @@ type fastRun struct {
 	path    []fastStep
 	unknown []string
 	metaErr field.ErrorList
-	rule    []serverIssue
+	// schemaErr are the OpenAPI validator's errors.
+	schemaErr field.ErrorList
+	rule      []serverIssue
 }
 
 // fastStep is one step of a path: a property, a key of an
@@ -278,9 +284,9 @@ func (r *fastRun) pop() {
 	}
 }
 
-// prunedPath is the path of field key where the walk is, as pruning
-// records an unknown field: keys joined by dots, indexes in brackets.
-func (r *fastRun) prunedPath(key string) string {
+// name is the path where the walk is as pruning and the OpenAPI validator
+// write it: keys joined by dots, indexes in brackets.
+func (r *fastRun) name() string {
 	var b strings.Builder
 	for _, s := range r.path {
 		if s.key == "" {
@@ -292,11 +298,31 @@ func (r *fastRun) prunedPath(key string) string {
 		}
 		b.WriteString(s.key)
 	}
-	if b.Len() > 0 {
-		b.WriteString(".")
-	}
-	b.WriteString(key)
 	return b.String()
+}
+
+// childName is the name of field key where the walk is.
+func (r *fastRun) childName(key string) string {
+	if n := r.name(); n != "" {
+		return n + "." + key
+	}
+	return key
+}
+
+// schemaError records, when describing, an error of the OpenAPI validator
+// as ValidateCustomResource converts it (kubeOpenAPIResultToFieldErrors):
+// a missing required field, or an invalid value with the validator's
+// message.
+func (r *fastRun) schemaError(e *openapierrors.Validation) bool {
+	if !r.describe {
+		return false
+	}
+	if e.Code() == openapierrors.RequiredFailCode {
+		r.schemaErr = append(r.schemaErr, field.Required(field.NewPath(e.Name), ""))
+	} else {
+		r.schemaErr = append(r.schemaErr, field.Invalid(field.NewPath(e.Name), e.Value, e.Error()))
+	}
+	return true
 }
 
 // fieldPath is the path where the walk is as the CEL validator builds it;
@@ -320,7 +346,7 @@ func (r *fastRun) fieldPath() (*field.Path, bool) {
 // unknownField records an unknown field when describing.
 func (r *fastRun) unknownField(k string) bool {
 	if r.describe {
-		r.unknown = append(r.unknown, r.prunedPath(k))
+		r.unknown = append(r.unknown, r.childName(k))
 	}
 	return r.describe
 }
@@ -341,16 +367,21 @@ func (f *fastSchema) verdict(obj map[string]any) (issues []serverIssue, known bo
 		return nil, false
 	}
 	// In check's order: pruning's unknown fields (sorted), the errors of
-	// validation (here only ObjectMeta's), the rules' unless those errors
-	// stop them.
+	// validation (ObjectMeta's, then the OpenAPI validator's, of which
+	// there may be one: several come in map order), the rules' unless
+	// those errors stop them.
+	if len(r.schemaErr) > 1 {
+		return nil, false
+	}
 	sort.Strings(r.unknown)
 	for _, p := range r.unknown {
 		issues = append(issues, serverIssue{kind: issueUnknown, path: p})
 	}
-	for _, e := range r.metaErr {
+	errs := append(r.metaErr, r.schemaErr...)
+	for _, e := range errs {
 		issues = append(issues, serverIssue{kind: issueField, path: fieldString(e.Field), err: e})
 	}
-	if !blocksCEL(r.metaErr) {
+	if !blocksCEL(errs) {
 		if len(r.rule) > 1 {
 			return nil, false
 		}
@@ -499,7 +530,10 @@ func (f *fastSchema) value(r *fastRun, v any, n *fastNode) bool {
 		return f.object(r, obj, n)
 	case "array":
 		l, ok := v.([]any)
-		if !ok || len(l) > maxFastItems || !withinInt(int64(len(l)), n.minItems, n.maxItems) {
+		if !ok || len(l) > maxFastItems || !withinInt(int64(len(l)), nil, n.maxItems) {
+			return false
+		}
+		if size := int64(len(l)); !withinInt(size, n.minItems, nil) && !r.schemaError(openapierrors.TooFewItems(r.name(), "body", *n.minItems, size)) {
 			return false
 		}
 		if n.items == nil {
@@ -522,11 +556,13 @@ func (f *fastSchema) value(r *fastRun, v any, n *fastNode) bool {
 		if (n.minLength != nil || n.maxLength != nil) && !withinInt(int64(utf8.RuneCountInString(s)), n.minLength, n.maxLength) {
 			return false
 		}
-		if n.pattern != nil && !n.pattern.MatchString(s) {
-			return false
-		}
 		if n.enum != nil && !contains(n.enum, s) {
 			return false
+		}
+		// The validator checks the pattern after the lengths, and
+		// stops at the first of them that fails.
+		if n.pattern != nil && !n.pattern.MatchString(s) {
+			return r.schemaError(openapierrors.FailedPattern(r.name(), "body", n.pattern.String(), s))
 		}
 		return true
 	case "integer":
@@ -552,7 +588,10 @@ func (f *fastSchema) object(r *fastRun, obj map[string]any, n *fastNode) bool {
 		}
 	}
 	for _, k := range n.required {
-		if _, ok := obj[k]; !ok && (n.props[k] == nil || n.props[k].def == nil) {
+		if n.props[k] == nil {
+			return false
+		}
+		if _, ok := obj[k]; !ok && n.props[k].def == nil && !r.schemaError(openapierrors.Required(r.childName(k), "body")) {
 			return false
 		}
 	}

@@ -28,15 +28,15 @@ import (
 const fastSchemaDocsEnv = "FAST_SCHEMA_DOCS"
 
 // TestFastSchemaAgreesWithMachinery generates documents from every embedded
-// CRD schema (valid ones, and ones mutated at one field: wrong type,
-// unknown field, bad enum, out of range, missing required, null, float,
-// CEL violation, bad metadata, duplicate list key) and checks the fast
-// path's one promise: when it gives a verdict on a document, the API
-// server's machinery returns exactly those issues (none when it accepts).
-// It also checks that the fast path is not vacuous: every generated
-// document the machinery finds clean is accepted, unless it is one the fast
-// path leaves to the machinery on purpose (see declined), and some invalid
-// documents get a verdict.
+// CRD schema (valid ones, and ones mutated at one field or two: wrong
+// type, unknown field, bad enum, out of range, missing required, null,
+// float, CEL violation, bad metadata, duplicate list key, empty list) and
+// checks the fast path's one promise: when it gives a verdict on a
+// document, the API server's machinery returns exactly those issues (none
+// when it accepts). It also checks that the fast path is not vacuous:
+// every generated document the machinery finds clean is accepted, unless it
+// is one the fast path leaves to the machinery on purpose (see declined),
+// and some invalid documents get a verdict.
 func TestFastSchemaAgreesWithMachinery(t *testing.T) {
 	n := 1000
 	if s := os.Getenv(fastSchemaDocsEnv); s != "" {
@@ -396,7 +396,7 @@ func mutate(r *rand.Rand, doc map[string]any) string {
 	})
 	s := all[r.IntN(len(all))]
 	md, _ := doc["metadata"].(map[string]any)
-	switch kind := r.IntN(14); kind {
+	switch kind := r.IntN(15); kind {
 	case 0:
 		switch s.get().(type) {
 		case string:
@@ -501,6 +501,11 @@ func mutate(r *rand.Rand, doc map[string]any) string {
 			s.set(str + strings.Repeat("z", 70))
 		}
 		return "long string"
+	case 13:
+		if l, ok := s.get().([]any); ok && len(l) > 0 {
+			s.set([]any{})
+		}
+		return "empty list"
 	default:
 		if str, ok := s.get().(string); ok && len(str) > 0 {
 			s.set("")
