@@ -91,11 +91,12 @@ type crossCheck struct {
 }
 
 // nsAuthns are the names of the BrokerAuthentications a listener of one
-// namespace can see, in input order, indexed for suggest, and quoted.
+// namespace can see, in input order, indexed for suggest, and the hint
+// that lists them.
 type nsAuthns struct {
-	names  []string
-	index  *nameIndex
-	quoted string
+	names []string
+	index *nameIndex
+	hint  string
 }
 
 type bestKey struct {
@@ -251,7 +252,7 @@ func (x *crossCheck) absentAuthn(l *listenerInfo, p portInfo) {
 			"not checked; add its manifest to the inputs to check it (AIO deploys the BrokerAuthentication default itself)")
 		return
 	}
-	hint := "BrokerAuthentications of this namespace in the inputs: " + seen.quoted
+	hint := seen.hint
 	if s := x.suggested[[2]string{l.ns, p.authRef}]; s != "" {
 		hint = fmt.Sprintf("did you mean %q?", s)
 	}
@@ -283,7 +284,9 @@ func (x *crossCheck) namesFor(ns string) *nsAuthns {
 			}
 		}
 		seen.index = newNameIndex(seen.names)
-		seen.quoted = quoteList(seen.names)
+		// Built once: with thousands of names it is long, and copying
+		// it for every dangling reference took most of this pass.
+		seen.hint = "BrokerAuthentications of this namespace in the inputs: " + quoteList(seen.names)
 		x.nsNames[ns] = seen
 	}
 	return seen
