@@ -1,8 +1,8 @@
 package api
 
 import (
-	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -55,9 +55,13 @@ var listIndex = regexp.MustCompile(`\[\d+\]`)
 // EnumAt returns the enum field of kind at path (a concrete field path such
 // as spec.ports[2].tls.mode) among fields, if there is one.
 func EnumAt(fields []EnumField, kind, path string) (EnumField, bool) {
-	p := listIndex.ReplaceAllString(path, "[*]")
+	return enumAtGeneric(fields, kind, listIndex.ReplaceAllString(path, "[*]"))
+}
+
+// enumAtGeneric is EnumAt of a path with [*] for list indexes already.
+func enumAtGeneric(fields []EnumField, kind, generic string) (EnumField, bool) {
 	for _, f := range fields {
-		if f.Kind == kind && f.Path == p {
+		if f.Kind == kind && f.Path == generic {
 			return f, true
 		}
 	}
@@ -79,14 +83,16 @@ type Spelling struct {
 // validate notes, and what convert rewrites.
 func NoncanonicalSpellings(root *yaml.Node, kind string, fields []EnumField) []Spelling {
 	var out []Spelling
-	// generic is the path with [*] for list indexes: the walk goes only
-	// where an enum field of kind may be.
+	// generic is the path with [*] for list indexes, as EnumAt reads
+	// the path (its list indexes cannot run across keys, which follow a
+	// dot): the walk goes only where an enum field of kind may be, and
+	// builds a child's path only then.
 	var walk func(n *yaml.Node, path, generic string, depth int)
 	walk = func(n *yaml.Node, path, generic string, depth int) {
 		for n != nil && n.Kind == yaml.AliasNode {
 			n = n.Alias
 		}
-		if n == nil || depth > 32 || !enumUnder(fields, kind, generic) {
+		if n == nil || depth > 32 {
 			return
 		}
 		switch n.Kind {
@@ -94,20 +100,29 @@ func NoncanonicalSpellings(root *yaml.Node, kind string, fields []EnumField) []S
 			for i := 0; i+1 < len(n.Content); i += 2 {
 				p, g := n.Content[i].Value, n.Content[i].Value
 				if strings.ContainsRune(g, '[') {
-					// As EnumAt reads the path.
 					g = listIndex.ReplaceAllString(g, "[*]")
 				}
 				if path != "" {
-					p, g = path+"."+p, generic+"."+g
+					g = generic + "." + g
+				}
+				if !enumUnder(fields, kind, g) {
+					continue
+				}
+				if path != "" {
+					p = path + "." + p
 				}
 				walk(n.Content[i+1], p, g, depth+1)
 			}
 		case yaml.SequenceNode:
+			g := generic + "[*]"
+			if !enumUnder(fields, kind, g) {
+				return
+			}
 			for i, it := range n.Content {
-				walk(it, fmt.Sprintf("%s[%d]", path, i), generic+"[*]", depth+1)
+				walk(it, path+"["+strconv.Itoa(i)+"]", g, depth+1)
 			}
 		case yaml.ScalarNode:
-			f, ok := EnumAt(fields, kind, path)
+			f, ok := enumAtGeneric(fields, kind, generic)
 			if !ok {
 				return
 			}

@@ -2,7 +2,10 @@ package lint
 
 import (
 	"fmt"
+	"runtime"
 	"sort"
+	"sync"
+	"sync/atomic"
 
 	"github.com/aio-authn/kubectl-aio-authn/pkg/api"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
@@ -82,14 +85,18 @@ type crossCheck struct {
 	objectsByName map[[2]string][]*objectInfo
 	nsNames       map[string]*nsAuthns
 	bestAuthn     map[bestKey]*authnInfo
+	// suggested are the typo suggestions for the dangling
+	// authenticationRefs, by namespace and name.
+	suggested map[[2]string]string
 }
 
 // nsAuthns are the names of the BrokerAuthentications a listener of one
-// namespace can see, in input order, indexed for suggest, and quoted.
+// namespace can see, in input order, indexed for suggest, and the hint
+// that lists them.
 type nsAuthns struct {
-	names  []string
-	index  *nameIndex
-	quoted string
+	names []string
+	index *nameIndex
+	hint  string
 }
 
 type bestKey struct {
@@ -137,6 +144,7 @@ func (x *crossCheck) run() {
 	}
 	x.nsNames = map[string]*nsAuthns{}
 	x.bestAuthn = map[bestKey]*authnInfo{}
+	x.suggestAbsent()
 	x.listenerRefs()
 	x.objectRefs()
 }
@@ -162,12 +170,7 @@ func (x *crossCheck) listenerRefs() {
 				x.noAuthn(l, p)
 				continue
 			}
-			var found []*authnInfo
-			for _, a := range x.authnsByName[p.authRef] {
-				if sameNamespace(a.ns, l.ns) {
-					found = append(found, a)
-				}
-			}
+			found := x.authnsFor(l, p)
 			if len(found) == 0 {
 				x.absentAuthn(l, p)
 				continue
@@ -241,18 +244,7 @@ func (x *crossCheck) bestFor(ns string, tls bool) *authnInfo {
 // When they hold none there, the authn is probably applied separately
 // (AIO deploys "default"): a note, as for ConfigMaps.
 func (x *crossCheck) absentAuthn(l *listenerInfo, p portInfo) {
-	seen := x.nsNames[l.ns]
-	if seen == nil {
-		seen = &nsAuthns{}
-		for _, a := range x.idx.authns {
-			if a.name != "" && sameNamespace(a.ns, l.ns) {
-				seen.names = append(seen.names, a.name)
-			}
-		}
-		seen.index = newNameIndex(seen.names)
-		seen.quoted = quoteList(seen.names)
-		x.nsNames[l.ns] = seen
-	}
+	seen := x.namesFor(l.ns)
 	path := p.path + ".authenticationRef"
 	if len(seen.names) == 0 {
 		x.add(l.hdr, p.refPos, path, RuleRefAbsent,
@@ -260,12 +252,84 @@ func (x *crossCheck) absentAuthn(l *listenerInfo, p portInfo) {
 			"not checked; add its manifest to the inputs to check it (AIO deploys the BrokerAuthentication default itself)")
 		return
 	}
-	hint := "BrokerAuthentications of this namespace in the inputs: " + seen.quoted
-	if s := seen.index.suggest(p.authRef); s != "" {
+	hint := seen.hint
+	if s := x.suggested[[2]string{l.ns, p.authRef}]; s != "" {
 		hint = fmt.Sprintf("did you mean %q?", s)
 	}
 	x.add(l.hdr, p.refPos, path, RuleAuthnRef,
 		fmt.Sprintf("authenticationRef %q names no BrokerAuthentication in the inputs, which hold others in this namespace", p.authRef), hint)
+}
+
+// authnsFor returns the BrokerAuthentications a port's authenticationRef
+// names in the listener's namespace.
+func (x *crossCheck) authnsFor(l *listenerInfo, p portInfo) []*authnInfo {
+	var found []*authnInfo
+	for _, a := range x.authnsByName[p.authRef] {
+		if sameNamespace(a.ns, l.ns) {
+			found = append(found, a)
+		}
+	}
+	return found
+}
+
+// namesFor returns the names of the BrokerAuthentications a listener of
+// namespace ns can see.
+func (x *crossCheck) namesFor(ns string) *nsAuthns {
+	seen := x.nsNames[ns]
+	if seen == nil {
+		seen = &nsAuthns{}
+		for _, a := range x.idx.authns {
+			if a.name != "" && sameNamespace(a.ns, ns) {
+				seen.names = append(seen.names, a.name)
+			}
+		}
+		seen.index = newNameIndex(seen.names)
+		// Built once: with thousands of names it is long, and copying
+		// it for every dangling reference took most of this pass.
+		seen.hint = "BrokerAuthentications of this namespace in the inputs: " + quoteList(seen.names)
+		x.nsNames[ns] = seen
+	}
+	return seen
+}
+
+// suggestAbsent finds the typo suggestions absentAuthn gives, on every
+// core: each is an edit-distance search over the namespace's names, and
+// they come after the documents are checked, when the other cores would
+// be idle.
+func (x *crossCheck) suggestAbsent() {
+	type ask struct {
+		key   [2]string
+		index *nameIndex
+		found string
+	}
+	var asks []*ask
+	x.suggested = map[[2]string]string{}
+	for _, l := range x.idx.listeners {
+		for _, p := range l.ports {
+			key := [2]string{l.ns, p.authRef}
+			if _, dup := x.suggested[key]; dup || p.authRef == "" || len(x.authnsFor(l, p)) > 0 {
+				continue
+			}
+			x.suggested[key] = ""
+			if seen := x.namesFor(l.ns); len(seen.names) > 0 {
+				asks = append(asks, &ask{key: key, index: seen.index})
+			}
+		}
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(asks)) {
+		wg.Go(func() {
+			for i := next.Add(1) - 1; i < int64(len(asks)); i = next.Add(1) - 1 {
+				a := asks[i]
+				a.found = a.index.suggest(a.key[1])
+			}
+		})
+	}
+	wg.Wait()
+	for _, a := range asks {
+		x.suggested[a.key] = a.found
+	}
 }
 
 // objectRefs checks the ConfigMaps and Secrets the authns reference, or

@@ -2,13 +2,18 @@ package lint
 
 import (
 	"regexp"
+	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"unicode/utf8"
 
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
 	metavalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	openapierrors "k8s.io/kube-openapi/pkg/validation/errors"
 )
 
 // Fast accept, slow reject.
@@ -17,17 +22,31 @@ import (
 // decoding, pruning, defaulting, the OpenAPI validator, list types and the
 // CEL rules. Most documents are valid, and for them all that work says
 // nothing. fastSchema is a predicate compiled once from the same structural
-// schema: accepts returns true only when it can show that check would report
-// nothing, and false whenever it finds a problem or meets anything it does
-// not model (a schema construct, a null, a float, an unusual metadata field,
-// an unknown CEL rule). On false the machinery runs and writes the findings
+// schema: verdict accepts a document only when it can show that check would
+// report nothing, and declines whenever it meets anything it does not model
+// (a schema construct, a null, a float, an unusual metadata field, an
+// unknown CEL rule). Then the machinery runs and writes the findings
 // exactly as before, so findings are the machinery's by construction; what
-// must hold is "accepts ⇒ check reports nothing", which the property test in
-// fastschema_test.go checks on documents generated from the schemas.
+// must hold is "accepted ⇒ check reports nothing", which the property test
+// in fastschema_test.go checks on documents generated from the schemas.
 //
 // check also prunes and defaults the object in place; nothing after it in
-// lint reads the object (the other rules read the YAML nodes), so an
-// accepted document is left as it came.
+// lint reads the object (the other rules read the YAML nodes), so
+// a document the fast path decides on is left as it came.
+//
+// Fast reject. Most invalid documents have one or two common problems: an
+// unknown field, a missing required field, a value that does not match its
+// pattern, too few items, a failed x-kubernetes-validations rule, an
+// invalid name. When the fast path finds only problems of those kinds, and
+// everything else passes, it writes the issues check would: the pruned
+// paths sorted as pruning sorts them, ObjectMeta's errors from the same
+// function, the OpenAPI validator's error built by the same constructor and
+// converted as ValidateCustomResource converts it, the rule's field.Error
+// as the CEL validator builds it, in check's order, and no rule errors when
+// an error would stop the rules. Anything else (a second schema or rule
+// error, whose order follows map iteration; another schema error; a rule
+// that cannot be evaluated) goes to the machinery. The
+// property test checks that too: "verdict known ⇒ issues equal check's".
 
 // SchemaEngine chooses how broker resources are checked against their CRD.
 type SchemaEngine string
@@ -75,11 +94,32 @@ type fastNode struct {
 	enum                                     []string
 	listMapKeys                              []string
 	rules                                    []fastRule
+	// ruleMsgs are the rules' messages as the CEL validator writes them
+	// when a rule fails, "" for a rule whose failure the fast path does
+	// not describe (no message, a reason, a fieldPath or a
+	// messageExpression).
+	ruleMsgs []string
 }
 
 // fastRule is an x-kubernetes-validations rule written in Go: it reports
-// whether the rule holds for obj, the (defaulted) value of node n.
-type fastRule func(m *fastMeta, obj map[string]any, n *fastNode) bool
+// whether the rule holds for obj, the (defaulted) value of node n, fails,
+// or cannot be evaluated (a CEL error, which the machinery reports).
+type fastRule func(m *fastMeta, obj map[string]any, n *fastNode) ruleResult
+
+type ruleResult int
+
+const (
+	ruleHolds ruleResult = iota
+	ruleFails
+	ruleError
+)
+
+func holdsIf(ok bool) ruleResult {
+	if ok {
+		return ruleHolds
+	}
+	return ruleFails
+}
 
 // fastMeta is what the root rules see of the metadata.
 type fastMeta struct {
@@ -162,6 +202,13 @@ func compileNode(s *structuralschema.Structural) *fastNode {
 			continue
 		}
 		n.rules = append(n.rules, rule)
+		msg := ""
+		if r.FieldPath == "" && r.MessageExpression == "" && (r.Reason == nil || *r.Reason == apiextensionsv1.FieldValueInvalid) {
+			// As the CEL validator's ruleMessageOrDefault writes a
+			// message; a rule without one is left to the machinery.
+			msg = strings.TrimSpace(r.Message)
+		}
+		n.ruleMsgs = append(n.ruleMsgs, msg)
 	}
 	if len(s.Properties) > 0 {
 		n.props = make(map[string]*fastNode, len(s.Properties))
@@ -192,7 +239,7 @@ func (f *fastSchema) checkDefaults(n *fastNode) {
 		return
 	}
 	if n.def != nil {
-		n.defaultOK = f.value(&fastMeta{}, n.def, n)
+		n.defaultOK = f.value(&fastRun{meta: &fastMeta{}}, n.def, n)
 	}
 	for _, p := range n.props {
 		f.checkDefaults(p)
@@ -201,34 +248,185 @@ func (f *fastSchema) checkDefaults(n *fastNode) {
 	f.checkDefaults(n.items)
 }
 
-// accepts reports whether check would report nothing for obj; false means
-// "run the machinery", not "invalid".
-func (f *fastSchema) accepts(obj map[string]any) bool {
-	if f == nil || f.root.unsupported {
+// fastRun is one walk of a document by the fast path.
+type fastRun struct {
+	meta *fastMeta
+	// describe is set when the walk goes past the problems it can
+	// describe as check would, recording them, rather than stopping at
+	// the first problem.
+	describe bool
+	// path is where the walk is, kept only when describing.
+	path    []fastStep
+	unknown []string
+	metaErr field.ErrorList
+	// schemaErr are the OpenAPI validator's errors.
+	schemaErr field.ErrorList
+	rule      []serverIssue
+}
+
+// fastStep is one step of a path: a property, a key of an
+// additionalProperties map, or a list index.
+type fastStep struct {
+	key   string
+	index int
+	isKey bool
+}
+
+func (r *fastRun) push(s fastStep) {
+	if r.describe {
+		r.path = append(r.path, s)
+	}
+}
+
+func (r *fastRun) pop() {
+	if r.describe {
+		r.path = r.path[:len(r.path)-1]
+	}
+}
+
+// name is the path where the walk is as pruning and the OpenAPI validator
+// write it: keys joined by dots, indexes in brackets.
+func (r *fastRun) name() string {
+	var b strings.Builder
+	for _, s := range r.path {
+		if s.key == "" {
+			b.WriteString("[" + strconv.Itoa(s.index) + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString(".")
+		}
+		b.WriteString(s.key)
+	}
+	return b.String()
+}
+
+// childName is the name of field key where the walk is.
+func (r *fastRun) childName(key string) string {
+	if n := r.name(); n != "" {
+		return n + "." + key
+	}
+	return key
+}
+
+// schemaError records, when describing, an error of the OpenAPI validator
+// as ValidateCustomResource converts it (kubeOpenAPIResultToFieldErrors):
+// a missing required field, or an invalid value with the validator's
+// message.
+func (r *fastRun) schemaError(e *openapierrors.Validation) bool {
+	if !r.describe {
 		return false
 	}
-	m, ok := f.metadata(obj["metadata"])
+	if e.Code() == openapierrors.RequiredFailCode {
+		r.schemaErr = append(r.schemaErr, field.Required(field.NewPath(e.Name), ""))
+	} else {
+		r.schemaErr = append(r.schemaErr, field.Invalid(field.NewPath(e.Name), e.Value, e.Error()))
+	}
+	return true
+}
+
+// fieldPath is the path where the walk is as the CEL validator builds it;
+// false under a key of an additionalProperties map, which no rule of the
+// embedded CRDs is, and so which the fast path leaves to the machinery.
+func (r *fastRun) fieldPath() (*field.Path, bool) {
+	var p *field.Path
+	for _, s := range r.path {
+		switch {
+		case s.key == "":
+			p = p.Index(s.index)
+		case s.isKey:
+			return nil, false
+		default:
+			p = p.Child(s.key)
+		}
+	}
+	return p, true
+}
+
+// unknownField records an unknown field when describing.
+func (r *fastRun) unknownField(k string) bool {
+	if r.describe {
+		r.unknown = append(r.unknown, r.childName(k))
+	}
+	return r.describe
+}
+
+// verdict returns, when known is true, exactly the issues check would
+// return for obj (none for a valid document); known false means "run the
+// machinery". A valid document costs one walk, which stops at the first
+// problem; only a document with one is walked again, describing.
+func (f *fastSchema) verdict(obj map[string]any) (issues []serverIssue, known bool) {
+	if f == nil || f.root.unsupported {
+		return nil, false
+	}
+	if f.walk(&fastRun{}, obj) {
+		return nil, true
+	}
+	r := &fastRun{describe: true}
+	if !f.walk(r, obj) {
+		return nil, false
+	}
+	// In check's order: pruning's unknown fields (sorted), the errors of
+	// validation (ObjectMeta's, then the OpenAPI validator's, of which
+	// there may be one: several come in map order), the rules' unless
+	// those errors stop them.
+	if len(r.schemaErr) > 1 {
+		return nil, false
+	}
+	sort.Strings(r.unknown)
+	for _, p := range r.unknown {
+		issues = append(issues, serverIssue{kind: issueUnknown, path: p})
+	}
+	errs := append(r.metaErr, r.schemaErr...)
+	for _, e := range errs {
+		issues = append(issues, serverIssue{kind: issueField, path: fieldString(e.Field), err: e})
+	}
+	if !blocksCEL(errs) {
+		if len(r.rule) > 1 {
+			return nil, false
+		}
+		issues = append(issues, r.rule...)
+	}
+	return issues, len(issues) > 0
+}
+
+// walk checks obj, the whole document.
+func (f *fastSchema) walk(r *fastRun, obj map[string]any) bool {
+	m, ok := f.metadata(r, obj["metadata"])
 	if !ok {
 		return false
 	}
+	r.meta = m
 	for k, v := range obj {
 		if k == "metadata" {
 			continue
 		}
 		p := f.root.props[k]
-		if p == nil || !f.value(m, v, p) {
+		if p == nil {
+			// At the root, pruning keeps apiVersion and kind whatever
+			// the schema says: not modelled.
+			if k == "apiVersion" || k == "kind" || !r.unknownField(k) {
+				return false
+			}
+			continue
+		}
+		r.push(fastStep{key: k})
+		ok := f.value(r, v, p)
+		r.pop()
+		if !ok {
 			return false
 		}
 	}
-	return f.object(m, obj, f.root)
+	return f.object(r, obj, f.root)
 }
 
 // metadata checks what the server does with metadata: decoding it into
 // ObjectMeta (only name, generateName, namespace, labels and annotations
 // are modelled; anything else goes to the machinery), filling in the
 // request namespace and a generated name, and ObjectMeta's validation,
-// with the same apimachinery function.
-func (f *fastSchema) metadata(v any) (*fastMeta, bool) {
+// with the same apimachinery function. Its errors are described, except
+// those of labels and annotations, which it finds in map order.
+func (f *fastSchema) metadata(r *fastRun, v any) (*fastMeta, bool) {
 	md, ok := v.(map[string]any)
 	if !ok {
 		return nil, false
@@ -269,8 +467,16 @@ func (f *fastSchema) metadata(v any) (*fastMeta, bool) {
 	if om.Name == "" && om.GenerateName != "" {
 		om.Name = om.GenerateName + generatedSuffix
 	}
-	if len(metavalidation.ValidateObjectMetaAccessor(&om, f.namespaced, metavalidation.NameIsDNSSubdomain, field.NewPath("metadata"))) > 0 {
-		return nil, false
+	if errs := metavalidation.ValidateObjectMetaAccessor(&om, f.namespaced, metavalidation.NameIsDNSSubdomain, field.NewPath("metadata")); len(errs) > 0 {
+		if !r.describe {
+			return nil, false
+		}
+		for _, e := range errs {
+			if strings.HasPrefix(e.Field, "metadata.labels") || strings.HasPrefix(e.Field, "metadata.annotations") {
+				return nil, false
+			}
+		}
+		r.metaErr = errs
 	}
 	return &fastMeta{name: om.Name}, true
 }
@@ -292,7 +498,7 @@ func stringMap(v any) (map[string]string, bool) {
 }
 
 // value checks v against n and everything under it.
-func (f *fastSchema) value(m *fastMeta, v any, n *fastNode) bool {
+func (f *fastSchema) value(r *fastRun, v any, n *fastNode) bool {
 	if n.unsupported {
 		return false
 	}
@@ -303,22 +509,41 @@ func (f *fastSchema) value(m *fastMeta, v any, n *fastNode) bool {
 			return false
 		}
 		for k, v := range obj {
+			step := fastStep{key: k}
 			p := n.props[k]
 			if p == nil {
-				p = n.additional
+				p, step.isKey = n.additional, true
 			}
-			if p == nil || !f.value(m, v, p) {
+			if p == nil {
+				if !r.unknownField(k) {
+					return false
+				}
+				continue
+			}
+			r.push(step)
+			ok := f.value(r, v, p)
+			r.pop()
+			if !ok {
 				return false
 			}
 		}
-		return f.object(m, obj, n)
+		return f.object(r, obj, n)
 	case "array":
 		l, ok := v.([]any)
-		if !ok || len(l) > maxFastItems || !withinInt(int64(len(l)), n.minItems, n.maxItems) {
+		if !ok || len(l) > maxFastItems || !withinInt(int64(len(l)), nil, n.maxItems) {
 			return false
 		}
-		for _, it := range l {
-			if n.items == nil || !f.value(m, it, n.items) {
+		if size := int64(len(l)); !withinInt(size, n.minItems, nil) && !r.schemaError(openapierrors.TooFewItems(r.name(), "body", *n.minItems, size)) {
+			return false
+		}
+		if n.items == nil {
+			return false
+		}
+		for i, it := range l {
+			r.push(fastStep{index: i})
+			ok := f.value(r, it, n.items)
+			r.pop()
+			if !ok {
 				return false
 			}
 		}
@@ -331,11 +556,13 @@ func (f *fastSchema) value(m *fastMeta, v any, n *fastNode) bool {
 		if (n.minLength != nil || n.maxLength != nil) && !withinInt(int64(utf8.RuneCountInString(s)), n.minLength, n.maxLength) {
 			return false
 		}
-		if n.pattern != nil && !n.pattern.MatchString(s) {
-			return false
-		}
 		if n.enum != nil && !contains(n.enum, s) {
 			return false
+		}
+		// The validator checks the pattern after the lengths, and
+		// stops at the first of them that fails.
+		if n.pattern != nil && !n.pattern.MatchString(s) {
+			return r.schemaError(openapierrors.FailedPattern(r.name(), "body", n.pattern.String(), s))
 		}
 		return true
 	case "integer":
@@ -354,19 +581,33 @@ func (f *fastSchema) value(m *fastMeta, v any, n *fastNode) bool {
 
 // object checks what the children do not: required fields, defaults, and
 // the node's rules, on the object as the server sees it after defaulting.
-func (f *fastSchema) object(m *fastMeta, obj map[string]any, n *fastNode) bool {
+func (f *fastSchema) object(r *fastRun, obj map[string]any, n *fastNode) bool {
 	for _, k := range n.defaulted {
 		if _, ok := obj[k]; !ok && !n.props[k].defaultOK {
 			return false
 		}
 	}
 	for _, k := range n.required {
-		if _, ok := obj[k]; !ok && (n.props[k] == nil || n.props[k].def == nil) {
+		if n.props[k] == nil {
+			return false
+		}
+		if _, ok := obj[k]; !ok && n.props[k].def == nil && !r.schemaError(openapierrors.Required(r.childName(k), "body")) {
 			return false
 		}
 	}
-	for _, r := range n.rules {
-		if !r(m, obj, n) {
+	for i, rule := range n.rules {
+		switch rule(r.meta, obj, n) {
+		case ruleHolds:
+		case ruleFails:
+			path, ok := r.fieldPath()
+			if !r.describe || n.ruleMsgs[i] == "" || !ok {
+				return false
+			}
+			// As the CEL validator writes a failed rule: the value is
+			// the schema's type.
+			err := field.Invalid(path, n.typ, n.ruleMsgs[i])
+			r.rule = append(r.rule, serverIssue{kind: issueCEL, path: fieldString(err.Field), err: err})
+		default:
 			return false
 		}
 	}
@@ -449,9 +690,9 @@ var ruleExprs = sync.OnceValue(func() (x struct{ rootName, implies, impliesAll, 
 func fastRuleFor(rule string) fastRule {
 	re := ruleExprs()
 	if rule == rootNameRule {
-		return func(m *fastMeta, _ map[string]any, _ *fastNode) bool {
+		return func(m *fastMeta, _ map[string]any, _ *fastNode) ruleResult {
 			size := utf8.RuneCountInString(m.name)
-			return size >= 3 && size <= 63 && re.rootName.MatchString(m.name)
+			return holdsIf(size >= 3 && size <= 63 && re.rootName.MatchString(m.name))
 		}
 	}
 	if g := re.implies.FindStringSubmatch(rule); g != nil {
@@ -480,18 +721,18 @@ func fastRuleFor(rule string) fastRule {
 // keys, the field it names is present". A missing or non-string selector
 // is a CEL error in the server: the machinery reports it.
 func implies(selector string, need map[string]string) fastRule {
-	return func(_ *fastMeta, obj map[string]any, n *fastNode) bool {
+	return func(_ *fastMeta, obj map[string]any, n *fastNode) ruleResult {
 		v, ok := n.field(obj, selector)
 		s, isString := v.(string)
 		if !ok || !isString {
-			return false
+			return ruleError
 		}
 		block, named := need[lowerASCII(s)]
 		if !named {
-			return true
+			return ruleHolds
 		}
 		_, present := n.field(obj, block)
-		return present
+		return holdsIf(present)
 	}
 }
 

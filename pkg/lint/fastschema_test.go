@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -27,14 +28,15 @@ import (
 const fastSchemaDocsEnv = "FAST_SCHEMA_DOCS"
 
 // TestFastSchemaAgreesWithMachinery generates documents from every embedded
-// CRD schema (valid ones, and ones mutated at one field: wrong type,
-// unknown field, bad enum, out of range, missing required, null, float,
-// CEL violation, bad metadata, duplicate list key) and checks the fast
-// path's one promise: when it accepts a document, the API server's
-// machinery reports nothing for it. It also checks that the fast path is
-// not vacuous: every generated document the machinery finds clean is
-// accepted, unless it is one the fast path leaves to the machinery on
-// purpose (see declined).
+// CRD schema (valid ones, and ones mutated at one field or two: wrong
+// type, unknown field, bad enum, out of range, missing required, null,
+// float, CEL violation, bad metadata, duplicate list key, empty list) and
+// checks the fast path's one promise: when it gives a verdict on a
+// document, the API server's machinery returns exactly those issues (none
+// when it accepts). It also checks that the fast path is not vacuous:
+// every generated document the machinery finds clean is accepted, unless it
+// is one the fast path leaves to the machinery on purpose (see declined),
+// and some invalid documents get a verdict.
 func TestFastSchemaAgreesWithMachinery(t *testing.T) {
 	n := 1000
 	if s := os.Getenv(fastSchemaDocsEnv); s != "" {
@@ -45,7 +47,7 @@ func TestFastSchemaAgreesWithMachinery(t *testing.T) {
 	}
 	versions := fastTestVersions(t)
 	r := rand.New(rand.NewPCG(14, uint64(n)))
-	var accepted, clean, mutated, declined int
+	var accepted, rejected, clean, mutated, declined int
 	for i := range n {
 		v := versions[i%len(versions)]
 		doc := generateDocument(r, v)
@@ -54,12 +56,25 @@ func TestFastSchemaAgreesWithMachinery(t *testing.T) {
 			mutation = mutate(r, doc)
 			mutated++
 		}
+		if i%5 == 1 {
+			// Two problems: the fast path's verdict must have both, in
+			// the machinery's order.
+			mutation += ", " + mutate(r, doc)
+		}
 		before, _ := json.Marshal(doc)
-		ok := v.fast.accepts(doc)
+		verdict, known := v.fast.verdict(doc)
+		ok := known && len(verdict) == 0
 		if after, _ := json.Marshal(doc); string(after) != string(before) {
-			t.Fatalf("accepts changed its input:\n%s\n%s", before, after)
+			t.Fatalf("verdict changed its input:\n%s\n%s", before, after)
 		}
 		issues := v.check(runtime.DeepCopyJSON(doc))
+		if known && len(verdict) > 0 {
+			rejected++
+			if !reflect.DeepEqual(verdict, issues) {
+				t.Fatalf("%s (mutation %s): the fast path's issues differ from the machinery's:\nfast:      %s\nmachinery: %s\n%s",
+					v.gvk, mutation, describeIssueList(verdict), describeIssueList(issues), before)
+			}
+		}
 		if ok {
 			accepted++
 			if len(issues) > 0 {
@@ -77,10 +92,10 @@ func TestFastSchemaAgreesWithMachinery(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d documents (%d mutated at one field): machinery clean %d, fast path accepted %d, clean but left to the machinery %d",
-		n, mutated, clean, accepted, declined)
-	if accepted == 0 || accepted == n {
-		t.Fatalf("accepted %d of %d: the sample does not exercise both paths", accepted, n)
+	t.Logf("%d documents (%d mutated at one field or two): machinery clean %d, fast path accepted %d, rejected %d, clean but left to the machinery %d",
+		n, mutated, clean, accepted, rejected, declined)
+	if accepted == 0 || accepted == n || rejected == 0 {
+		t.Fatalf("accepted %d and rejected %d of %d: the sample does not exercise every path", accepted, rejected, n)
 	}
 }
 
@@ -113,6 +128,19 @@ func deliberatelyDeclined(doc any) bool {
 		}
 	}
 	return false
+}
+
+// describeIssueList shows issues with everything the findings are made of.
+func describeIssueList(issues []serverIssue) string {
+	var out []string
+	for _, is := range issues {
+		s := fmt.Sprintf("{kind %d path %q msg %q", is.kind, is.path, is.msg)
+		if is.err != nil {
+			s += fmt.Sprintf(" err %#v", *is.err)
+		}
+		out = append(out, s+"}")
+	}
+	return "[" + strings.Join(out, ", ") + "]"
 }
 
 func describeIssues(issues []serverIssue) string {
@@ -368,7 +396,7 @@ func mutate(r *rand.Rand, doc map[string]any) string {
 	})
 	s := all[r.IntN(len(all))]
 	md, _ := doc["metadata"].(map[string]any)
-	switch kind := r.IntN(14); kind {
+	switch kind := r.IntN(15); kind {
 	case 0:
 		switch s.get().(type) {
 		case string:
@@ -473,6 +501,11 @@ func mutate(r *rand.Rand, doc map[string]any) string {
 			s.set(str + strings.Repeat("z", 70))
 		}
 		return "long string"
+	case 13:
+		if l, ok := s.get().([]any); ok && len(l) > 0 {
+			s.set([]any{})
+		}
+		return "empty list"
 	default:
 		if str, ok := s.get().(string); ok && len(str) > 0 {
 			s.set("")

@@ -378,10 +378,16 @@ func (c *docCheck) checkServed() {
 		f.rejects = true
 		return
 	}
-	if c.opts.SchemaEngine == EngineAPIServer || !v.fast.accepts(m) {
-		for _, is := range v.check(m) {
-			c.serverFinding(is, v)
-		}
+	var issues []serverIssue
+	known := false
+	if c.opts.SchemaEngine != EngineAPIServer {
+		issues, known = v.fast.verdict(m)
+	}
+	if !known {
+		issues = v.check(m)
+	}
+	for _, is := range issues {
+		c.serverFinding(is, v)
 	}
 	c.unserved = !v.served
 	c.enumSpellings()

@@ -3,6 +3,7 @@ package lint
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -136,5 +137,39 @@ func TestResettle(t *testing.T) {
 	}
 	if s := r.Summary; s.Errors != 1 || s.Warnings != 1 || s.Infos != 1 {
 		t.Errorf("summary %+v", s)
+	}
+}
+
+// TestJSONReportEncodesTheWholeResult checks that the JSON report, written
+// a finding at a time and a batch per core, is what encoding the summary
+// and findings at once writes: for no findings, one, and around and far
+// past a batch.
+func TestJSONReportEncodesTheWholeResult(t *testing.T) {
+	for _, n := range []int{-1, 0, 1, findingBatch - 1, findingBatch, findingBatch + 1, 9*findingBatch + 7} {
+		res := &Result{Summary: Summary{Files: 1, Documents: max(n, 0)}}
+		if n >= 0 {
+			res.Findings = []Finding{}
+		}
+		for i := range max(n, 0) {
+			res.Findings = append(res.Findings, Finding{
+				File: "a.yaml", Line: i + 1, Column: 1 + i%7, Document: i, Kind: "BrokerListener", Name: fmt.Sprintf("l-%d", i),
+				Field: fmt.Sprintf("spec.ports[%d].port", i%3), Severity: SeverityError, Rule: RuleDuplicatePort,
+				Message: fmt.Sprintf("port %d <is> & \"was\" used\u2028by l-%d", i, i-1), Hint: "pick\nanother",
+			})
+		}
+		want, err := json.MarshalIndent(struct {
+			Summary  Summary   `json:"summary"`
+			Findings []Finding `json:"findings"`
+		}{res.Summary, res.Findings}, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got bytes.Buffer
+		if err := (JSONReporter{}).Report(&got, res); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != string(want)+"\n" {
+			t.Errorf("%d findings: the report differs from encoding the result at once:\n%s\nwant:\n%s", n, got.String(), want)
+		}
 	}
 }

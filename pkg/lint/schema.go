@@ -44,7 +44,7 @@ type crdVersion struct {
 	once       sync.Once
 	err        error
 	structural *structuralschema.Structural
-	// fast accepts the documents check would report nothing for (see
+	// fast gives check's verdict on the documents it can (see
 	// fastschema.go).
 	fast *fastSchema
 
