@@ -291,3 +291,110 @@ func BenchmarkReaders(b *testing.B) {
 		})
 	}
 }
+
+// TestFastReaderRandomDocuments compares the readers on documents built at
+// random from the subset's grammar, with scalars that sit on its edges
+// (numbers yaml.v3 resolves otherwise, indicators, colons, quotes), odd
+// indentation, blank lines and trailing spaces: the fuzzer rarely builds
+// nested YAML that the fast reader handles, these reach every branch.
+func TestFastReaderRandomDocuments(t *testing.T) {
+	scalars := []string{
+		"a", "a b", "a  b", "x-tenant", "https://a:8443/b?c=d", "CN = a, O = b", "a:b", "a :b", "0", "1", "true",
+		"~", "'q r'", "\"d\"", "[a, b]", "[]", "[ a , 'b' , \"c\" ]", "FALSE", "Null", "a'b", "<<", "a b: ", "a:", "007", "08", "123456789012345678", "1234567890123456789", "1_000", "0x1F", "0o7", "0b1", "1e3", "1.5",
+		"-1", "+1", ".5", ".inf", "-.inf", ".nan", "2024-01-01", "2024-01-01T00:00:00Z", "1:30",
+		"true", "True", "TRUE", "tRue", "false", "y", "Y", "yes", "no", "on", "off", "n", "~", "null", "Null", "NULL", "nULL", "<<", "<a",
+		"'q'", "'q r'", "''", "'it''s'", "' a '", "\"d\"", "\"\"", "\"a\\\"b\"", "\"a'b\"", "'a\"b'", "'a: b'", "a'b", "a\"b",
+		"[a]", "[]", "[ ]", "[a, b]", "[a,b]", "[ a , 'b' , \"c\" ]", "[a, ]", "[a b]", "[a]b", "[a: b]", "[a?b]", "[-a]", "[1, 2]",
+		"{a: b}", "&x a", "*x", "!t a", "!!str a", "|", ">", "@a", "`a", "%a", "?", "? a", "- a", "-", "-a", "a #b", "a#b",
+		"a,b", "a]", "a}", "a{b", ",a", "]a",
+	}
+	keys := []string{"a", "b", "key with spaces", "x-y", "0", "1", "true", "~", "<<", "k.v/w", "a:b", "a:", "a: b", "'q'", "\"q\"", "[a]", "-a", "?a", "a ", "08", "1.5"}
+	var rnd uint64 = 1
+	next := func(n int) int {
+		rnd ^= rnd << 13
+		rnd ^= rnd >> 7
+		rnd ^= rnd << 17
+		return int(rnd % uint64(n))
+	}
+	// Mostly scalars the fast reader reads, so that a document (a dozen
+	// scalars) is often read whole.
+	scalar := func(from []string) string {
+		if next(5) == 0 {
+			return from[next(len(from))]
+		}
+		return from[next(len(from)/3)]
+	}
+	var b strings.Builder
+	pad := func() {
+		if next(8) == 0 {
+			b.WriteString(strings.Repeat(" ", next(3)))
+		}
+	}
+	blank := func() {
+		if next(10) == 0 {
+			b.WriteString(strings.Repeat(" ", next(4)) + "\n")
+		}
+	}
+	var mapping func(col, depth int, inline bool)
+	var sequence func(col, depth int)
+	value := func(col, depth int) {
+		// After "key:": an inline scalar, or a nested collection.
+		switch r := next(10); {
+		case depth > 4 || r < 6:
+			b.WriteString(strings.Repeat(" ", 1+next(2)*next(2)) + scalar(scalars))
+			pad()
+			b.WriteString("\n")
+		case r < 8:
+			pad()
+			b.WriteString("\n")
+			blank()
+			mapping(col+1+next(3), depth+1, false)
+		default:
+			pad()
+			b.WriteString("\n")
+			blank()
+			sequence(col+next(3), depth+1)
+		}
+	}
+	mapping = func(col, depth int, inline bool) {
+		for i, n := 0, 1+next(4); i < n; i++ {
+			if !(inline && i == 0) {
+				b.WriteString(strings.Repeat(" ", col))
+			}
+			b.WriteString(scalar(keys) + ":")
+			value(col, depth)
+			blank()
+		}
+	}
+	sequence = func(col, depth int) {
+		for i, n := 0, 1+next(4); i < n; i++ {
+			sp := 1 + next(2)*next(2)
+			b.WriteString(strings.Repeat(" ", col) + "-" + strings.Repeat(" ", sp))
+			if depth < 5 && next(2) == 0 {
+				mapping(col+1+sp, depth+1, true)
+			} else {
+				b.WriteString(scalar(scalars))
+				pad()
+				b.WriteString("\n")
+			}
+			blank()
+		}
+	}
+	handled := 0
+	const documents = 100000
+	for i := 0; i < documents; i++ {
+		b.Reset()
+		if next(4) == 0 {
+			b.WriteString("---\n")
+		}
+		blank()
+		mapping(next(2), 0, false)
+		if compareReaders(t, []byte(b.String())) {
+			handled++
+		}
+	}
+	t.Logf("the fast reader handled %d of %d random documents", handled, documents)
+	if handled < documents/10 {
+		t.Errorf("the fast reader handled only %d of %d random documents: the test no longer reaches it", handled, documents)
+	}
+}
