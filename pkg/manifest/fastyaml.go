@@ -74,6 +74,9 @@ type fastReader struct {
 	eof, bad         bool
 	depth            int
 	slab             []yaml.Node
+	// stack holds the children of the collections being read; ptrs is
+	// the slab their Content slices are cut from, once complete.
+	stack, ptrs []*yaml.Node
 }
 
 // fastDocument parses one chunk into the DocumentNode yaml.v3's Decoder
@@ -91,7 +94,9 @@ func fastDocument(data []byte) (*yaml.Node, bool) {
 	}
 	// Nodes come from slabs: at most two a line, and no more than a slab
 	// at a time, so that a large chunk given up on costs little.
-	r := &fastReader{src: string(data), slab: make([]yaml.Node, min(2*lines+2, fastSlab))}
+	most := min(2*lines+2, fastSlab)
+	r := &fastReader{src: string(data), slab: make([]yaml.Node, most),
+		stack: make([]*yaml.Node, 0, 32), ptrs: make([]*yaml.Node, most)}
 	if !r.nextLine() {
 		return nil, false
 	}
@@ -182,6 +187,24 @@ func (r *fastReader) node(kind yaml.Kind, tag, value string, off int) *yaml.Node
 	return n
 }
 
+// content moves the children stacked from base on into a Content slice
+// (nil when there are none, as yaml.v3 leaves it), cut from a slab with
+// its capacity capped so that an append elsewhere cannot overwrite it.
+func (r *fastReader) content(base int) []*yaml.Node {
+	n := len(r.stack) - base
+	if n == 0 {
+		return nil
+	}
+	if len(r.ptrs) < n {
+		r.ptrs = make([]*yaml.Node, max(n, fastSlab))
+	}
+	c := r.ptrs[:n:n]
+	copy(c, r.stack[base:])
+	r.ptrs = r.ptrs[n:]
+	r.stack = r.stack[:base]
+	return c
+}
+
 // indicator reports the bytes that cannot start a plain scalar the fast
 // reader reads ('-', '?' and ':' can, before a non-space, but are left to
 // yaml.v3).
@@ -221,6 +244,7 @@ func (r *fastReader) mapping(col, pos int) *yaml.Node {
 		return nil
 	}
 	m := r.node(yaml.MappingNode, "!!map", "", pos)
+	base := len(r.stack)
 	for {
 		colon := r.key(pos)
 		if colon < 0 {
@@ -234,9 +258,10 @@ func (r *fastReader) mapping(col, pos int) *yaml.Node {
 		if v == nil {
 			return nil
 		}
-		m.Content = append(m.Content, k, v)
+		r.stack = append(r.stack, k, v)
 		if r.eof || r.indent < col {
 			r.depth--
+			m.Content = r.content(base)
 			return m
 		}
 		if r.indent > col {
@@ -289,6 +314,7 @@ func (r *fastReader) sequence(col int) *yaml.Node {
 		return nil
 	}
 	s := r.node(yaml.SequenceNode, "!!seq", "", r.start+col)
+	base := len(r.stack)
 	for r.entry(r.start + col) {
 		p := r.start + col + 1
 		for p < r.end && r.src[p] == ' ' {
@@ -308,7 +334,7 @@ func (r *fastReader) sequence(col int) *yaml.Node {
 		if item == nil {
 			return nil
 		}
-		s.Content = append(s.Content, item)
+		r.stack = append(r.stack, item)
 		if r.eof || r.indent < col {
 			break
 		}
@@ -317,6 +343,7 @@ func (r *fastReader) sequence(col int) *yaml.Node {
 		}
 	}
 	r.depth--
+	s.Content = r.content(base)
 	return s
 }
 
@@ -431,6 +458,7 @@ func (r *fastReader) quoted(p int) (*yaml.Node, int) {
 func (r *fastReader) flow(p int) (*yaml.Node, int) {
 	s := r.node(yaml.SequenceNode, "!!seq", "", p)
 	s.Style = yaml.FlowStyle
+	base := len(r.stack)
 	i := r.spaces(p + 1)
 	if i < r.end && r.src[i] == ']' {
 		return s, i + 1
@@ -453,13 +481,14 @@ func (r *fastReader) flow(p int) (*yaml.Node, int) {
 		if item == nil {
 			return nil, 0
 		}
-		s.Content = append(s.Content, item)
+		r.stack = append(r.stack, item)
 		i = r.spaces(i)
 		if i == r.end {
 			return nil, 0
 		}
 		switch r.src[i] {
 		case ']':
+			s.Content = r.content(base)
 			return s, i + 1
 		case ',':
 			i = r.spaces(i + 1)
