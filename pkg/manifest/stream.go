@@ -230,6 +230,8 @@ func (l Limits) OrDefault() Limits {
 // of comments) with positions relative to the file, numbering them from
 // index. Documents whose aliases expand past doc (in values or bytes) carry
 // an AliasProblem. A syntax error is returned with the documents before it.
+// The common subset of YAML is read by fastDocument, the rest by yaml.v3;
+// both build the same trees.
 func ParseChunk(name string, c Chunk, index int, doc input.Kind) ([]*Document, *SyntaxError) {
 	var docs []*Document
 	offset := c.Line - 1
