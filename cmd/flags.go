@@ -232,7 +232,30 @@ func addManifestLimits(c *cobra.Command, lim *manifest.Limits) {
 		"largest manifest file (or standard input) to read")
 	c.Flags().Var(sizeValue{&lim.Document.Max}, strings.TrimPrefix(lim.Document.Flag, "--"),
 		"largest YAML document to read, also with its aliases expanded")
+	// Hidden: both readers build the same trees; yaml.v3 on every document
+	// is there for comparisons and as a way out should the fast reader
+	// ever be doubted.
+	manifest.SetYAMLReader(manifest.ReaderFast)
+	c.Flags().Var(yamlReaderValue{}, "yaml-reader", "how YAML documents are read: fast or yamlv3")
+	_ = c.Flags().MarkHidden("yaml-reader")
 }
+
+// yamlReaderValue is the --yaml-reader flag: it sets the reader of every
+// manifest read after the flags are parsed.
+type yamlReaderValue struct{}
+
+func (yamlReaderValue) String() string { return string(manifest.CurrentYAMLReader()) }
+
+func (yamlReaderValue) Set(s string) error {
+	switch r := manifest.YAMLReader(s); r {
+	case manifest.ReaderFast, manifest.ReaderYAMLv3:
+		manifest.SetYAMLReader(r)
+		return nil
+	}
+	return fmt.Errorf("%q is not a YAML reader: use fast or yamlv3", s)
+}
+
+func (yamlReaderValue) Type() string { return "string" }
 
 // printNotes writes what reading the inputs skipped, on standard error.
 func printNotes(w io.Writer, notes []input.Note) {

@@ -4,7 +4,9 @@
 # working tree, and runs both on generated corpora (hack/corpusgen: several
 # seeds, files of 10 and single files of thousands of documents) and on the
 # repository's testdata and docs, in every output format; the working tree's binary runs with both schema
-# engines (--schema-engine fast, the default, and apiserver). Stdout,
+# engines (--schema-engine fast, the default, and apiserver) and, with the
+# fast engine, with both YAML readers (--yaml-reader fast, the default, and
+# yamlv3). Stdout,
 # stderr and exit code must be byte-identical.
 #
 #   bash hack/compare-validate.sh           # against the merge base with main
@@ -40,11 +42,12 @@ compared=0
 for input in "$work/c-files" "$work/c-one" "$work/c-two" testdata docs; do
 	for format in text json sarif junit; do
 		run "$work/old" "$work/a" "$format" "$input"
-		for engine in fast apiserver; do
-			run "$work/new" "$work/b" "$format" "$input" --schema-engine "$engine"
+		for variant in "fast fast" "apiserver fast" "fast yamlv3"; do
+			read -r engine reader <<<"$variant"
+			run "$work/new" "$work/b" "$format" "$input" --schema-engine "$engine" --yaml-reader "$reader"
 			for part in stdout stderr rc; do
 				if ! cmp -s "$work/a.$part" "$work/b.$part"; then
-					echo "DIFFERENT: $input -o $format --schema-engine $engine ($part):" >&2
+					echo "DIFFERENT: $input -o $format --schema-engine $engine --yaml-reader $reader ($part):" >&2
 					diff "$work/a.$part" "$work/b.$part" | head -20 >&2
 					exit 1
 				fi
@@ -53,4 +56,4 @@ for input in "$work/c-files" "$work/c-one" "$work/c-two" testdata docs; do
 		done
 	done
 done
-echo "validate output identical to $base's in $compared runs (corpora of 2,000-10,000 documents, testdata, docs; text, json, sarif, junit; both schema engines)"
+echo "validate output identical to $base's in $compared runs (corpora of 2,000-10,000 documents, testdata, docs; text, json, sarif, junit; both schema engines; both YAML readers)"

@@ -230,10 +230,33 @@ func (l Limits) OrDefault() Limits {
 // of comments) with positions relative to the file, numbering them from
 // index. Documents whose aliases expand past doc (in values or bytes) carry
 // an AliasProblem. A syntax error is returned with the documents before it.
+// The common subset of YAML is read by fastDocument, the rest by yaml.v3;
+// both build the same trees.
 func ParseChunk(name string, c Chunk, index int, doc input.Kind) ([]*Document, *SyntaxError) {
 	var docs []*Document
-	dec := yaml.NewDecoder(bytes.NewReader(c.Data))
 	offset := c.Line - 1
+	add := func(n *yaml.Node) {
+		if n.Kind != yaml.DocumentNode || len(n.Content) == 0 {
+			return
+		}
+		root := n.Content[0]
+		if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+			return
+		}
+		if offset > 0 {
+			shiftLines(root, offset, 0)
+		}
+		d := newDocument(name, index+len(docs), root)
+		d.checkAliases(doc)
+		docs = append(docs, d)
+	}
+	if !yamlv3Only.Load() {
+		if n, ok := fastDocument(c.Data); ok {
+			add(n)
+			return docs, nil
+		}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(c.Data))
 	for {
 		var n yaml.Node
 		err := dec.Decode(&n)
@@ -245,19 +268,7 @@ func ParseChunk(name string, c Chunk, index int, doc input.Kind) ([]*Document, *
 			se.Line += offset
 			return docs, se
 		}
-		if n.Kind != yaml.DocumentNode || len(n.Content) == 0 {
-			continue
-		}
-		root := n.Content[0]
-		if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
-			continue
-		}
-		if offset > 0 {
-			shiftLines(root, offset, 0)
-		}
-		d := newDocument(name, index+len(docs), root)
-		d.checkAliases(doc)
-		docs = append(docs, d)
+		add(&n)
 	}
 }
 
