@@ -182,7 +182,7 @@ func (r *fastReader) node(kind yaml.Kind, tag, value string, off int) *yaml.Node
 	}
 	n := &r.slab[0]
 	r.slab = r.slab[1:]
-	n.Kind, n.Tag, n.Value = kind, tag, value
+	n.Kind, n.Tag, n.Value = kind, tag, ownString(value)
 	n.Line, n.Column = r.line, off-r.start+1
 	return n
 }
@@ -508,3 +508,38 @@ func (r *fastReader) spaces(i int) int {
 	}
 	return i
 }
+
+// ownString returns s, a slice of the chunk's text, as a string of its own:
+// a value outlives the parse (a finding's resource name, a cross-reference
+// index), and as a slice it would keep the whole chunk's text alive with
+// it, as yaml.v3's values, each allocated alone, do not. On a 200 MB
+// manifest with ~900k findings that was 500 MB more at the peak. The keys
+// and values that every document repeats are shared constants instead.
+func ownString(s string) string {
+	if s == "" {
+		return ""
+	}
+	if c, ok := commonStrings[s]; ok {
+		return c
+	}
+	return strings.Clone(s)
+}
+
+// commonStrings are the keys and values of most broker documents.
+var commonStrings = func() map[string]string {
+	m := map[string]string{}
+	for _, s := range []string{
+		"apiVersion", "kind", "metadata", "name", "namespace", "labels", "annotations", "spec", "status",
+		"mqttbroker.iotoperations.azure.com/v1", "mqttbroker.iotoperations.azure.com/v1beta1",
+		"BrokerAuthentication", "BrokerListener", "azure-iot-operations", "default",
+		"authenticationMethods", "method", "ServiceAccountToken", "serviceAccountTokenSettings", "audiences",
+		"aio-internal", "X509", "x509Settings", "trustedClientCaCert", "authorizationAttributes", "attributes",
+		"subject", "Custom", "customSettings", "endpoint", "auth", "x509", "secretRef", "caCertConfigMap", "headers",
+		"brokerRef", "serviceName", "serviceType", "ports", "port", "protocol", "authenticationRef",
+		"authorizationRef", "tls", "mode", "manual", "automatic", "certManagerCertificateSpec", "issuerRef",
+		"group", "true", "false",
+	} {
+		m[s] = s
+	}
+	return m
+}()
