@@ -51,9 +51,6 @@ func newSATMethod(index int, s *v1.BrokerAuthenticatorMethodSat, cfg Config, opt
 	return m
 }
 
-// leeway is how the checks name the API server's clock skew allowance.
-var leeway = "the API server's " + duration.HumanDuration(sat.Leeway) + " leeway"
-
 func (m *satMethod) evaluate(ctx context.Context, creds *Credentials, now time.Time) outcome {
 	if creds.AuthMethod != SATMethod {
 		if strings.HasPrefix(creds.Username, SATMethod) && creds.Password != nil {
@@ -199,9 +196,9 @@ func timeChecks(c sat.Claims, now time.Time) []Check {
 		case sat.TimeValid:
 			checks = append(checks, Check{Name: "not-before", OK: true, Detail: "nbf " + at(*nbf)})
 		case sat.TimeInLeeway:
-			checks = append(checks, Check{Name: "not-before", OK: true, Detail: "not valid before " + at(*nbf) + ", " + relative(*nbf, now) + ": within " + leeway})
+			checks = append(checks, Check{Name: "not-before", OK: true, Detail: "not valid before " + at(*nbf) + ", " + relative(*nbf, now) + ": within " + sat.LeewayWords})
 		default:
-			checks = append(checks, Check{Name: "not-before", OK: false, Detail: "not valid before " + at(*nbf) + ", " + relative(*nbf, now) + nowIs + ": beyond " + leeway})
+			checks = append(checks, Check{Name: "not-before", OK: false, Detail: "not valid before " + at(*nbf) + ", " + relative(*nbf, now) + nowIs + ": beyond " + sat.LeewayWords})
 		}
 	}
 	switch exp := c.Expiry; {
@@ -212,9 +209,9 @@ func timeChecks(c sat.Claims, now time.Time) []Check {
 		case sat.TimeValid:
 			checks = append(checks, Check{Name: "expiry", OK: true, Detail: "expires " + relative(*exp, now) + ", at " + at(*exp)})
 		case sat.TimeInLeeway:
-			checks = append(checks, Check{Name: "expiry", OK: true, Detail: "expired " + relative(*exp, now) + ", at " + at(*exp) + ", within " + leeway})
+			checks = append(checks, Check{Name: "expiry", OK: true, Detail: "expired " + relative(*exp, now) + ", at " + at(*exp) + ", within " + sat.LeewayWords})
 		default:
-			checks = append(checks, Check{Name: "expiry", OK: false, Detail: "expired " + relative(*exp, now) + ", at " + at(*exp) + ", beyond " + leeway})
+			checks = append(checks, Check{Name: "expiry", OK: false, Detail: "expired " + relative(*exp, now) + ", at " + at(*exp) + ", beyond " + sat.LeewayWords})
 		}
 	}
 	if iat := c.IssuedAt; iat != nil {
@@ -222,7 +219,7 @@ func timeChecks(c sat.Claims, now time.Time) []Check {
 		case sat.TimeValid:
 			checks = append(checks, Check{Name: "issued-at", OK: true, Detail: "iat " + at(*iat)})
 		case sat.TimeInLeeway:
-			checks = append(checks, Check{Name: "issued-at", OK: true, Detail: "issued " + inTheFuture(*iat, now) + ", at " + at(*iat) + ": within " + leeway})
+			checks = append(checks, Check{Name: "issued-at", OK: true, Detail: "issued " + inTheFuture(*iat, now) + ", at " + at(*iat) + ": within " + sat.LeewayWords})
 		default:
 			checks = append(checks, Check{Name: "issued-at", OK: false, Detail: "issued " + inTheFuture(*iat, now) + ", at " + at(*iat) + nowIs +
 				": the API server refuses a token issued more than its " + duration.HumanDuration(sat.Leeway) + " leeway ahead (the signer's clock, or the token, is wrong)"})

@@ -129,7 +129,7 @@ func timeWords(t *time.Time, now time.Time, claim string) string {
 	// Within the leeway the API server still accepts the token: say so,
 	// as explain does, rather than leave "expired" to read as refused.
 	if state == TimeInLeeway {
-		rel += fmt.Sprintf(", within the API server's %s leeway", duration.HumanDuration(Leeway))
+		rel += ", within " + LeewayWords
 	}
 	return fmt.Sprintf("%s (%s)", t.UTC().Format(time.RFC3339), rel)
 }

@@ -1,6 +1,10 @@
 package sat
 
-import "time"
+import (
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/duration"
+)
 
 // Leeway is the clock skew kube-apiserver allows on a token's exp, nbf and
 // iat. Its service account validator checks the time claims with go-jose's
@@ -8,6 +12,9 @@ import "time"
 // token expired 30 seconds ago is still accepted, and so is one that
 // becomes valid, or says it was issued, up to a minute from now.
 const Leeway = time.Minute
+
+// LeewayWords names the leeway in messages: "the API server's 60s leeway".
+var LeewayWords = "the API server's " + duration.HumanDuration(Leeway) + " leeway"
 
 // TimeState is where a time claim stands at a moment, by the API server's
 // rules.
