@@ -60,17 +60,21 @@ var algorithms = map[string]algorithm{
 // acceptedAlgorithms names the algorithms for messages.
 const acceptedAlgorithms = "RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384 or ES512"
 
-// ecAlgorithm is the ES algorithm of a curve, "" for a curve none uses.
-func ecAlgorithm(c elliptic.Curve) string {
-	switch c {
-	case elliptic.P256():
-		return "ES256"
-	case elliptic.P384():
-		return "ES384"
-	case elliptic.P521():
-		return "ES512"
+// unsupportedCurve says why a key on the named curve is skipped.
+func unsupportedCurve(name string) string {
+	return fmt.Sprintf("EC %s key: only P-256, P-384 and P-521 are supported", name)
+}
+
+// ecAlgorithm is the ES algorithm of a curve, and the curve itself, found
+// by the curve or by its name ("P-384", as a JWK's "crv" says); "" for a
+// curve no algorithm uses.
+func ecAlgorithm(c elliptic.Curve, name string) (string, elliptic.Curve) {
+	for alg, a := range algorithms {
+		if a.curve != nil && (a.curve == c || a.curve.Params().Name == name) {
+			return alg, a.curve
+		}
 	}
-	return ""
+	return "", nil
 }
 
 // Sentinel errors Verify wraps, so callers can tell a forged token from a
@@ -244,9 +248,9 @@ func keyFromPublic(pub any) (verificationKey, string) {
 	case *rsa.PublicKey:
 		return verificationKey{alg: AlgRS256, rsa: p, rsaFast: newRSAVerifier(p), derivedKid: kid}, ""
 	case *ecdsa.PublicKey:
-		alg := ecAlgorithm(p.Curve)
+		alg, _ := ecAlgorithm(p.Curve, "")
 		if alg == "" {
-			return verificationKey{}, fmt.Sprintf("EC %s key: only P-256, P-384 and P-521 are supported", p.Curve.Params().Name)
+			return verificationKey{}, unsupportedCurve(p.Curve.Params().Name)
 		}
 		return verificationKey{alg: alg, ec: p, derivedKid: kid}, ""
 	default:
@@ -343,16 +347,9 @@ func (j jwk) key() (verificationKey, string, error) {
 		k, why := keyFromPublic(pub)
 		return k, why, nil
 	case "EC":
-		var curve elliptic.Curve
-		switch j.Crv {
-		case "P-256":
-			curve = elliptic.P256()
-		case "P-384":
-			curve = elliptic.P384()
-		case "P-521":
-			curve = elliptic.P521()
-		default:
-			return verificationKey{}, fmt.Sprintf("EC %s key: only P-256, P-384 and P-521 are supported", j.Crv), nil
+		_, curve := ecAlgorithm(nil, j.Crv)
+		if curve == nil {
+			return verificationKey{}, unsupportedCurve(j.Crv), nil
 		}
 		size := (curve.Params().BitSize + 7) / 8
 		x, err1 := base64.RawURLEncoding.DecodeString(j.X)
