@@ -290,7 +290,7 @@ func (p *probeOptions) config(srv probe.Server, runner *explain.Runner) (probe.C
 		cfg.Credentials.Certificate = cert
 	}
 	if p.caFile != "" {
-		pool, err := probe.LoadCAs(p.caFile)
+		pool, err := pki.ReadCertPool(p.caFile)
 		if err != nil {
 			return cfg, usagef("--cafile %v", err)
 		}

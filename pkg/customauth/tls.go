@@ -2,10 +2,8 @@ package customauth
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"time"
 
-	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
 )
 
@@ -44,17 +42,9 @@ func NewTLSConfig(opts TLSOptions) (config *tls.Config, minted *pki.LocalServer,
 		config.Certificates = []tls.Certificate{minted.Certificate}
 	}
 	if opts.ClientCAFile != "" {
-		data, err := input.ReadFile(opts.ClientCAFile, input.PEM)
+		pool, err := pki.ReadCertPool(opts.ClientCAFile)
 		if err != nil {
 			return nil, nil, err
-		}
-		certs, err := pki.ParseBundle(opts.ClientCAFile, data)
-		if err != nil {
-			return nil, nil, err
-		}
-		pool := x509.NewCertPool()
-		for _, c := range certs {
-			pool.AddCert(c.Cert)
 		}
 		// Like the sample server with a client CA: no certificate, or
 		// one no CA of the file signed, ends the handshake.

@@ -202,6 +202,20 @@ func ReadBundle(path string) ([]BundleCertificate, error) {
 	return ParseBundle(path, data)
 }
 
+// ReadCertPool reads a PEM bundle from a file into a pool of the
+// certificates to trust.
+func ReadCertPool(path string) (*x509.CertPool, error) {
+	certs, err := ReadBundle(path)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	for _, c := range certs {
+		pool.AddCert(c.Cert)
+	}
+	return pool, nil
+}
+
 // ExpiringSoon is how close to its end a CA counts as expiring soon when the
 // caller does not say: a month leaves time to roll a new CA out to devices.
 const ExpiringSoon = 30 * 24 * time.Hour

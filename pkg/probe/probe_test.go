@@ -63,7 +63,7 @@ func clientCert(t testing.TB, key string, certFiles ...string) *tls.Certificate 
 
 func caPool(t testing.TB, file string) *x509.CertPool {
 	t.Helper()
-	pool, err := probe.LoadCAs(file)
+	pool, err := pki.ReadCertPool(file)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,26 +13,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/aio-authn/kubectl-aio-authn/pkg/input"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/pki"
 )
-
-// LoadCAs reads a PEM file of CA certificates to verify the server with.
-func LoadCAs(path string) (*x509.CertPool, error) {
-	data, err := input.ReadFile(path, input.PEM)
-	if err != nil {
-		return nil, err
-	}
-	certs, err := pki.ParseBundle(path, data)
-	if err != nil {
-		return nil, err
-	}
-	pool := x509.NewCertPool()
-	for _, c := range certs {
-		pool.AddCert(c.Cert)
-	}
-	return pool, nil
-}
 
 // ClientCertificate pairs a client chain (leaf first, then intermediates)
 // with the leaf's private key, for the TLS handshake.
