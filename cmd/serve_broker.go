@@ -3,7 +3,6 @@ package cmd
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -164,12 +163,9 @@ func (s *serveBrokerOptions) run(ctx context.Context) error {
 		Events: events,
 	})
 	if err != nil {
-		return brokerError(err)
+		return err
 	}
 	for _, w := range b.Warnings() {
-		if strings.Contains(w, "nothing to verify tokens with") {
-			w += ": give --sat-issuer-key or --token-review"
-		}
 		fmt.Fprintln(s.ErrOut, "warning: "+ui.Escape(w))
 	}
 	s.readyFile.clear()
@@ -178,7 +174,7 @@ func (s *serveBrokerOptions) run(ctx context.Context) error {
 	sig, cancel := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	if err := b.Start(sig); err != nil {
-		return brokerError(err)
+		return err
 	}
 	// From here on the broker runs: close it on every way out.
 	defer b.Close()
@@ -223,13 +219,4 @@ func (s *serveBrokerOptions) run(ctx context.Context) error {
 		return fmt.Errorf("stopping: %w", err)
 	}
 	return nil
-}
-
-// brokerError: what the broker cannot serve is a usage error (exit 2).
-func brokerError(err error) error {
-	var be *broker.Error
-	if errors.As(err, &be) {
-		return usage(err)
-	}
-	return err
 }

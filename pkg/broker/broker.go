@@ -185,7 +185,7 @@ func New(opts Options) (*Broker, error) {
 				}
 				if hasSAT(a) && opts.Engine.Keys == nil && opts.Engine.TokenReview == nil {
 					b.warnings = append(b.warnings, fmt.Sprintf("BrokerAuthentication %s has a ServiceAccountToken entry but nothing to verify tokens with: "+
-						"every token is undecided and refused with CONNACK 0x80", a.Name))
+						"every token is undecided and refused with CONNACK 0x80: give --sat-issuer-key or --token-review", a.Name))
 				}
 			}
 			sp.engine = e
@@ -359,10 +359,6 @@ func (b *Broker) Close() error {
 	})
 	return err
 }
-
-// EventsError is the first error writing an event, after which events were
-// dropped.
-func (b *Broker) EventsError() error { return b.events.failure() }
 
 // serverTLS is the TLS configuration of every TLS port. The client's
 // certificate is requested, not verified: the engine verifies the chain at

@@ -57,7 +57,7 @@ func TestWarnings(t *testing.T) {
 	got := strings.Join(b.Warnings(), "\n")
 	for _, want := range []string{
 		"port 8080 of BrokerListener default is a WebSockets port, which serve broker does not serve yet: skipped",
-		"BrokerAuthentication default has a ServiceAccountToken entry but nothing to verify tokens with: every token is undecided and refused with CONNACK 0x80",
+		"BrokerAuthentication default has a ServiceAccountToken entry but nothing to verify tokens with: every token is undecided and refused with CONNACK 0x80: give --sat-issuer-key or --token-review",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("warnings:\n%s\nwant %q", got, want)
