@@ -321,6 +321,8 @@ func TestParseNotAfter(t *testing.T) {
 		// Durations that overflow are too long, not in the past.
 		{in: "3000000d", wantErr: "longer than a duration can be (106751d"},
 		{in: "3000000000h", wantErr: "longer than a duration can be"},
+		{in: "s", wantErr: `invalid --not-after "s"`},
+		{in: ".s", wantErr: `invalid --not-after ".s"`},
 		{in: "106751d", want: testNow.Add(106751 * 24 * time.Hour)},
 		{in: "NaNd", wantErr: "invalid --not-after"},
 	}

@@ -75,4 +75,5 @@ var errDurationTooLong = fmt.Errorf("longer than a duration can be (%dd, about 2
 
 // validDurationSyntax matches what time.ParseDuration reads, so that its
 // "invalid duration" error can be told apart from an overflow.
-var validDurationSyntax = regexp.MustCompile(`^[-+]?([0-9]*(\.[0-9]*)?(ns|us|µs|ms|s|m|h))+$`)
+// Each number has a digit: "s" and ".s" are not durations at all.
+var validDurationSyntax = regexp.MustCompile(`^[-+]?(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h))+$`)
