@@ -25,13 +25,33 @@ type objectInfo struct {
 	limit input.Kind
 }
 
-// document parses the object again, as it was when first read.
-func (o *objectInfo) document() (*manifest.Document, *text) {
-	docs, _ := manifest.ParseChunk(o.hdr.file, o.chunk, o.hdr.index, o.limit)
-	docs = manifest.ExpandLists(docs)
-	d := docs[o.item]
+// parsedChunk is a chunk of objects parsed again, Lists expanded.
+type parsedChunk struct {
+	docs []*manifest.Document
+	src  *text
+}
+
+// chunkKey names a chunk: its file and the index of its first document.
+type chunkKey struct {
+	file  string
+	index int
+}
+
+// document parses the object again, as it was when first read. chunks
+// holds the chunks parsed so far: the objects of one List share a chunk,
+// which would otherwise be parsed again for every reference to one of
+// them (a kubectl get -o yaml List of thousands of ConfigMaps).
+func (o *objectInfo) document(chunks map[chunkKey]parsedChunk) (*manifest.Document, *text) {
+	k := chunkKey{o.hdr.file, o.hdr.index}
+	p, ok := chunks[k]
+	if !ok {
+		docs, _ := manifest.ParseChunk(o.hdr.file, o.chunk, o.hdr.index, o.limit)
+		p = parsedChunk{manifest.ExpandLists(docs), &text{first: o.chunk.Line, data: o.chunk.Data}}
+		chunks[k] = p
+	}
+	d := p.docs[o.item]
 	d.Index = o.hdr.index
-	return d, &text{first: o.chunk.Line, data: o.chunk.Data}
+	return d, p.src
 }
 
 func (o *objectInfo) resource() Resource {
@@ -336,6 +356,7 @@ func (x *crossCheck) suggestAbsent() {
 // notes that they are not among the inputs.
 func (x *crossCheck) objectRefs() {
 	checked := map[*objectInfo]map[refRole]bool{}
+	chunks := map[chunkKey]parsedChunk{}
 	for _, a := range x.idx.authns {
 		for _, e := range a.entries {
 			for _, ref := range e.refs {
@@ -361,7 +382,7 @@ func (x *crossCheck) objectRefs() {
 					continue
 				}
 				checked[obj][ref.role] = true
-				oc := x.on(obj.document())
+				oc := x.on(obj.document(chunks))
 				if ref.kind == "ConfigMap" {
 					oc.checkCABundle(ref.role)
 				} else {
