@@ -111,8 +111,7 @@ func deny(d *Decision, r *DeniedResponse) *Decision {
 }
 
 func badRequest(d *Decision, msg string) *Decision {
-	d.Status, d.Body, d.Message = http.StatusBadRequest, []byte(msg), msg
-	return d
+	return reject(d, http.StatusBadRequest, msg)
 }
 
 // certificate finds the entry of a leaf certificate, by its DER or subject.

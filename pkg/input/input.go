@@ -37,14 +37,6 @@ type Kind struct {
 	Flag string
 }
 
-// WithMax returns k with the cap max (k's own when max is not positive).
-func (k Kind) WithMax(max int64) Kind {
-	if max > 0 {
-		k.Max = max
-	}
-	return k
-}
-
 // The kinds of input and their caps. The caps are far above anything
 // legitimate (a PEM bundle of 4 MiB holds thousands of certificates, MQTT
 // carries at most 65,535 bytes of password or authentication data) and far

@@ -2,6 +2,7 @@ package lint
 
 import (
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -556,7 +557,7 @@ func (f *fastSchema) value(r *fastRun, v any, n *fastNode) bool {
 		if (n.minLength != nil || n.maxLength != nil) && !withinInt(int64(utf8.RuneCountInString(s)), n.minLength, n.maxLength) {
 			return false
 		}
-		if n.enum != nil && !contains(n.enum, s) {
+		if n.enum != nil && !slices.Contains(n.enum, s) {
 			return false
 		}
 		// The validator checks the pattern after the lengths, and
@@ -640,15 +641,6 @@ func (f *fastSchema) listMap(l []any, n *fastNode) bool {
 
 func withinInt(v int64, lo, hi *int64) bool {
 	return (lo == nil || v >= *lo) && (hi == nil || v <= *hi)
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // field returns obj[k] as the server's CEL rules see it: defaulted.
