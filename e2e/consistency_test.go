@@ -18,7 +18,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -267,7 +266,7 @@ enhanced:
 	// Ports: free ones, and one where nothing listens for the Custom entry
 	// whose server is down.
 	names := []string{portSATX509, portSATPlain, portRSA, portCustom, portCustomDown, portX509Plain, portOpen, portOpenTLS}
-	free := freePorts(t, len(names)+1)
+	free := testenv.FreePorts(t, len(names)+1)
 	deadPort := free[len(names)]
 	listener := fmt.Sprintf("apiVersion: mqttbroker.iotoperations.azure.com/v1\nkind: BrokerListener\nmetadata:\n  name: %s\n  namespace: %s\nspec:\n  ports:\n", corpusListener, corpusNamespace)
 	for i, n := range names {
@@ -329,20 +328,6 @@ enhanced:
 }
 
 // freePorts returns n loopback ports free right now.
-func freePorts(t *testing.T, n int) []int {
-	t.Helper()
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports
-}
-
 // add puts a case in the corpus under a unique name.
 func (c *corpus) add(k corpusCase) {
 	c.t.Helper()

@@ -37,14 +37,7 @@ func serveBundle(t *testing.T) (dir string, ports [2]int) {
 			writeFile(t, filepath.Join(dir, "bundle", args[0]+".yaml"), r.stdout)
 		}
 	}
-	for i := range ports {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ports[i] = l.Addr().(*net.TCPAddr).Port
-		defer l.Close()
-	}
+	copy(ports[:], testenv.FreePorts(t, len(ports)))
 	writeFile(t, filepath.Join(dir, "bundle", "listener.yaml"), fmt.Sprintf(`apiVersion: mqttbroker.iotoperations.azure.com/v1
 kind: BrokerListener
 metadata:
@@ -248,12 +241,7 @@ enhanced:
 	if err := os.Mkdir(filepath.Join(dir, "bundle"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	port := testenv.FreePorts(t, 1)[0]
 	for file, args := range map[string][]string{
 		"auth-server-ca.yaml": {"ca", "import", auth.ready.CA, "--name", "auth-server-ca", "--dry-run=client", "-o", "yaml"},
 		"authn.yaml":          {"generate", "authn", "--method", "custom", "--custom-endpoint", auth.ready.Endpoint, "--custom-ca-configmap", "auth-server-ca"},

@@ -343,6 +343,29 @@ func waitReady(p *process, timeout time.Duration, ready func() bool) error {
 
 // freePort returns a loopback TCP port that was free a moment ago. Another
 // process can take it before the server binds it; StartMain retries then.
+// FreePorts returns n distinct loopback TCP ports that were free a moment
+// ago: all n are held open together, so none is returned twice, then
+// released for the test's servers to bind.
+func FreePorts(t testing.TB, n int) []int {
+	t.Helper()
+	ports := make([]int, n)
+	held := make([]net.Listener, 0, n)
+	defer func() {
+		for _, l := range held {
+			l.Close()
+		}
+	}()
+	for i := range ports {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, l)
+		ports[i] = l.Addr().(*net.TCPAddr).Port
+	}
+	return ports
+}
+
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -124,14 +124,7 @@ func StartMosquittoWith(t testing.TB, opts MosquittoOptions) *Mosquitto {
 	n := max(opts.Ports, 1)
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		ports := make([]int, n)
-		for i := range ports {
-			port, err := freePort()
-			if err != nil {
-				t.Fatal(err)
-			}
-			ports[i] = port
-		}
+		ports := FreePorts(t, n)
 		m, err := startMosquitto(t, bin, opts.Dir, ports, opts.Config(ports))
 		if err == nil {
 			return m

@@ -21,6 +21,7 @@ import (
 	"github.com/eclipse/paho.golang/packets"
 	"github.com/eclipse/paho.golang/paho"
 
+	"github.com/aio-authn/kubectl-aio-authn/internal/testenv"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/probe"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/sat"
@@ -33,7 +34,7 @@ import (
 //	go test ./pkg/broker -run '^$' -bench Connect -benchtime 200x
 func BenchmarkConnect(b *testing.B) {
 	f := newFixture(b)
-	ports := freePorts(b, 2)
+	ports := testenv.FreePorts(b, 2)
 	brk, err := New(Options{
 		Bundle: f.bundle(b, authnYAML("default", satEntry, x509Entry),
 			listenerYAML(listenerPort{port: ports[0], authn: "default", tls: true}, listenerPort{port: ports[1], authn: "default"})),
@@ -185,7 +186,7 @@ func BenchmarkRate(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ports := freePorts(b, 2)
+	ports := testenv.FreePorts(b, 2)
 	brk, _ := start(b, Options{
 		Bundle: f.bundle(b, authnYAML("default", satEntry), listenerYAML(listenerPort{port: ports[0], authn: "default"}, listenerPort{port: ports[1]})),
 		Engine: authn.Options{Keys: keySet},

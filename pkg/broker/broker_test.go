@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aio-authn/kubectl-aio-authn/internal/testenv"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
 )
 
@@ -72,7 +73,7 @@ func TestWarnings(t *testing.T) {
 // broker refuses it with 0x80 and says why.
 func TestUndecidedIsRefused(t *testing.T) {
 	f := newFixture(t)
-	port := freePorts(t, 1)[0]
+	port := testenv.FreePorts(t, 1)[0]
 	b, _ := start(t, Options{Bundle: f.bundle(t, authnYAML("default", satEntry), listenerYAML(listenerPort{port: port, authn: "default"}))})
 	_, ack, err := connectPaho(t, b.Ports()[0].Address, nil, "unverified", authn.SATMethod, []byte(f.token(t, time.Now(), time.Hour, "aio-internal")))
 	if err == nil || ack.ReasonCode != 0x80 || !strings.HasPrefix(ack.Properties.ReasonString, "serve broker cannot decide: ServiceAccountToken (entry 0): no way to verify the token's signature") {
@@ -107,7 +108,7 @@ func TestStartNamesAPortInUse(t *testing.T) {
 // (no TLS handshake, no CONNECT) does not hold a connection for ever.
 func TestSilentConnectionsAreClosed(t *testing.T) {
 	f := newFixture(t)
-	ports := freePorts(t, 2)
+	ports := testenv.FreePorts(t, 2)
 	b, _ := start(t, Options{
 		Bundle:         f.bundle(t, listenerYAML(listenerPort{port: ports[0], tls: true}, listenerPort{port: ports[1]})),
 		ConnectTimeout: 200 * time.Millisecond,

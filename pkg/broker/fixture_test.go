@@ -178,24 +178,6 @@ func (f *fixture) bundle(t testing.TB, docs ...string) *bundle.Bundle {
 }
 
 // freePorts finds n ports nothing listens on.
-func freePorts(t testing.TB, n int) []int {
-	t.Helper()
-	var ports []int
-	var held []net.Listener
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		held = append(held, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	for _, l := range held {
-		l.Close()
-	}
-	return ports
-}
-
 // eventLog collects the broker's events.
 type eventLog struct {
 	mu  sync.Mutex

@@ -53,7 +53,7 @@ func satArgs(token string) []string {
 
 func TestMosquittoServiceAccountToken(t *testing.T) {
 	f := newFixture(t)
-	port := freePorts(t, 1)[0]
+	port := testenv.FreePorts(t, 1)[0]
 	b, log := start(t, Options{
 		Bundle: f.bundle(t, authnYAML("default", satEntry, x509Entry), listenerYAML(listenerPort{port: port, authn: "default", tls: true})),
 		Engine: authn.Options{Keys: f.keys},
@@ -100,7 +100,7 @@ func TestMosquittoServiceAccountToken(t *testing.T) {
 
 func TestMosquittoX509(t *testing.T) {
 	f := newFixture(t)
-	ports := freePorts(t, 2)
+	ports := testenv.FreePorts(t, 2)
 	b, log := start(t, Options{
 		Bundle: f.bundle(t, authnYAML("default", satEntry, x509Entry), authnYAML("x509-only", x509Entry),
 			listenerYAML(listenerPort{port: ports[0], authn: "default", tls: true}, listenerPort{port: ports[1], authn: "x509-only"})),
@@ -171,7 +171,7 @@ func TestMosquittoTokenExpiry(t *testing.T) {
 	bin := testenv.RequireProgram(t, "mosquitto_sub")
 	f := newFixture(t)
 	clk := clocktesting.NewFakeClock(time.Now())
-	port := freePorts(t, 1)[0]
+	port := testenv.FreePorts(t, 1)[0]
 	b, log := start(t, Options{
 		Bundle: f.bundle(t, authnYAML("default", satEntry), listenerYAML(listenerPort{port: port, authn: "default", tls: true})),
 		Engine: authn.Options{Keys: f.keys},
@@ -230,7 +230,7 @@ func TestMosquittoTokenExpiry(t *testing.T) {
 // TestMosquittoDisabledPort: a port without authenticationRef lets anyone in.
 func TestMosquittoDisabledPort(t *testing.T) {
 	f := newFixture(t)
-	port := freePorts(t, 1)[0]
+	port := testenv.FreePorts(t, 1)[0]
 	b, log := start(t, Options{Bundle: f.bundle(t, listenerYAML(listenerPort{port: port}))})
 	if b.Minted() != nil {
 		t.Error("a CA minted for a listener without TLS")
@@ -276,7 +276,7 @@ func TestMosquittoTokenReview(t *testing.T) {
 	}
 
 	f := newFixture(t)
-	port := freePorts(t, 1)[0]
+	port := testenv.FreePorts(t, 1)[0]
 	// No ServiceAccount in the bundle: the API server checks it.
 	p := f.write(t, "cluster-bundle/bundle.yaml", authnYAML("default", satEntry)+"---\n"+listenerYAML(listenerPort{port: port, authn: "default"}))
 	b, err := bundle.Read([]string{p}, nil, manifest.DefaultLimits())

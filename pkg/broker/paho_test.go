@@ -19,6 +19,7 @@ import (
 	"github.com/eclipse/paho.golang/packets"
 	"github.com/eclipse/paho.golang/paho"
 
+	"github.com/aio-authn/kubectl-aio-authn/internal/testenv"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/customauth"
 )
@@ -105,7 +106,7 @@ func clientTLS(t testing.TB, f *fixture, b *Broker) *tls.Config {
 
 func TestPahoReauthenticateServiceAccountToken(t *testing.T) {
 	f := newFixture(t)
-	port := freePorts(t, 1)[0]
+	port := testenv.FreePorts(t, 1)[0]
 	b, events := start(t, Options{
 		Bundle: f.bundle(t, authnYAML("default", satEntry, x509Entry), listenerYAML(listenerPort{port: port, authn: "default", tls: true})),
 		Engine: authn.Options{Keys: f.keys},
@@ -168,7 +169,7 @@ func waitDone(t *testing.T, c *pahoClient) {
 
 func TestPahoReauthenticateX509(t *testing.T) {
 	f := newFixture(t)
-	port := freePorts(t, 1)[0]
+	port := testenv.FreePorts(t, 1)[0]
 	b, events := start(t, Options{
 		Bundle: f.bundle(t, authnYAML("default", satEntry, x509Entry), listenerYAML(listenerPort{port: port, authn: "default", tls: true})),
 		Engine: authn.Options{Keys: f.keys},
@@ -270,7 +271,7 @@ func ptr[T any](v T) *T { return &v }
 func TestPahoReauthenticateCustomServerDown(t *testing.T) {
 	f := newFixture(t)
 	s := startCustomServer(t)
-	port := freePorts(t, 1)[0]
+	port := testenv.FreePorts(t, 1)[0]
 	b, events := start(t, Options{
 		Bundle: f.bundle(t, authnYAML("custom", customEntry("https://"+s.address)), configMapYAML("auth-server-ca", "ca.crt", s.caPEM),
 			listenerYAML(listenerPort{port: port, authn: "custom", tls: true})),
@@ -333,7 +334,7 @@ func TestPahoReauthenticateCustomServerDown(t *testing.T) {
 // TestPahoRefusedConnack: the refusal's reason string is explain's reason.
 func TestPahoRefusedConnack(t *testing.T) {
 	f := newFixture(t)
-	port := freePorts(t, 1)[0]
+	port := testenv.FreePorts(t, 1)[0]
 	b, _ := start(t, Options{
 		Bundle: f.bundle(t, authnYAML("default", satEntry), listenerYAML(listenerPort{port: port, authn: "default"})),
 		Engine: authn.Options{Keys: f.keys},
@@ -351,7 +352,7 @@ func TestPahoRefusedConnack(t *testing.T) {
 // which sends DISCONNECT 0x8B first.
 func TestCancelDisconnectsClients(t *testing.T) {
 	f := newFixture(t)
-	port := freePorts(t, 1)[0]
+	port := testenv.FreePorts(t, 1)[0]
 	events := &eventLog{}
 	b, err := New(Options{Bundle: f.bundle(t, listenerYAML(listenerPort{port: port})), Events: events})
 	if err != nil {
