@@ -255,9 +255,9 @@ func (cp *ControlPlane) startAPIServer(bin string) error {
 		return err
 	}
 	verificationKeys := []string{"--service-account-key-file=" + saPub}
+	curves := []elliptic.Curve{elliptic.P256(), elliptic.P384(), elliptic.P521()}
 	for i := 1; i <= cp.opts.ExtraServiceAccountKeys; i++ {
-		key, pub := filepath.Join(pki, fmt.Sprintf("sa-extra-%d.key", i)), filepath.Join(pki, fmt.Sprintf("sa-extra-%d.pub", i))
-		curves := []elliptic.Curve{elliptic.P256(), elliptic.P384(), elliptic.P521()}
+		key, pub := cp.extraServiceAccountKey(i)
 		if err := writeECServiceAccountKeys(key, pub, curves[(i-1)%len(curves)]); err != nil {
 			return err
 		}
@@ -406,9 +406,17 @@ func (cp *ControlPlane) ServiceAccountKeyFiles() []string {
 	pki := filepath.Join(cp.dir, "pki")
 	files := []string{filepath.Join(pki, "sa.key")}
 	for i := 1; i <= cp.opts.ExtraServiceAccountKeys; i++ {
-		files = append(files, filepath.Join(pki, fmt.Sprintf("sa-extra-%d.key", i)))
+		key, _ := cp.extraServiceAccountKey(i)
+		files = append(files, key)
 	}
 	return files
+}
+
+// extraServiceAccountKey is where the i-th (from 1) extra service account
+// key pair is written: the private and the public key file.
+func (cp *ControlPlane) extraServiceAccountKey(i int) (key, pub string) {
+	base := filepath.Join(cp.dir, "pki", fmt.Sprintf("sa-extra-%d", i))
+	return base + ".key", base + ".pub"
 }
 
 // RESTConfig returns a new client configuration for AdminUser.

@@ -24,14 +24,20 @@ func writeServiceAccountKeys(keyFile, pubFile string) error {
 	if err != nil {
 		return fmt.Errorf("generating service account key: %w", err)
 	}
-	pub, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	return writeKeyPair(keyFile, pubFile, "RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(key), &key.PublicKey)
+}
+
+// writeKeyPair writes a private key (keyDER, a PEM block of keyType) and
+// its public half (PKIX) as PEM files.
+func writeKeyPair(keyFile, pubFile, keyType string, keyDER []byte, pub any) error {
+	pubDER, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {
 		return err
 	}
-	if err := writePEM(keyFile, "RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(key), 0o600); err != nil {
+	if err := writePEM(keyFile, keyType, keyDER, 0o600); err != nil {
 		return err
 	}
-	return writePEM(pubFile, "PUBLIC KEY", pub, 0o644)
+	return writePEM(pubFile, "PUBLIC KEY", pubDER, 0o644)
 }
 
 // writeECServiceAccountKeys writes an EC key pair on curve for
@@ -45,14 +51,7 @@ func writeECServiceAccountKeys(keyFile, pubFile string, curve elliptic.Curve) er
 	if err != nil {
 		return err
 	}
-	pub, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	if err != nil {
-		return err
-	}
-	if err := writePEM(keyFile, "EC PRIVATE KEY", der, 0o600); err != nil {
-		return err
-	}
-	return writePEM(pubFile, "PUBLIC KEY", pub, 0o644)
+	return writeKeyPair(keyFile, pubFile, "EC PRIVATE KEY", der, &key.PublicKey)
 }
 
 // servingCerts holds the apiserver's TLS certificate and the CA clients trust.
