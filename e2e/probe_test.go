@@ -76,16 +76,12 @@ func probePage(t *testing.T) string {
 	return string(data)
 }
 
-// markedBlock returns the fenced block that follows <!-- name -->.
+// markedBlock returns the fenced block of docs/probe.md that follows
+// <!-- name --> (the first, if several do).
 func markedBlock(t *testing.T, page, name string) string {
 	t.Helper()
-	_, after, ok := strings.Cut(page, "<!-- "+name+" -->\n")
-	if !ok {
-		t.Fatalf("docs/probe.md has no <!-- %s --> block", name)
-	}
-	_, body, _ := strings.Cut(after, "\n")
-	body, _, _ = strings.Cut(body, "```")
-	return body
+	blocks, _ := markedBlocks(t, "docs/probe.md", page, name)
+	return blocks[0]
 }
 
 // TestProbeExitCodes runs the built binary against real mosquitto: each

@@ -392,9 +392,10 @@ data:
 	}
 }
 
-// markedBlocks returns the fenced blocks of page that follow the comment
+// markedBlocks returns the fenced blocks of page (the docs page file) that
+// follow the comment
 // <!-- marker -->, each with the line of its opening fence.
-func markedBlocks(t *testing.T, page, marker string) (blocks []string, lines []int) {
+func markedBlocks(t *testing.T, file, page, marker string) (blocks []string, lines []int) {
 	t.Helper()
 	comment := "<!-- " + marker + " -->\n"
 	rest, offset := page, 0
@@ -406,18 +407,18 @@ func markedBlocks(t *testing.T, page, marker string) (blocks []string, lines []i
 		start := offset + i + len(comment)
 		fence, body, ok := strings.Cut(page[start:], "\n")
 		if !ok || !strings.HasPrefix(fence, "```") {
-			t.Fatalf("docs/serve.md: no fenced block after %q", comment)
+			t.Fatalf("%s: no fenced block after %q", file, comment)
 		}
 		end := strings.Index(body, "\n```")
 		if end < 0 {
-			t.Fatalf("docs/serve.md: unterminated block after %q", comment)
+			t.Fatalf("%s: unterminated block after %q", file, comment)
 		}
 		blocks = append(blocks, body[:end+1])
 		lines = append(lines, 1+strings.Count(page[:start], "\n"))
 		rest, offset = page[start:], start
 	}
 	if len(blocks) == 0 {
-		t.Fatalf("docs/serve.md has no block marked %q", comment)
+		t.Fatalf("%s has no block marked %q", file, comment)
 	}
 	return blocks, lines
 }
@@ -464,10 +465,10 @@ func TestServeCustomAuthDocs(t *testing.T) {
 	requireKubectl(t)
 	requireCurl(t)
 	page := string(readFile(t, filepath.Join(repoRoot, "docs", "serve.md")))
-	users, _ := markedBlocks(t, page, "users.yaml of TestServeCustomAuthDocs")
-	serverBlocks, serverLines := markedBlocks(t, page, "server of TestServeCustomAuthDocs")
-	clients, clientLines := markedBlocks(t, page, "client of TestServeCustomAuthDocs")
-	afters, afterLines := markedBlocks(t, page, "after the stop of TestServeCustomAuthDocs")
+	users, _ := markedBlocks(t, "docs/serve.md", page, "users.yaml of TestServeCustomAuthDocs")
+	serverBlocks, serverLines := markedBlocks(t, "docs/serve.md", page, "server of TestServeCustomAuthDocs")
+	clients, clientLines := markedBlocks(t, "docs/serve.md", page, "client of TestServeCustomAuthDocs")
+	afters, afterLines := markedBlocks(t, "docs/serve.md", page, "after the stop of TestServeCustomAuthDocs")
 
 	dir := t.TempDir()
 	if err := os.Symlink(filepath.Join(repoRoot, "testdata"), filepath.Join(dir, "testdata")); err != nil {
