@@ -393,8 +393,8 @@ data:
 }
 
 // markedBlocks returns the fenced blocks of page (the docs page file) that
-// follow the comment
-// <!-- marker -->, each with the line of its opening fence.
+// follow the comment <!-- marker -->, each with the line of its opening
+// fence.
 func markedBlocks(t *testing.T, file, page, marker string) (blocks []string, lines []int) {
 	t.Helper()
 	comment := "<!-- " + marker + " -->\n"
