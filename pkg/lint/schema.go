@@ -114,13 +114,18 @@ func (r *schemaRegistry) load() error {
 	return r.err
 }
 
-// lookup returns the CRD version for gvk, or nil when the kind is not one
-// of ours or the CRD has no such version.
-func (r *schemaRegistry) lookup(gvk schema.GroupVersionKind) (*crdVersion, error) {
+// built returns the version of gvk among the served CRDs, or among the
+// mid-2024 preview shapes, built; nil when the kind is not one of ours or
+// the CRD has no such version.
+func (r *schemaRegistry) built(mid2024 bool, gvk schema.GroupVersionKind) (*crdVersion, error) {
 	if err := r.load(); err != nil {
 		return nil, err
 	}
-	v := r.versions[gvk]
+	versions := r.versions
+	if mid2024 {
+		versions = r.mid2024
+	}
+	v := versions[gvk]
 	if v == nil {
 		return nil, nil
 	}
@@ -137,18 +142,14 @@ func (r *schemaRegistry) forObject(gvk schema.GroupVersionKind, obj map[string]a
 	if gvk.Group == api.Group && gvk.Version == "v1beta1" && gvk.Kind == api.KindBrokerAuthentication {
 		shape = api.PreviewShapeOf(obj)
 		if shape.Kind() == api.ShapeMid2024 {
-			if err := r.load(); err != nil {
-				return nil, shape, err
+			v, err := r.built(true, gvk)
+			if v == nil && err == nil {
+				err = fmt.Errorf("no embedded schema for the mid-2024 %s", gvk)
 			}
-			v := r.mid2024[gvk]
-			if v == nil {
-				return nil, shape, fmt.Errorf("no embedded schema for the mid-2024 %s", gvk)
-			}
-			v.once.Do(v.build)
-			return v, shape, v.err
+			return v, shape, err
 		}
 	}
-	v, err := r.lookup(gvk)
+	v, err := r.built(false, gvk)
 	return v, shape, err
 }
 
