@@ -39,8 +39,6 @@ type Client struct {
 	// Namespace is the namespace the command works in: -n, else the
 	// kubeconfig context's, else "default".
 	Namespace string
-	// NamespaceExplicit is true when the namespace was given with -n.
-	NamespaceExplicit bool
 	// Context names the kubeconfig context in use, for messages; empty
 	// when the configuration did not come from a kubeconfig file.
 	Context string
@@ -77,7 +75,7 @@ func NewClient(flags *ConfigFlags) (*Client, error) {
 			return nil, explainConfigError(clientcmd.ErrEmptyConfig, flags)
 		}
 	}
-	ns, explicit, err := loader.Namespace()
+	ns, _, err := loader.Namespace()
 	if err != nil {
 		return nil, explainConfigError(err, flags)
 	}
@@ -85,7 +83,6 @@ func NewClient(flags *ConfigFlags) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.NamespaceExplicit = explicit
 	if flags.Context != nil && *flags.Context != "" {
 		c.Context = *flags.Context
 	} else if raw, err := loader.RawConfig(); err == nil {

@@ -135,8 +135,8 @@ func TestNewClientFromFlags(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.Namespace != "from-flags" || !c.NamespaceExplicit || c.Context != testenv.AdminUser {
-			t.Errorf("namespace %q (explicit %v), context %q", c.Namespace, c.NamespaceExplicit, c.Context)
+		if c.Namespace != "from-flags" || c.Context != testenv.AdminUser {
+			t.Errorf("namespace %q, context %q", c.Namespace, c.Context)
 		}
 		if err := c.listObjects(context.Background(), "configmaps", c.Namespace, metav1.ListOptions{}, &corev1.ConfigMapList{}); err != nil {
 			t.Errorf("listing with the client: %v", err)
@@ -151,8 +151,8 @@ func TestNewClientFromFlags(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.Namespace != "default" || c.NamespaceExplicit || c.Context != testenv.NobodyUser {
-			t.Errorf("namespace %q (explicit %v), context %q", c.Namespace, c.NamespaceExplicit, c.Context)
+		if c.Namespace != "default" || c.Context != testenv.NobodyUser {
+			t.Errorf("namespace %q, context %q", c.Namespace, c.Context)
 		}
 		_, err = c.ApplyConfigMap(context.Background(), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "x"}}, ApplyOptions{})
 		checkOneLine(t, err, Forbidden, `user "nobody" is not allowed to patch configmaps in namespace "default"`)
