@@ -111,11 +111,22 @@ func write(files []File, overwrite, exact bool) error {
 		}
 		tmps = append(tmps, tmp)
 	}
+	paths := make([]string, len(files))
 	for i, f := range files {
-		if err := Move(tmps[i], f.Path, overwrite); err != nil {
+		paths[i] = f.Path
+	}
+	return MoveAll(tmps, paths, overwrite)
+}
+
+// MoveAll moves each file from[i] into to[i]'s place, as Move does. When a
+// move fails without overwrite, the files already moved are removed again,
+// so the set is all there or none of it is.
+func MoveAll(from, to []string, overwrite bool) error {
+	for i := range from {
+		if err := Move(from[i], to[i], overwrite); err != nil {
 			if !overwrite {
-				for _, done := range files[:i] {
-					os.Remove(done.Path)
+				for _, done := range to[:i] {
+					os.Remove(done)
 				}
 			}
 			return err

@@ -522,18 +522,12 @@ func (w *writer) publish() error {
 	if err != nil {
 		return err
 	}
-	var moved []string
-	for _, e := range entries {
-		to := filepath.Join(w.outDir, e.Name())
-		if err := atomicfile.Move(filepath.Join(w.staging, e.Name()), to, w.force); err != nil {
-			if !w.force {
-				for _, m := range moved {
-					os.Remove(m)
-				}
-			}
-			return err
-		}
-		moved = append(moved, to)
+	from, to := make([]string, len(entries)), make([]string, len(entries))
+	for i, e := range entries {
+		from[i], to[i] = filepath.Join(w.staging, e.Name()), filepath.Join(w.outDir, e.Name())
+	}
+	if err := atomicfile.MoveAll(from, to, w.force); err != nil {
+		return err
 	}
 	return os.RemoveAll(w.staging)
 }
