@@ -222,12 +222,6 @@ func hasSAT(a *bundle.Authentication) bool {
 
 // pickListener finds the named BrokerListener, or the bundle's only one.
 func pickListener(b *bundle.Bundle, name string) (*bundle.Listener, error) {
-	var names []string
-	for _, l := range b.Listeners {
-		if name == "" || l.Name == name {
-			names = append(names, l.Name)
-		}
-	}
 	switch {
 	case len(b.Listeners) == 0:
 		return nil, errorf("no BrokerListener in %s: add one to the bundle (kubectl aio-authn generate listener --port 18883 --authn NAME)", strings.Join(b.Files, ", "))
@@ -237,20 +231,18 @@ func pickListener(b *bundle.Bundle, name string) (*bundle.Listener, error) {
 			all[i] = l.Name + " at " + l.Position
 		}
 		return nil, errorf("the bundle holds %d BrokerListeners (%s): choose one with --listener NAME", len(all), strings.Join(all, ", "))
-	case len(names) == 0:
-		all := make([]string, len(b.Listeners))
-		for i, l := range b.Listeners {
-			all[i] = l.Name
-		}
-		sort.Strings(all)
-		return nil, errorf("no BrokerListener named %q in the bundle (it has %s)", name, strings.Join(all, ", "))
 	}
 	for _, l := range b.Listeners {
 		if name == "" || l.Name == name {
 			return l, nil
 		}
 	}
-	panic("unreachable")
+	all := make([]string, len(b.Listeners))
+	for i, l := range b.Listeners {
+		all[i] = l.Name
+	}
+	sort.Strings(all)
+	return nil, errorf("no BrokerListener named %q in the bundle (it has %s)", name, strings.Join(all, ", "))
 }
 
 // Warnings are what the operator should know before clients connect: ports

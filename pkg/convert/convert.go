@@ -430,20 +430,16 @@ func (c *converter) document(root *yaml.Node) (bool, error) {
 	broker := kind.Value == api.KindBrokerAuthentication || kind.Value == api.KindBrokerListener
 	changed := false
 	switch {
-	case kind.Value == api.KindBrokerAuthentication && av.Value == api.APIVersionV1beta1:
-		obj, _ := (&manifest.Document{Root: root}).Object()
-		m, _ := obj.(map[string]any)
-		if shape := api.PreviewShapeOf(m); shape.Kind() == api.ShapeMixed {
-			return false, c.errorf(av, "%s", shape.MixedMessage())
+	case kind.Value == api.KindBrokerAuthentication && (av.Value == api.APIVersionV1beta1 || av.Value == api.APIVersion2023):
+		if av.Value == api.APIVersionV1beta1 {
+			obj, _ := (&manifest.Document{Root: root}).Object()
+			m, _ := obj.(map[string]any)
+			if shape := api.PreviewShapeOf(m); shape.Kind() == api.ShapeMixed {
+				return false, c.errorf(av, "%s", shape.MixedMessage())
+			}
 		}
 		// The mid-2024 shape is renamed; the 2025 one has v1's names
 		// (additionalValidation included), so only its apiVersion changes.
-		c.setAPIVersion(avKey, av)
-		if err := c.authentication(root); err != nil {
-			return false, err
-		}
-		changed = true
-	case kind.Value == api.KindBrokerAuthentication && av.Value == api.APIVersion2023:
 		c.setAPIVersion(avKey, av)
 		if err := c.authentication(root); err != nil {
 			return false, err

@@ -55,9 +55,6 @@ func restClientFor(cfg *rest.Config, hc *http.Client, apiPath string, gv schema.
 	c.GroupVersion = &gv
 	c.APIPath = apiPath
 	c.NegotiatedSerializer = rest.CodecFactoryForGeneratedClient(ts.scheme, ts.codecs).WithoutConversion()
-	if c.UserAgent == "" {
-		c.UserAgent = rest.DefaultKubernetesUserAgent()
-	}
 	return rest.RESTClientForConfigAndClient(&c, hc)
 }
 
