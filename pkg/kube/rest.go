@@ -48,7 +48,8 @@ func Scheme() *runtime.Scheme { return builtinScheme().scheme }
 
 // restClientFor returns a REST client of the built-in group version gv
 // (apiPath "/api" for the core group, "/apis" for the others), configured
-// as client-go's generated client of that group configures itself.
+// as client-go's generated client of that group configures itself; cfg
+// already carries the user agent (newClients sets the default one).
 func restClientFor(cfg *rest.Config, hc *http.Client, apiPath string, gv schema.GroupVersion) (*rest.RESTClient, error) {
 	ts := builtinScheme()
 	c := *cfg
