@@ -26,7 +26,7 @@ cd "$(dirname "$0")/.."
 RUNS=${RUNS:-21}
 ROUNDS=${ROUNDS:-5}
 TOP=${TOP:-15}
-command -v hyperfine >/dev/null || bash hack/install-apt-package.sh hyperfine
+command -v hyperfine >/dev/null || bash hack/install-deps.sh hyperfine
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

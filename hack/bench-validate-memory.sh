@@ -20,7 +20,7 @@ TARGET_MB=400
 # corpusgen's documents average 483 bytes: documents per MB.
 DOCS_PER_MB=2070
 
-[[ -x /usr/bin/time ]] || bash hack/install-apt-package.sh time
+[[ -x /usr/bin/time ]] || bash hack/install-deps.sh time
 
 work=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/bench-validate-memory.XXXXXX")
 trap 'rm -rf "$work"' EXIT

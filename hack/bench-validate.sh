@@ -40,8 +40,8 @@ KUBECONFORM_VERSION=v0.8.0
 single=testdata/validate/good/bundle.yaml
 
 kubeconform=$(bash hack/install-go-tool.sh "github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION")
-command -v hyperfine >/dev/null || bash hack/install-apt-package.sh hyperfine
-[[ -x /usr/bin/time ]] || bash hack/install-apt-package.sh time
+command -v hyperfine >/dev/null || bash hack/install-deps.sh hyperfine
+[[ -x /usr/bin/time ]] || bash hack/install-deps.sh time
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

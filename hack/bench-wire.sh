@@ -39,7 +39,7 @@ ROUNDS=${ROUNDS:-5}
 IDLE_CONNS=${IDLE_CONNS:-10000}
 IDLE_SECONDS=${IDLE_SECONDS:-30}
 
-command -v mosquitto >/dev/null || bash hack/install-apt-package.sh mosquitto
+command -v mosquitto >/dev/null || bash hack/install-deps.sh mosquitto
 mosquitto_bin=$(command -v mosquitto || echo /usr/sbin/mosquitto)
 
 work=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/bench-wire.XXXXXX")

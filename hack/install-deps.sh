@@ -12,9 +12,16 @@
 # apt may start the packages' own daemons (mosquitto on :1883, etcd on :2379)
 # where services are allowed to start; tests run their own instances, so the
 # daemons of packages installed here are stopped and disabled again.
+#
+# With package names, installs those instead, the same way (the bench
+# scripts' hyperfine, time, ...):
+#
+#   bash hack/install-deps.sh               # the test suite's packages
+#   bash hack/install-deps.sh hyperfine time
 set -euo pipefail
 
-packages=(etcd-server mosquitto mosquitto-clients openssl bash-completion pre-commit curl git)
+packages=("$@")
+((${#packages[@]} > 0)) || packages=(etcd-server mosquitto mosquitto-clients openssl bash-completion pre-commit curl git)
 
 installed() {
 	[[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" == installed ]]
