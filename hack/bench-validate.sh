@@ -85,8 +85,8 @@ rss_both() {
 	done
 }
 
-# median FILE COLUMN
-median() { awk -v c="$2" '{ print $c }' "$1" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# shellcheck source=hack/lib/bench.sh
+. hack/lib/bench.sh # median
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for ((r = 1; r <= ROUNDS; r++)); do

@@ -31,6 +31,8 @@
 #   go test ./pkg/broker -run '^$' -bench Rate/SAT -benchtime 20000x -cpuprofile cpu.out
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=hack/lib/bench.sh
+. hack/lib/bench.sh # median
 
 X509_COUNT=${X509_COUNT:-2000}
 SAT_COUNT=${SAT_COUNT:-10000}
@@ -162,8 +164,6 @@ rate() {
 		awk -v d=$((after - before)) -v hz="$clk_tck" -v n="$count" '{ printf "%s %s %s %.1f\n", $1, $2, $3, d * 1e6 / hz / n }' >>"$out"
 }
 
-# median FILE COLUMN
-median() { sort -g -k"$2","$2" "$1" | awk -v c="$2" '{ v[NR] = $c } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 printf 'bench-wire: %s cores (nproc), %s, %s, %s\n' "$(nproc)" "$(go env GOVERSION)" "$("$mosquitto_bin" -h 2>/dev/null | head -n 1)" "$(uname -sr)"
 printf 'load average before the runs: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"

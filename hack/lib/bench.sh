@@ -1,0 +1,5 @@
+# Helpers the bench scripts share; source it: . "$(dirname "$0")/lib/bench.sh"
+
+# median FILE COLUMN: the median of a whitespace-separated column of FILE
+# (the mean of the middle two for an even count).
+median() { awk -v c="$2" '{ print $c }' "$1" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
