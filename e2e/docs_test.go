@@ -217,12 +217,8 @@ func execDocCommand(t *testing.T, dir string, env []string, c docCommand) (lines
 	// output open, fail instead of waiting for it for ever.
 	cmd.WaitDelay = 10 * time.Second
 	out, err := cmd.CombinedOutput()
-	if err != nil {
-		ee, ok := err.(*exec.ExitError)
-		if !ok {
-			t.Fatalf("%s:%d: %s: %v", c.file, c.line, c.cmd, err)
-		}
-		code = ee.ExitCode()
+	if code, err = exitCode(err); err != nil {
+		t.Fatalf("%s:%d: %s: %v", c.file, c.line, c.cmd, err)
 	}
 	got := trimBlankTail(strings.Split(strings.TrimRight(string(out), "\n"), "\n"))
 	for i := range got {

@@ -69,13 +69,9 @@ func runHostile(t *testing.T, dir string, env []string, stdin io.Reader, args ..
 	if ctx.Err() != nil {
 		t.Fatalf("%s: still running after %s (a hang):\n%s", strings.Join(args, " "), hostileTimeout, stderr.String())
 	}
-	code := 0
+	code, err := exitCode(err)
 	if err != nil {
-		ee, ok := err.(*exec.ExitError)
-		if !ok {
-			t.Fatalf("running %s: %v", strings.Join(args, " "), err)
-		}
-		code = ee.ExitCode()
+		t.Fatalf("running %s: %v", strings.Join(args, " "), err)
 	}
 	r := hostileResult{result: result{stdout: stdout.String(), stderr: stderr.String(), code: code}}
 	if rss, ok := testenv.PeakRSS(cmd.ProcessState); ok {

@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -129,16 +130,22 @@ func runEnv(t *testing.T, dir string, env []string, name string, args ...string)
 	cmd.Env = env
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
+	code, err := exitCode(cmd.Run())
 	if err != nil {
-		ee, ok := err.(*exec.ExitError)
-		if !ok {
-			t.Fatalf("running %s %s: %v", name, strings.Join(args, " "), err)
-		}
-		code = ee.ExitCode()
+		t.Fatalf("running %s %s: %v", name, strings.Join(args, " "), err)
 	}
 	return result{stdout: stdout.String(), stderr: stderr.String(), code: code}
+}
+
+// exitCode reads what running a command returned: its exit code when it
+// ran (0, or the code of an *exec.ExitError), else the error that kept it
+// from running or being waited for.
+func exitCode(err error) (int, error) {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode(), nil
+	}
+	return 0, err
 }
 
 // testEnv is the environment the binary runs in: PATH with the plugin first,

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -84,14 +83,11 @@ func (s *customAuthServer) curl(t *testing.T, path, body string, args ...string)
 	cmd.Stdin = strings.NewReader(body)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	a := curlAnswer{stderr: stderr.String()}
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		a.exit = exit.ExitCode()
-	} else if err != nil {
+	exit, err := exitCode(cmd.Run())
+	if err != nil {
 		t.Fatal(err)
 	}
+	a := curlAnswer{stderr: stderr.String(), exit: exit}
 	out := stdout.String()
 	i := strings.LastIndexByte(out, '\n')
 	a.body = out[:max(i, 0)]

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -93,14 +92,11 @@ func mosquittoPub(t *testing.T, dir string, port int, args ...string) (int, stri
 	c := exec.Command(testenv.RequireProgram(t, "mosquitto_pub"), append([]string{"-V", "mqttv5", "-h", "localhost", "-p", strconv.Itoa(port), "-t", "hello", "-m", "world"}, args...)...)
 	c.Dir = dir
 	out, err := c.CombinedOutput()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return ee.ExitCode(), string(out)
-	}
+	code, err := exitCode(err)
 	if err != nil {
 		t.Fatalf("mosquitto_pub: %v", err)
 	}
-	return 0, string(out)
+	return code, string(out)
 }
 
 // TestServeBroker runs the built binary as a script would: in the

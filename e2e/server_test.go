@@ -3,7 +3,6 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -99,12 +98,9 @@ func (s *serverProcess) stop(t *testing.T) int {
 	case <-time.After(serverWait):
 		t.Fatalf("the server did not stop within %s of SIGTERM:\n%s", serverWait, s.stderr)
 	}
-	var exit *exec.ExitError
-	if errors.As(s.err, &exit) {
-		return exit.ExitCode()
+	code, err := exitCode(s.err)
+	if err != nil {
+		t.Fatalf("the server: %v\n%s", err, s.stderr)
 	}
-	if s.err != nil {
-		t.Fatalf("the server: %v\n%s", s.err, s.stderr)
-	}
-	return 0
+	return code
 }
