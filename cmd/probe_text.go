@@ -182,7 +182,7 @@ func pubsubText(ps *probe.PubSub, st *ui.Styles) string {
 	switch {
 	case ps.Received:
 		parts = append(parts, "own message back in "+msText(*ps.RoundTripMs))
-	case refused(ps.SubscribeCode) || refused(ps.PublishCode):
+	case probe.RefusalCode(ps.SubscribeCode) || probe.RefusalCode(ps.PublishCode):
 		mark = st.Error.Render(markFailed)
 	default:
 		mark = st.Warning.Render(markUnknown)
@@ -195,8 +195,6 @@ func pubsubText(ps *probe.PubSub, st *ui.Styles) string {
 	}
 	return mark + " " + strings.Join(parts, ", ")
 }
-
-func refused(code *uint8) bool { return code != nil && *code >= 0x80 }
 
 func reauthText(a *probe.Reauth, st *ui.Styles) string {
 	var s string

@@ -214,7 +214,7 @@ func (r *Result) Verdict() Verdict {
 	v := Pass
 	if p := r.PubSub; p != nil {
 		switch {
-		case refusal(p.SubscribeCode) || refusal(p.PublishCode):
+		case RefusalCode(p.SubscribeCode) || RefusalCode(p.PublishCode):
 			v = v.Worse(Fail)
 		case !p.Received:
 			v = v.Worse(NoVerdict)
@@ -237,7 +237,9 @@ func (r *Result) Verdict() Verdict {
 	return v
 }
 
-func refusal(code *uint8) bool { return code != nil && *code >= 0x80 }
+// RefusalCode reports whether an MQTT reason code (SUBACK, PUBACK) says no:
+// 0x80 and above are failures in MQTT 5.
+func RefusalCode(code *uint8) bool { return code != nil && *code >= 0x80 }
 
 // ms is d in milliseconds, to the microsecond.
 func ms(d time.Duration) float64 {

@@ -159,7 +159,7 @@ func (s *session) pubsub(ctx context.Context, topic string) *PubSub {
 	if code >= 0x80 && pr.Properties != nil && ps.ReasonString == "" {
 		ps.ReasonString = pr.Properties.ReasonString
 	}
-	if refusal(ps.SubscribeCode) {
+	if RefusalCode(ps.SubscribeCode) {
 		return ps // nothing can come back
 	}
 	wait := time.NewTimer(timeout)
