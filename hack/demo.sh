@@ -27,13 +27,22 @@ if [[ -t 1 && -z ${NO_COLOR+x} ]]; then
 	bold=$'\033[1m' plain=$'\033[0m'
 fi
 
+# show TITLE SHOWN COMMAND...: prints the title and the command as SHOWN,
+# runs COMMAND and prints its exit code.
+show() {
+	local title=$1 shown=$2
+	shift 2
+	printf '\n%s== %s%s\n$ %s\n' "$bold" "$title" "$plain" "$shown"
+	local rc=0
+	"$@" || rc=$?
+	printf '(exit %d)\n' "$rc"
+}
+
+# step TITLE ARGS...: a kubectl aio-authn command.
 step() {
 	local title=$1
 	shift
-	printf '\n%s== %s%s\n$ %s\n' "$bold" "$title" "$plain" "kubectl aio-authn $*"
-	local rc=0
-	"${tool[@]}" "$@" || rc=$?
-	printf '(exit %d)\n' "$rc"
+	show "$title" "kubectl aio-authn $*" "${tool[@]}" "$@"
 }
 
 step "Lint the example bundle: one port has X.509 without TLS, one has no authentication" \
@@ -72,13 +81,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# run TITLE COMMAND...: any other command.
 run() {
 	local title=$1
 	shift
-	printf '\n%s== %s%s\n$ %s\n' "$bold" "$title" "$plain" "$*"
-	local rc=0
-	"$@" || rc=$?
-	printf '(exit %d)\n' "$rc"
+	show "$title" "$*" "$@"
 }
 
 cd "$work"
