@@ -17,7 +17,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,6 +33,7 @@ import (
 
 	"github.com/aio-authn/kubectl-aio-authn/internal/testenv"
 	"github.com/aio-authn/kubectl-aio-authn/internal/testjwt"
+	"github.com/aio-authn/kubectl-aio-authn/internal/testpki"
 	"github.com/aio-authn/kubectl-aio-authn/pkg/authn/explain"
 )
 
@@ -507,9 +507,8 @@ func (c *corpus) addCertificates() {
 	leaf := func(name string, key crypto.Signer, issuer *x509.Certificate, issuerKey crypto.Signer, mutate func(*x509.Certificate), chain ...*x509.Certificate) (string, string) {
 		t.Helper()
 		tmpl := &x509.Certificate{
-			SerialNumber: randomSerial(t),
-			Subject:      pkix.Name{CommonName: name},
-			NotBefore:    now.Add(-time.Hour), NotAfter: now.Add(30 * day),
+			Subject:   pkix.Name{CommonName: name},
+			NotBefore: now.Add(-time.Hour), NotAfter: now.Add(30 * day),
 			KeyUsage:    x509.KeyUsageDigitalSignature,
 			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 		}
@@ -519,11 +518,8 @@ func (c *corpus) addCertificates() {
 		if mutate != nil {
 			mutate(tmpl)
 		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, issuer, key.Public(), issuerKey)
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		pemData := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+		signed := testpki.Forge(t, tmpl, key, &testpki.Cert{Cert: issuer, Key: issuerKey})
+		pemData := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: signed.Cert.Raw})
 		for _, ca := range chain {
 			pemData = append(pemData, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Raw})...)
 		}
@@ -585,20 +581,12 @@ func (c *corpus) addCertificates() {
 	cert, key = underA("ed25519-under-ec", edKey, nil)
 	addLeaf("ed25519-under-ec", cert, key, portSATX509)
 	// An intermediate that expired, with a valid leaf under it.
-	oldInterKey := ec()
-	oldInterDER, err := x509.CreateCertificate(rand.Reader, &x509.Certificate{
-		SerialNumber: randomSerial(t), Subject: pkix.Name{CommonName: "Expired Intermediate CA"},
+	oldInter := testpki.Forge(t, &x509.Certificate{
+		Subject:   pkix.Name{CommonName: "Expired Intermediate CA"},
 		NotBefore: now.Add(-400 * day), NotAfter: now.Add(-day),
 		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-	}, c.rootA, oldInterKey.Public(), c.rootAKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	oldInter, err := x509.ParseCertificate(oldInterDER)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, key = leaf("under-expired-intermediate", ec(), oldInter, oldInterKey, func(c *x509.Certificate) { c.NotBefore = now.Add(-2 * day) }, oldInter)
+	}, ec(), &testpki.Cert{Cert: c.rootA, Key: c.rootAKey})
+	cert, key = leaf("under-expired-intermediate", ec(), oldInter.Cert, oldInter.Key, func(c *x509.Certificate) { c.NotBefore = now.Add(-2 * day) }, oldInter.Cert)
 	addLeaf("under-expired-intermediate", cert, key, portSATX509)
 	// Self-signed: its own issuer.
 	self := ec()
@@ -979,15 +967,6 @@ func (c *corpus) testReauth(t *testing.T) {
 			}
 		})
 	}
-}
-
-func randomSerial(t *testing.T) *big.Int {
-	t.Helper()
-	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
 }
 
 func readCert(t *testing.T, path string) *x509.Certificate {
