@@ -27,13 +27,15 @@ RUNS=${RUNS:-21}
 ROUNDS=${ROUNDS:-5}
 TOP=${TOP:-15}
 command -v hyperfine >/dev/null || bash hack/install-deps.sh hyperfine
+# shellcheck source=hack/lib/bench.sh
+. hack/lib/bench.sh # build_release
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # build DIR NAME: the release binary and a copy with symbols, from DIR.
 build() {
-	(cd "$1" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$work/$2/kubectl-aio_authn" ./cmd/kubectl-aio_authn)
+	(cd "$1" && build_release "$work/$2/kubectl-aio_authn")
 	(cd "$1" && CGO_ENABLED=0 go build -trimpath -o "$work/$2.symbols" ./cmd/kubectl-aio_authn)
 }
 names=(head)

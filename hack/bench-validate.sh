@@ -30,6 +30,8 @@
 # Exits 0 whether or not the targets are met: the table says.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=hack/lib/bench.sh
+. hack/lib/bench.sh # median, build_release
 
 N=${N:-10000}
 ROUNDS=${ROUNDS:-5}
@@ -47,7 +49,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 bin=$work/kubectl-aio_authn
 # As .goreleaser.yaml builds it.
-CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$bin" ./cmd/kubectl-aio_authn
+build_release "$bin"
 go run ./hack/corpusgen -n "$N" -o "$work/corpus" >/dev/null
 go run ./hack/crd2jsonschema -o "$work/schemas" >/dev/null
 
@@ -85,8 +87,6 @@ rss_both() {
 	done
 }
 
-# shellcheck source=hack/lib/bench.sh
-. hack/lib/bench.sh # median
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for ((r = 1; r <= ROUNDS; r++)); do
